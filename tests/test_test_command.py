@@ -1,0 +1,44 @@
+"""tito test: runs the dev file's current code, summarises, and tells pass from fail."""
+from __future__ import annotations
+
+
+def test_passing_module_exits_zero_with_a_summary(project):
+    done = project.tito("test", "demo")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "tito: 2 passed, 0 failed, 0 skipped" in done.stdout
+
+
+def test_tests_see_the_dev_file_without_sync_and_leave_the_package_alone(project):
+    done = project.tito("test", "--module", "01")
+    assert done.returncode == 0
+    assert not (project.root / "tinytorch" / "core" / "demo.py").exists()
+
+
+def test_failing_test_is_named_with_its_message_and_exit_one(project):
+    dev = project.module() / "demo_dev.py"
+    dev.write_text(dev.read_text().replace("return 2 * np.asarray(x)", "return 3 * np.asarray(x)"))
+    done = project.tito("test", "demo")
+    assert done.returncode == 1
+    assert "test_double_of_three_is_six" in done.stdout
+    assert "double(3) should be 6" in done.stdout
+    assert "1 passed, 1 failed" in done.stdout
+
+
+def test_a_stub_fails_rather_than_errors_silently(project):
+    dev = project.module() / "demo_dev.py"
+    text = dev.read_text()
+    start, end = text.index("    ### BEGIN SOLUTION"), text.index("    ### END SOLUTION")
+    dev.write_text(text[:start] + "    raise NotImplementedError('double')\n" + text[end:])
+    done = project.tito("test", "demo")
+    assert done.returncode == 1 and "NotImplementedError" in done.stdout
+
+
+def test_no_tests_collected_is_a_failure(project):
+    (project.module() / "tests" / "test_demo.py").write_text("")
+    done = project.tito("test", "demo")
+    assert done.returncode == 1 and "no tests were collected" in done.stdout
+
+
+def test_module_must_be_named(project):
+    done = project.tito("test")
+    assert done.returncode == 2 and "--all" in done.stderr

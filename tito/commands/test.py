@@ -1,0 +1,182 @@
+"""tito test: run a module's tests against its dev file as it is now."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.table import Table
+
+from tito.console import TitoError, console
+from tito.export import Export, build_package, export_dev_file
+from tito.modules import Module, all_modules, find_module, project_root
+
+NAME = "test"
+ORDER = 10
+HELP = "run a module's tests (tito test activations, --all for everything)"
+DESCRIPTION = """\
+Run a module's tests with pytest against the code in its dev file right now:
+the dev files are exported into a temporary copy of the package (your
+tinytorch/ folder is not touched), so there is no need to sync first.
+
+  tito test activations          also: 02, 02_activations, --module activations
+  tito test --all                every module, then the tests of tito itself
+  tito test tensor -v            pytest's full output
+  tito test activations -k relu  only the tests whose name matches
+
+Exit code 0 only when every test passed.
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("module", nargs="?", help="module name or number")
+    parser.add_argument("--module", "-m", dest="module_opt", metavar="M", help="module name or number")
+    parser.add_argument("--all", action="store_true", help="every module and the tests of tito itself")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
+    parser.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (as pytest -k)")
+    parser.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
+
+
+@dataclass
+class Outcome:
+    label: str
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (test id, message)
+    output: str = ""
+    returncode: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and self.failed == 0 and self.passed > 0
+
+
+def _package_exports(root: Path, wanted: list[Module]) -> list[Export]:
+    """Exports of every module; a broken dev file is fatal only for a module under test."""
+    exports = []
+    for module in all_modules():
+        if not module.dev_file.exists():
+            continue
+        try:
+            exports.append(export_dev_file(module.dev_file, root))
+        except TitoError as error:
+            if module in wanted:
+                raise
+            console.print(f"[yellow]warning:[/] {error.message}; "
+                          f"testing with the package's copy of {module.name}")
+    return exports
+
+
+def _read_junit(path: Path, outcome: Outcome) -> None:
+    if not path.exists():
+        return
+    for suite in ET.parse(path).getroot().iter("testsuite"):
+        outcome.seconds += float(suite.get("time", 0))
+        for case in suite.iter("testcase"):
+            test_id = f"{case.get('classname', '')}::{case.get('name', '')}".strip(":")
+            problem = case.find("failure")
+            if problem is None:
+                problem = case.find("error")
+            if problem is not None:
+                outcome.failed += 1
+                message = (problem.get("message") or "").strip()
+                if problem.tag == "error" or not message:  # collection errors: the traceback's end
+                    message = "\n".join((problem.text or message).strip().splitlines()[-6:])
+                outcome.problems.append((test_id, message))
+            elif case.find("skipped") is not None:
+                outcome.skipped += 1
+                outcome.problems.append((test_id, "skipped: " + (case.find("skipped").get("message") or "")))
+            else:
+                outcome.passed += 1
+
+
+def pytest_command() -> list[str]:
+    """pytest in this Python, without the current folder on sys.path.
+
+    `python -m pytest` would put the current folder first on sys.path, and with it the
+    checkout's own tinytorch/ ahead of the freshly built package on PYTHONPATH.
+    """
+    bootstrap = "import sys; sys.path.pop(0); import pytest; sys.exit(pytest.main())"
+    return [sys.executable, "-c", bootstrap]
+
+
+def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args) -> Outcome:
+    outcome = Outcome(label)
+    junit = package_dir / f"junit-{label}.xml"
+    command = [*pytest_command(), str(target), "-p", "no:cacheprovider",
+               f"--junitxml={junit}", "-o", "junit_family=xunit1"]
+    command += ["-v", "--tb=short"] if args.verbose else ["-q", "--tb=no", "--no-header"]
+    if args.k:
+        command += ["-k", args.k]
+    if args.exitfirst:
+        command.append("-x")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(package_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["TINYTORCH_ROOT"] = str(root)
+    if args.verbose:
+        outcome.returncode = subprocess.run(command, cwd=root, env=env).returncode
+    else:
+        with console.status(f"testing {label} ..."):
+            done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+        outcome.returncode, outcome.output = done.returncode, done.stdout + done.stderr
+    _read_junit(junit, outcome)
+    return outcome
+
+
+def _report(outcomes: list[Outcome], verbose: bool) -> None:
+    table = Table(title="TinyTorch tests", title_justify="left")
+    for column in ("tests", "passed", "failed", "skipped", "seconds", "result"):
+        table.add_column(column, justify="left" if column == "tests" else "right")
+    for o in outcomes:
+        result = "[green]PASS[/]" if o.ok else "[red]FAIL[/]"
+        table.add_row(o.label, str(o.passed), str(o.failed), str(o.skipped), f"{o.seconds:.1f}", result)
+    console.print(table)
+    for o in outcomes:
+        for test_id, message in o.problems:
+            if message.startswith("skipped: "):
+                console.print(f"[yellow]- skipped[/] {test_id}: {message[9:]}")
+                continue
+            lines = message.splitlines() or ["(no message)"]
+            console.print(f"[red]x {test_id}[/]")
+            for line in lines[:8]:
+                console.print(f"    {line}", markup=False)
+        if not o.ok and not verbose:
+            if o.returncode == 5:
+                console.print(f"[red]{o.label}: no tests were collected[/]")
+            elif o.returncode not in (0, 1) or (o.failed == 0 and o.returncode != 0):
+                console.print(f"[red]{o.label}: pytest stopped (exit code {o.returncode}):[/]")
+                console.print(o.output[-4000:], markup=False)
+
+
+def run(args) -> int:
+    root = project_root()
+    spec = args.module_opt or args.module
+    if args.all:
+        modules = all_modules()
+    elif spec:
+        modules = [find_module(spec)]
+    else:
+        raise TitoError("name a module to test, or --all", hint="e.g. `tito test activations`")
+    targets = [(m.folder, m.tests_dir) for m in modules if m.tests_dir.is_dir()]
+    for m in modules:
+        if not m.tests_dir.is_dir():
+            raise TitoError(f"module {m.folder} has no tests/ folder")
+    if args.all and (root / "tests").is_dir():
+        targets.append(("tito", root / "tests"))
+    with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as tmp:
+        package_dir = build_package(Path(tmp), _package_exports(root, modules), root)
+        outcomes = [run_pytest(label, target, package_dir, root, args) for label, target in targets]
+    _report(outcomes, args.verbose)
+    failed = [o.label for o in outcomes if not o.ok]
+    if failed:
+        console.print(f"[bold red]{len(failed)} of {len(outcomes)} test group(s) failed:[/] {', '.join(failed)}")
+    passed, bad, skipped = (sum(getattr(o, k) for o in outcomes) for k in ("passed", "failed", "skipped"))
+    # One plain closing line, the same whatever ran, for people and CI logs alike.
+    console.print(f"tito: {passed} passed, {bad} failed, {skipped} skipped", markup=False)
+    return 1 if failed else 0

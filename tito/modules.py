@@ -1,0 +1,104 @@
+"""Where the project is and which modules it has.
+
+A module is a folder `assignments/source/NN_name/` holding `name_dev.py`, `README.md`,
+`module.yaml` and `tests/`. Users name a module as `activations`, `02`, `2` or
+`02_activations`; `find_module` accepts all of them and explains what it knows otherwise.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from tito.console import TitoError
+
+_MODULE_DIR = re.compile(r"^(\d{2})_([a-z][a-z0-9_]*)$")
+
+
+def project_root() -> Path:
+    """The TinyTorch checkout: $TINYTORCH_ROOT, else the folder holding this tito."""
+    env = os.environ.get("TINYTORCH_ROOT")
+    root = Path(env).resolve() if env else Path(__file__).resolve().parents[1]
+    if not (root / "assignments" / "source").is_dir():
+        raise TitoError(
+            f"{root} is not a TinyTorch checkout (no assignments/source/ folder)",
+            hint="run tito from a TinyTorch clone, or set TINYTORCH_ROOT to one",
+        )
+    return root
+
+
+@dataclass(frozen=True)
+class Module:
+    number: str          # "02"
+    name: str            # "activations"
+    path: Path           # .../assignments/source/02_activations
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def folder(self) -> str:
+        return f"{self.number}_{self.name}"
+
+    @property
+    def dev_file(self) -> Path:
+        return self.path / f"{self.name}_dev.py"
+
+    @property
+    def tests_dir(self) -> Path:
+        return self.path / "tests"
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title", self.name.title()))
+
+    @property
+    def prerequisites(self) -> list[str]:
+        return list(self.meta.get("prerequisites") or [])
+
+
+def _read_meta(path: Path) -> dict:
+    meta_file = path / "module.yaml"
+    if not meta_file.exists():
+        return {}
+    try:
+        data = yaml.safe_load(meta_file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise TitoError(f"{meta_file} is not valid YAML: {exc}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def all_modules(source_dir: Path | None = None) -> list[Module]:
+    """Every module folder under assignments/source (or another source folder), in order."""
+    source_dir = source_dir or project_root() / "assignments" / "source"
+    found = []
+    for path in sorted(source_dir.iterdir()) if source_dir.is_dir() else []:
+        match = _MODULE_DIR.match(path.name)
+        if match and path.is_dir():
+            found.append(Module(match[1], match[2], path, _read_meta(path)))
+    return found
+
+
+def find_module(spec: str, source_dir: Path | None = None) -> Module:
+    """The module a user means by `spec`, or a TitoError listing the known ones."""
+    modules = all_modules(source_dir)
+    wanted = spec.strip().lower().rstrip("/")
+    wanted = Path(wanted).name if "/" in wanted else wanted
+    for module in modules:
+        names = {module.name, module.number, module.folder, str(int(module.number))}
+        if wanted in names:
+            return module
+    known = ", ".join(f"{m.number} {m.name}" for m in modules) or "none"
+    candidates = [m.name for m in modules] + [m.folder for m in modules]
+    close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'?" if close else "name a module by name or number, e.g. 'activations' or '02'"
+    raise TitoError(f"unknown module '{spec}'. Known modules: {known}", hint=hint)
+
+
+def select_modules(spec: str | None, all_: bool = False, source_dir: Path | None = None) -> list[Module]:
+    """The modules a command works on: one named module, or all of them."""
+    if spec and not all_:
+        return [find_module(spec, source_dir)]
+    return all_modules(source_dir)
