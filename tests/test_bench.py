@@ -1,0 +1,153 @@
+"""tito bench: the shape of its report and its answers to user mistakes (no timing thresholds)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+
+import pytest
+
+TENSOR = '''\
+import numpy as np
+
+class Tensor:
+    def __init__(self, data, dtype=None, requires_grad=False):
+        self.data = np.asarray(data, dtype=dtype)
+        self.requires_grad, self.grad = requires_grad, None
+'''
+
+# A small stand-in for a learner's module: a naive sigmoid (full-size temporaries), a
+# relu that allocates only its output, one function and one backward still stubbed.
+ACTIVATIONS = '''\
+import numpy as np
+from tinytorch.core.tensor import Tensor
+
+def relu(x): return Tensor(np.maximum(x.data, 0))
+def leaky_relu(x, negative_slope=0.01): return Tensor(np.maximum(x.data, negative_slope * x.data))
+def tanh(x): return Tensor(np.tanh(x.data))
+def sigmoid(x): return Tensor(1 / (1 + np.exp(-x.data)))
+def silu(x): return Tensor(x.data * sigmoid(x).data)
+def elu(x, alpha=1.0): return Tensor(np.maximum(0, x.data) + alpha * np.expm1(np.minimum(0, x.data)))
+def softplus(x, beta=1.0, threshold=20.0): return Tensor(np.logaddexp(0, x.data))
+def gelu(x, approximate="none"): return Tensor(x.data * sigmoid(Tensor(1.702 * x.data)).data)
+def softmax(x, dim=-1):
+    e = np.exp(x.data - x.data.max(axis=dim, keepdims=True))
+    return Tensor(e / e.sum(axis=dim, keepdims=True))
+def log_softmax(x, dim=-1):
+    raise NotImplementedError("log_softmax")
+
+def _layer(name, function, derivative):
+    def __init__(self, **kwargs): self.kwargs = kwargs
+    def forward(self, x):
+        self.x = x
+        return function(x, **self.kwargs)
+    def backward(self, grad): return Tensor(grad.data * derivative(self.x.data))
+    return type(name, (), {"__init__": __init__, "forward": forward, "__call__": forward, "backward": backward})
+
+def _stub(x): raise NotImplementedError("ELU.backward")
+
+ReLU = _layer("ReLU", relu, lambda x: x > 0)
+LeakyReLU = _layer("LeakyReLU", leaky_relu, lambda x: np.where(x > 0, 1, 0.01))
+Tanh = _layer("Tanh", tanh, lambda x: 1 - np.tanh(x) ** 2)
+Sigmoid = _layer("Sigmoid", sigmoid, lambda x: sigmoid(Tensor(x)).data * (1 - sigmoid(Tensor(x)).data))
+SiLU = _layer("SiLU", silu, lambda x: np.ones_like(x))
+ELU = _layer("ELU", elu, _stub)
+Softplus = _layer("Softplus", softplus, lambda x: sigmoid(Tensor(x)).data)
+GELU = _layer("GELU", gelu, lambda x: np.ones_like(x))
+Softmax = _layer("Softmax", softmax, lambda x: np.ones_like(x))
+LogSoftmax = _layer("LogSoftmax", log_softmax, lambda x: np.ones_like(x))
+'''
+
+
+@pytest.fixture
+def bench_project(project):
+    """The demo checkout plus an activations module whose package code is the stand-in above."""
+    module = project.root / "assignments" / "source" / "02_activations"
+    module.mkdir()
+    (module / "module.yaml").write_text("name: activations\ntitle: Activations\nnumber: 2\n")
+    core = project.root / "tinytorch" / "core"
+    (core / "tensor.py").write_text(TENSOR)
+    (core / "activations.py").write_text(ACTIVATIONS)
+    return project
+
+
+def test_smoke_benchmark_reports_every_activation_with_ratios_memory_and_stubs(bench_project):
+    from tito.bench import ACTIVATIONS as CASES
+
+    done = bench_project.tito("bench", "activations", "--sizes", "1e3", "--repeats", "1", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["module"] == "activations" and report["dtype"] == "float32"
+    assert report["package"].endswith("tinytorch/core/activations.py")
+
+    torch_installed = importlib.util.find_spec("torch") is not None
+    if not torch_installed and "CI" in os.environ:
+        pytest.fail("PyTorch is not installed, but CI must benchmark against it (pip install -e '.[torch]')")
+    assert report["torch"]["available"] is torch_installed
+    if not torch_installed:
+        assert "not installed" in report["torch"]["reason"]
+
+    (size,) = report["sizes"]
+    assert size["elements"] == 1000
+    floor = size["copy_floor_ns_per_element"]
+    assert 0 < floor < math.inf
+    rows = {row["activation"]: row for row in size["rows"]}
+    assert list(rows) == [case.name for case in CASES], "one row per activation, in order"
+
+    assert rows["log_softmax"]["status"] == "not implemented" and rows["log_softmax"]["forward"] is None
+    assert rows["elu"]["status"] == "ok" and rows["elu"]["backward_status"] == "not implemented"
+    assert rows["elu"]["backward"] is None and rows["elu"]["forward"] is not None
+
+    for name, row in rows.items():
+        if row["status"] != "ok":
+            continue
+        sides = ["forward"] + (["backward"] if row["backward_status"] == "ok" else [])
+        for side in sides:
+            timing = row[side]
+            assert 0 < timing["ns_per_element"] < math.inf, (name, side)
+            assert timing["us_per_call"] == pytest.approx(timing["ns_per_element"] * size["elements"] / 1000)
+            assert timing["x_copy"] == pytest.approx(timing["ns_per_element"] / floor), (name, side)
+            if torch_installed:
+                assert timing["x_torch"] == pytest.approx(timing["ns_per_element"] / timing["torch_ns_per_element"])
+            else:
+                assert timing["x_torch"] is None
+        targets = {t["what"]: t for t in row["targets"]}
+        if torch_installed:  # at 1e3 elements the per-call cost is held against PyTorch's
+            assert targets["forward x torch"]["limit"] == 3.0
+            assert targets["forward x torch"]["met"] == (row["forward"]["x_torch"] <= 3.0)
+
+    # tracemalloc sees numpy's allocations: the naive sigmoid makes full-size temporaries,
+    # relu allocates only the output it returns.
+    assert rows["sigmoid"]["extra_x_input"] >= 0.9
+    assert rows["relu"]["extra_x_input"] < 0.5
+
+
+def test_table_output_names_the_floor_torch_and_the_stubs(bench_project):
+    done = bench_project.tito("bench", "--sizes", "1000", "--repeats", "1", "--only", "log_softmax")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1,000 float32 elements: copy floor" in done.stdout
+    assert "log_softmax" in done.stdout and "not implemented" in done.stdout
+    assert ("torch 2." in done.stdout) or ("PyTorch is not installed" in done.stdout)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["bench", "actvations"], "unknown module 'actvations'"),
+    (["bench", "demo"], "module 01 demo has no benchmarks"),
+    (["bench", "--sizes", "1.5"], "invalid size '1.5'"),
+    (["bench", "--sizes", "0"], "invalid size '0'"),
+    (["bench", "--only", "sigmod"], "no benchmark named 'sigmod'"),
+    (["bench", "--repeats", "0"], "invalid count '0'"),
+    (["bench", "--dtype", "int8"], "invalid choice: 'int8'"),
+])
+def test_user_mistakes_are_clear_errors_without_traceback(bench_project, args, message):
+    done = bench_project.tito(*args)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_a_module_not_yet_exported_says_to_sync(bench_project):
+    (bench_project.root / "tinytorch" / "core" / "activations.py").unlink()
+    done = bench_project.tito("bench", "--sizes", "1000")
+    assert done.returncode == 2 and "tito sync --module activations" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,261 @@
+"""Measuring how fast the package's activations run, next to the floor and PyTorch.
+
+An elementwise activation streams its input once and writes its output once, so its
+physical floor is the time of a memory copy: `np.copyto` into a preallocated array of
+the same dtype and size. Each timing here is the median of repeats, in nanoseconds per
+element, and is reported as a ratio to that floor (measured in the same run, so machine
+speed cancels) and to PyTorch on one thread, allocating its output as TinyTorch does.
+
+What runs is whatever `tinytorch.core.activations` holds: the reference or a learner's
+own code. Forward goes through the public API (a Tensor in, a new Tensor out); backward
+is the class's `backward(grad_output)` after one `forward`.
+"""
+from __future__ import annotations
+
+import gc
+import importlib
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+ROW = 1000                # softmax and log_softmax work on rows of this length
+MIN_REPEAT_SECONDS = 0.01  # each repeat loops over a call for at least this long
+SCRATCH_BYTES = 1 << 20   # "cache-sized": the most extra memory an elementwise forward may use
+SMALL = 1000              # at this size the per-call cost is compared with PyTorch
+SMALL_TORCH_TARGET = 3.0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One activation to time: how to call ours and PyTorch's, and the targets it should meet.
+
+    Targets are the most the ratio may be: `copy` forward against the copy floor at 1e6
+    elements, `torch` forward against PyTorch at 1e7, `backward` against the floor at 1e6.
+    """
+
+    name: str
+    function: str
+    cls: str
+    torch_forward: Callable
+    torch_backward: Callable      # (aten ops, grad, x, y) -> the gradient, as autograd computes it
+    kwargs: dict = field(default_factory=dict)
+    rows: bool = False            # True: input is shaped (n / ROW, ROW), softmax over the last axis
+    copy: float | None = None
+    torch: float | None = None
+    backward: float | None = None
+
+
+def _gelu(approximate):
+    return lambda torch, x: torch.nn.functional.gelu(x, approximate=approximate)
+
+
+ACTIVATIONS = [
+    Case("relu", "relu", "ReLU", lambda torch, x: torch.relu(x),
+         lambda aten, g, x, y: aten.threshold_backward(g, x, 0), copy=1.5, torch=1.1, backward=2.5),
+    Case("leaky_relu", "leaky_relu", "LeakyReLU", lambda torch, x: torch.nn.functional.leaky_relu(x, 0.01),
+         lambda aten, g, x, y: aten.leaky_relu_backward(g, x, 0.01, False), copy=3, torch=1.1),
+    Case("tanh", "tanh", "Tanh", lambda torch, x: torch.tanh(x),
+         lambda aten, g, x, y: aten.tanh_backward(g, y), copy=1.5, torch=1.1, backward=4),
+    Case("sigmoid", "sigmoid", "Sigmoid", lambda torch, x: torch.sigmoid(x),
+         lambda aten, g, x, y: aten.sigmoid_backward(g, y), copy=5, torch=1.1, backward=4),
+    Case("silu", "silu", "SiLU", lambda torch, x: torch.nn.functional.silu(x),
+         lambda aten, g, x, y: aten.silu_backward(g, x), copy=5, torch=1.1, backward=6),
+    Case("elu", "elu", "ELU", lambda torch, x: torch.nn.functional.elu(x),
+         lambda aten, g, x, y: aten.elu_backward(g, 1.0, 1.0, 1.0, False, x), copy=5, torch=1.1),
+    Case("softplus", "softplus", "Softplus", lambda torch, x: torch.nn.functional.softplus(x),
+         lambda aten, g, x, y: aten.softplus_backward(g, x, 1.0, 20.0), copy=6, torch=1.1),
+    Case("gelu(tanh)", "gelu", "GELU", _gelu("tanh"),
+         lambda aten, g, x, y: aten.gelu_backward(g, x, approximate="tanh"),
+         kwargs={"approximate": "tanh"}, copy=7, torch=1.2, backward=8),
+    Case("gelu", "gelu", "GELU", _gelu("none"),
+         lambda aten, g, x, y: aten.gelu_backward(g, x, approximate="none"), copy=25, torch=5),
+    Case("softmax", "softmax", "Softmax", lambda torch, x: torch.softmax(x, -1),
+         lambda aten, g, x, y: aten._softmax_backward_data(g, y, -1, y.dtype), rows=True, copy=6, torch=1.2),
+    Case("log_softmax", "log_softmax", "LogSoftmax", lambda torch, x: torch.log_softmax(x, -1),
+         lambda aten, g, x, y: aten._log_softmax_backward_data(g, y, -1, y.dtype), rows=True),
+]
+
+BENCHMARKS = {"activations": ACTIVATIONS}   # module name -> its cases
+
+
+# ---- timing -----------------------------------------------------------------------------
+
+def _loops_for(call: Callable) -> int:
+    """How many calls make one repeat last at least MIN_REPEAT_SECONDS."""
+    start = time.perf_counter()
+    call()
+    once = max(time.perf_counter() - start, 1e-7)
+    return max(1, int(MIN_REPEAT_SECONDS / once) + 1)
+
+
+def _one_repeat(call: Callable, loops: int) -> float:
+    start = time.perf_counter()
+    for _ in range(loops):
+        call()
+    return (time.perf_counter() - start) / loops
+
+
+def median_seconds(calls: list[Callable], repeats: int) -> list[float]:
+    """Median seconds per call of each call, their repeats interleaved so drift hits all alike."""
+    loops = [_loops_for(call) for call in calls]
+    samples: list[list[float]] = [[] for _ in calls]
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            for call, n, found in zip(calls, loops, samples):
+                found.append(_one_repeat(call, n))
+    finally:
+        if enabled:
+            gc.enable()
+    return [statistics.median(found) for found in samples]
+
+
+def extra_memory(call: Callable) -> tuple[int, object]:
+    """Peak bytes a call allocates beyond the array it returns (numpy reports to tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        result = call()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    returned = getattr(getattr(result, "data", result), "nbytes", 0)
+    return max(0, peak - before - returned), result
+
+
+# ---- the benchmark ----------------------------------------------------------------------
+
+def load_torch():
+    """(torch, None) set to one thread, or (None, why it is not there)."""
+    try:
+        import torch
+    except ImportError:
+        return None, "PyTorch is not installed: no comparison (pip install 'torch==2.13.0')"
+    torch.set_num_threads(1)
+    return torch, None
+
+
+def import_package_module(name: str, root) -> object:
+    """tinytorch.core.<name> from the checkout at `root` (first on sys.path)."""
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module(f"tinytorch.core.{name}")
+
+
+def _input(case: Case, n: int, dtype, seed: int) -> np.ndarray:
+    x = (np.random.default_rng(seed).standard_normal(n) * 3).astype(dtype)
+    if case.rows:
+        return x.reshape(-1, ROW) if n >= ROW and n % ROW == 0 else x.reshape(1, n)
+    return x
+
+
+def _failure(error: BaseException) -> str:
+    if isinstance(error, NotImplementedError):
+        return "not implemented"
+    text = f"{type(error).__name__}: {error}".splitlines()[0]
+    return "error: " + (text if len(text) <= 70 else text[:67] + "...")
+
+
+def _ratios(ours: float, floor: float, theirs: float | None, n: int) -> dict:
+    return {
+        "ns_per_element": ours / n * 1e9,
+        "us_per_call": ours * 1e6,
+        "x_copy": ours / floor,
+        "torch_ns_per_element": None if theirs is None else theirs / n * 1e9,
+        "x_torch": None if theirs is None else ours / theirs,
+    }
+
+
+def _targets(case: Case, n: int, forward: dict | None, backward: dict | None, extra: float | None) -> list:
+    """The targets that apply at this size, each with its measured value and whether it holds."""
+    wanted = []
+    if forward and n == 10**6 and case.copy is not None:
+        wanted.append(("forward x copy", case.copy, forward["x_copy"]))
+    if forward and n == 10**7 and case.torch is not None and forward["x_torch"] is not None:
+        wanted.append(("forward x torch", case.torch, forward["x_torch"]))
+    if forward and n == SMALL and forward["x_torch"] is not None:
+        wanted.append(("forward x torch", SMALL_TORCH_TARGET, forward["x_torch"]))
+    if backward and n == 10**6 and case.backward is not None:
+        wanted.append(("backward x copy", case.backward, backward["x_copy"]))
+    if extra is not None and not case.rows and n >= 10**6:
+        wanted.append(("extra bytes", SCRATCH_BYTES, extra))
+    return [{"what": what, "limit": limit, "value": value, "met": bool(value <= limit)}
+            for what, limit, value in wanted]
+
+
+def bench_case(case: Case, module, n: int, dtype, repeats: int, floor: float, torch=None) -> dict:
+    """Forward and backward timings of one activation at one size, with ratios and memory."""
+    Tensor = module.Tensor if hasattr(module, "Tensor") else importlib.import_module("tinytorch.core.tensor").Tensor
+    x = _input(case, n, dtype, seed=0)
+    g = _input(case, n, dtype, seed=1)
+    row = {"activation": case.name, "status": "ok", "forward": None, "backward": None,
+           "backward_status": None, "extra_bytes": None, "extra_x_input": None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            xt, gt = Tensor(x), Tensor(g)
+            function = getattr(module, case.function)
+            forward = lambda: function(xt, **case.kwargs)  # noqa: E731
+            extra, _ = extra_memory(forward)
+        except Exception as error:  # a learner's stub or bug: report it, keep benchmarking
+            row["status"] = _failure(error)
+            row["targets"] = []
+            return row
+        row["extra_bytes"], row["extra_x_input"] = extra, extra / x.nbytes
+        calls = [forward]
+        if torch is not None:
+            tx, tg = torch.from_numpy(x), torch.from_numpy(g)
+            calls.append(lambda: case.torch_forward(torch, tx))
+        times = median_seconds(calls, repeats)
+        row["forward"] = _ratios(times[0], floor, times[1] if torch is not None else None, n)
+
+        try:
+            layer = getattr(module, case.cls)(**case.kwargs)
+            layer.forward(xt)
+            backward = lambda: layer.backward(gt)  # noqa: E731
+            backward()
+        except Exception as error:
+            row["backward_status"] = _failure(error)
+        else:
+            row["backward_status"] = "ok"
+            calls = [backward]
+            if torch is not None:
+                ty = case.torch_forward(torch, tx)
+                aten = torch.ops.aten
+                calls.append(lambda: case.torch_backward(aten, tg, tx, ty))
+            times = median_seconds(calls, repeats)
+            row["backward"] = _ratios(times[0], floor, times[1] if torch is not None else None, n)
+    row["targets"] = _targets(case, n, row["forward"], row["backward"], row["extra_bytes"])
+    return row
+
+
+def copy_floor(n: int, dtype, repeats: int) -> float:
+    """Seconds for `np.copyto` of n elements into a preallocated array."""
+    src = _input(ACTIVATIONS[0], n, dtype, seed=0)
+    dst = np.empty_like(src)
+    return median_seconds([lambda: np.copyto(dst, src)], 2 * repeats)[0]
+
+
+def run_benchmarks(module, cases: list[Case], sizes: list[int], dtype, repeats: int,
+                   torch=None, on_step: Callable[[str], None] = lambda what: None) -> list[dict]:
+    """Every case at every size: one dict per size holding the floor and one row per case."""
+    results = []
+    for n in sizes:
+        on_step(f"copy floor, {n:,} elements")
+        floor = copy_floor(n, dtype, repeats)
+        rows = []
+        for case in cases:
+            on_step(f"{case.name}, {n:,} elements")
+            rows.append(bench_case(case, module, n, dtype, repeats, floor, torch))
+        results.append({"elements": n, "copy_floor_ns_per_element": floor / n * 1e9,
+                        "copy_floor_us_per_call": floor * 1e6, "rows": rows})
+    return results
