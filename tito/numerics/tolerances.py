@@ -1,0 +1,77 @@
+"""The accuracy contract of the activations, as one table.
+
+For each function and dtype, a `Tolerance`:
+- kind "ulp": error in ULP (see `ulp.py`) at most `bound` wherever the true
+  result is a normal float and |x| <= `domain` (None: everywhere);
+- kind "relative": relative error at most `bound` (softmax probabilities;
+  relative to max(|true|, smallest normal), so underflowing probabilities are
+  judged in absolute terms);
+- kind "absolute": |error| <= `bound` * max(1, |true|) (log_softmax).
+Outside the ULP domain, or where the true result is subnormal, every
+elementwise function must still be within `outside` relative error (again
+floored at the smallest normal): no garbage, no wrong limits, no nan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    kind: str  # "ulp" | "relative" | "absolute"
+    bound: float
+    domain: float | None = None  # |x| <= domain for the bound to apply
+    outside: float = 1.0  # relative error allowed elsewhere (see module doc)
+
+    def describe(self) -> str:
+        where = f" for |x| <= {self.domain:g}" if self.domain is not None else ""
+        if self.kind == "ulp":
+            return f"<= {self.bound:g} ULP{where}"
+        if self.kind == "relative":
+            return f"relative error <= {self.bound:g}"
+        return f"error <= {self.bound:g} * max(1, |result|)"
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def _both(tol: Tolerance) -> dict:
+    return {_F32: tol, _F64: tol}
+
+
+# Keys: function name, or (name, parameter value) when a parameter changes the contract.
+TOLERANCES: dict = {
+    "relu": _both(Tolerance("ulp", 4)),
+    "leaky_relu": _both(Tolerance("ulp", 4)),
+    "sigmoid": _both(Tolerance("ulp", 4)),
+    "tanh": _both(Tolerance("ulp", 4)),
+    "elu": _both(Tolerance("ulp", 4)),
+    "silu": _both(Tolerance("ulp", 4)),
+    "softplus": _both(Tolerance("ulp", 4)),
+    # Exact GELU in float64 loses about x^2/2 ULP in the far negative tail.
+    ("gelu", "none"): {_F32: Tolerance("ulp", 16, domain=10.0, outside=1e-4),
+                       _F64: Tolerance("ulp", 128, domain=10.0, outside=1e-10)},
+    ("gelu", "tanh"): {_F32: Tolerance("ulp", 16, domain=3.0, outside=1e-4),
+                       _F64: Tolerance("ulp", 16, domain=3.0, outside=1e-10)},
+    "softmax": {_F32: Tolerance("relative", 1e-5), _F64: Tolerance("relative", 1e-12)},
+    "log_softmax": {_F32: Tolerance("absolute", 1e-5), _F64: Tolerance("absolute", 1e-12)},
+}
+
+# Backward: relative error of the gradient (against the exact derivative, a
+# central difference or PyTorch), floored like the forward relative errors.
+GRAD_RELATIVE = {_F32: 1e-5, _F64: 1e-6}
+
+
+def tolerance(name: str, dtype, **params) -> Tolerance:
+    """The tolerance of `name` in `dtype` (float32 or float64)."""
+    dtype = np.dtype(dtype)
+    key = (name, params.get("approximate", "none")) if name == "gelu" else name
+    if key not in TOLERANCES:
+        raise ValueError(f"no tolerance for {name!r}")
+    table = TOLERANCES[key]
+    if dtype not in table:
+        raise ValueError(f"no tolerance for {name!r} in {dtype}; float32 and float64 are defined")
+    return table[dtype]
