@@ -1,0 +1,174 @@
+"""Values: every activation against the 192-bit reference, over the whole float range.
+
+The standard inputs hold ±0, subnormals, the smallest normal, a dense grid on
+[-20, 20], log-uniform magnitudes up to the largest float, the points where exp
+over- and underflows, ±1e4, ±max, ±inf and nan. Tolerances are the module's
+contract (tito.numerics.tolerances): for example at most 4 ULP for sigmoid wherever
+the true result is a normal float.
+"""
+import numpy as np
+import pytest
+
+from activation_cases import (
+    DTYPES, ELEMENTWISE_CASES, call, call_recording, case_id, label, show, worst_message,
+)
+from tito.numerics import (
+    absolute_error, is_normal, reference_values, relative_error, softmax_inputs,
+    standard_inputs, tolerance, ulp_distance,
+)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("case", ELEMENTWISE_CASES, ids=case_id)
+def test_elementwise_accuracy(case, dtype):
+    name, params = case
+    what = f"{label(name, params)} in {dtype}"
+    x = standard_inputs(dtype)
+    got, caught = call_recording(name, x, "accuracy against the exact values", **params)
+    assert not caught, f"{what} must not warn, but NumPy said: {sorted(set(caught))}"
+    assert got.shape == x.shape, f"{what}: output shape {got.shape}, input shape {x.shape}"
+    assert got.dtype == dtype, f"{what}: returned {got.dtype} for {dtype} input"
+    hi, lo = reference_values(name, x, **params)
+    tol = tolerance(name, dtype, **params)
+    ulp = ulp_distance(got, hi, lo, dtype)
+    inside = is_normal(hi, dtype) & (np.abs(x.astype(np.float64)) <= (tol.domain or np.inf))
+    assert np.all(ulp[inside] <= tol.bound), worst_message(
+        f"{what}: accuracy ({tol.describe()}, where the result is a normal float)",
+        ulp, inside, x, got, hi, "ULP")
+    # Everywhere else (subnormal results, outside the domain, inf, nan): no garbage.
+    relative = relative_error(got, hi, lo, dtype)
+    assert np.all(relative[~inside] <= tol.outside), worst_message(
+        f"{what}: relative error (at most {tol.outside:g} where the ULP bound does not apply, "
+        "e.g. subnormal results, ±inf and nan)", relative, ~inside, x, got, hi, "relative error")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_rowwise_accuracy(name, dtype):
+    what = f"{name} in {dtype}"
+    rows = softmax_inputs(dtype)
+    got, caught = call_recording(name, rows, "accuracy against the exact values")
+    assert not caught, f"{what} must not warn, but NumPy said: {sorted(set(caught))}"
+    assert got.shape == rows.shape and got.dtype == dtype, (
+        f"{what}: got shape {got.shape} and dtype {got.dtype} for {rows.shape} {dtype} input")
+    hi, lo = reference_values(name, rows)
+    tol = tolerance(name, dtype)
+    if name == "softmax":
+        error = relative_error(got, hi, lo, dtype)
+    else:
+        error = absolute_error(got, hi, lo) / np.maximum(1.0, np.abs(np.nan_to_num(hi)))
+    everywhere = np.ones(error.shape, bool)
+    if not np.all(error <= tol.bound):
+        r = int(np.unravel_index(int(np.argmax(error)), error.shape)[0])
+        pytest.fail(worst_message(f"{what}: {tol.describe()}", error, everywhere, rows, got, hi, "")
+                    + f"\n  in the row {show(rows[r])}")
+
+
+def test_log_softmax_keeps_underflowing_probabilities():
+    x = np.array([0.0, -200.0, -1000.0], np.float32)
+    got = call("log_softmax", x, "log-domain accuracy when probabilities underflow")
+    assert np.array_equal(got, x), (
+        f"log_softmax({show(x)}) must be exactly {show(x)}: got {show(got)} "
+        "(compute in the log domain, not log(softmax))")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_softmax_large_logits(dtype):
+    x = np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, -1000.0], [1000.0, 1000.0, 999.0]], dtype)
+    got, caught = call_recording("softmax", x, "finite for logits of ±1000")
+    assert not caught, f"softmax({show(x)}) must not warn: {caught}"
+    assert np.all(np.isfinite(got)), f"softmax of ±1000 logits must be finite: got {show(got)}"
+    hi, lo = reference_values("softmax", x)
+    error = relative_error(got, hi, lo, dtype)
+    assert np.all(error <= tolerance("softmax", dtype).bound), f"softmax({show(x)}) = {show(got)}"
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_rows_without_a_value_are_nan_without_warning(name):
+    x = np.array([[-np.inf, -np.inf, -np.inf], [np.nan, 0.0, 1.0], [np.inf, 0.0, 1.0],
+                  [0.0, -np.inf, 1.0]], np.float32)
+    got, caught = call_recording(name, x, "rows of -inf, nan or +inf")
+    assert not caught, f"{name}({show(x)}) must not warn: {caught}"
+    assert np.all(np.isnan(got[:3])), (
+        f"{name}: a row of only -inf, or with nan or +inf, has no value (nan, as PyTorch); got {show(got[:3])}")
+    assert np.all(np.isfinite(got[3, [0, 2]])) and got[3, 1] == (0.0 if name == "softmax" else -np.inf), (
+        f"{name}: a -inf logit gets probability 0 (log: -inf); row [0, -inf, 1] gave {show(got[3])}")
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -2])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_rowwise_dim(name, dim):
+    x = np.random.default_rng(3).normal(0, 3, (3, 4, 5))
+    got = call(name, x, f"working along dim={dim}", dim=dim)
+    hi, lo = reference_values(name, x, dim=dim)
+    error = absolute_error(got, hi, lo)
+    assert got.shape == x.shape and np.all(error <= 1e-12), worst_message(
+        f"{name}(x, dim={dim}) on shape {x.shape}", error, np.ones(x.shape, bool), x, got, hi, "abs error")
+
+
+LIMITS = {  # f(-inf), f(+inf) for the default parameters, and some others
+    ("relu", ()): (0.0, np.inf),
+    ("leaky_relu", ()): (-np.inf, np.inf),
+    ("leaky_relu", (("negative_slope", -0.5),)): (np.inf, np.inf),
+    ("elu", ()): (-1.0, np.inf),
+    ("elu", (("alpha", 2.0),)): (-2.0, np.inf),
+    ("sigmoid", ()): (0.0, 1.0),
+    ("tanh", ()): (-1.0, 1.0),
+    ("gelu", ()): (0.0, np.inf),
+    ("gelu", (("approximate", "tanh"),)): (0.0, np.inf),
+    ("silu", ()): (0.0, np.inf),
+    ("softplus", ()): (0.0, np.inf),
+    ("softplus", (("beta", 2.0),)): (0.0, np.inf),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("key", list(LIMITS), ids=lambda k: case_id((k[0], dict(k[1]))))
+def test_limits_at_infinity(key, dtype):
+    name, params = key[0], dict(key[1])
+    x = np.array([-np.inf, np.inf], dtype)
+    got, caught = call_recording(name, x, "limits at ±inf", **params)
+    want = np.array(LIMITS[key], dtype)
+    assert not caught, f"{label(name, params)}({show(x)}) must not warn: {caught}"
+    assert np.array_equal(got, want), (
+        f"{label(name, params)}: the limits at -inf and +inf are {show(want)}, got {show(got)}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("case", ELEMENTWISE_CASES + [("softmax", {}), ("log_softmax", {})], ids=case_id)
+def test_nan_propagates(case, dtype):
+    name, params = case
+    x = np.array([1.0, np.nan, -1.0, np.nan], dtype)
+    got = call(name, x, "nan propagation", **params)
+    if name in ("softmax", "log_softmax"):
+        assert np.all(np.isnan(got)), f"{name}: a nan in the row makes the whole row nan, got {show(got)}"
+    else:
+        assert np.all(np.isnan(got[[1, 3]])) and not np.any(np.isnan(got[[0, 2]])), (
+            f"{label(name, params)}: nan must give nan (and numbers must not), got {show(got)} "
+            f"for {show(x)}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("case", ELEMENTWISE_CASES, ids=case_id)
+def test_no_warning_at_extremes(case, dtype):
+    name, params = case
+    info = np.finfo(dtype)
+    x = np.array([info.max, -info.max, np.inf, -np.inf, np.nan, 1e4, -1e4, 100.0, -100.0, 800.0,
+                  -800.0, info.smallest_subnormal, -info.smallest_subnormal, 0.0, -0.0], dtype)
+    _, caught = call_recording(name, x, "no NumPy warnings at extreme inputs", **params)
+    assert not caught, (
+        f"{label(name, params)} must not make NumPy warn for any input; on {show(x)} it said "
+        f"{sorted(set(caught))}")
+
+
+SIGN_OF_ZERO = {  # f(-0.0): functions that are odd near 0 keep the sign, as PyTorch
+    "relu": True, "leaky_relu": True, "elu": True, "tanh": True, "gelu": True, "silu": True,
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("name", list(SIGN_OF_ZERO))
+def test_signed_zero(name, dtype):
+    got = call(name, np.array([-0.0, 0.0], dtype), "the sign of zero")
+    assert got[0] == 0 and got[1] == 0 and np.signbit(got[0]) and not np.signbit(got[1]), (
+        f"{name}(-0.0) must be -0.0 and {name}(0.0) must be 0.0 (as PyTorch), got {show(got)}")
