@@ -1533,7 +1533,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     # APPROACH: kernel(x, out, e) on rows:
     #   i = x.argmax(axis=1)[:, None]; m = np.take_along_axis(x, i, axis=1);
     #   np.subtract(x, m, out=out); np.exp(out, out=e); np.put_along_axis(e, i, 0, axis=1);
-    #   out -= np.log1p(e.sum(axis=1, keepdims=True)).
+    #   out -= np.log1p(e.sum(axis=1, keepdims=True)); out += m - m (nan rows stay nan).
     # HINTS: rowwise(kernel, data, dim=dim, scratch=1) inside
     #   np.errstate(invalid="ignore", over="ignore").
     ### BEGIN SOLUTION
@@ -1544,6 +1544,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
         np.exp(out, out=e)
         np.put_along_axis(e, top, 0, axis=1)  # leave out the max's term, e^0 = 1 ...
         out -= np.log1p(e.sum(axis=1, keepdims=True))  # ... log(1 + rest) = log1p(rest): exact near 0
+        out += m - m  # 0, or nan where the max is +-inf: such a row has no value (as in softmax)
 
     with np.errstate(invalid="ignore", over="ignore"):
         return Tensor(rowwise(kernel, as_array(x), dim=dim, scratch=1))
