@@ -1,0 +1,307 @@
+"""The test of the activations tests: realistic learner mistakes must all be caught.
+
+Each mistake is injected into the package code exported from the reference dev file
+(as a source patch, or as code appended to the module that replaces a function or a
+method), and the module's tests run against that package in a subprocess. Every
+mistake must make them fail. The catalogue prints its catch rate; anything below 100%
+fails this test and names the mistakes that slipped through.
+
+The same file checks that the dev file runs top to bottom as a notebook.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tito.commands.test import pytest_command
+from tito.export import build_package, export_dev_file
+from tito.modules import all_modules, find_module
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULE = find_module("activations", ROOT / "assignments" / "source")
+WORKERS = 2
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str
+    what: str  # the mistake, as a learner would make it
+    replace: tuple[str, str] | None = None  # (old, new): old must occur exactly once
+    append: str = ""  # code appended to the module (overrides a function or method)
+
+    def apply(self, code: str) -> str:
+        if self.replace:
+            old, new = self.replace
+            count = code.count(old)
+            assert count == 1, f"mistake {self.name!r}: the patch target occurs {count} times, not once"
+            code = code.replace(old, new)
+        if self.append:
+            code += "\n\n# --- injected mistake ---\n" + self.append.strip() + "\n"
+        compile(code, f"<{self.name}>", "exec")
+        return code
+
+
+MISTAKES = [
+    Mistake("naive_sigmoid", "1 / (1 + exp(-x)) with no errstate: overflow warnings below -88.7", append="""
+def sigmoid(x):
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    return Tensor(1 / (1 + np.exp(-d)))
+"""),
+    Mistake("tanh_form_sigmoid", "sigmoid as 0.5 * (1 + tanh(x / 2)): cancels for negative x", append="""
+def sigmoid(x):
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    return Tensor(0.5 * (1 + np.tanh(d / 2)))
+"""),
+    Mistake("sigmoid_clipped", "sigmoid with x clipped to [-88, 88] to avoid the overflow", append="""
+def sigmoid(x):
+    d = np.clip(as_array(x).astype(result_dtype(as_array(x).dtype)), -88, 88)
+    return Tensor(1 / (1 + np.exp(-d)))
+"""),
+    Mistake("relu_where", "relu as np.where(x > 0, x, 0): nan becomes 0", append="""
+def relu(x):
+    d = as_array(x)
+    return Tensor(np.where(d > 0, d, 0).astype(d.dtype if d.dtype.kind in 'iu' else result_dtype(d.dtype)))
+"""),
+    Mistake("relu_times_mask", "relu as x * (x > 0): -inf * 0 = nan", append="""
+def relu(x):
+    d = as_array(x)
+    dtype = d.dtype if d.dtype.kind in 'iu' else result_dtype(d.dtype)
+    with np.errstate(invalid='ignore'):
+        return Tensor((d * (d > 0)).astype(dtype))
+"""),
+    Mistake("relu_float64", "float64 output for float32 input (computing in float64, never casting back)",
+            append="""
+def relu(x):
+    d = as_array(x)
+    return Tensor(np.maximum(0, d.astype(np.float64)))
+"""),
+    Mistake("relu_in_place", "relu writes into its input (np.maximum(..., out=x))", append="""
+def relu(x):
+    d = as_array(x)
+    if d.dtype.kind == 'f':
+        np.maximum(0, d, out=d)
+        return Tensor(d.copy())
+    dtype = d.dtype if d.dtype.kind in 'iu' else result_dtype(d.dtype)
+    return Tensor(np.maximum(0, d).astype(dtype))
+"""),
+    Mistake("relu_returns_array", "relu returns a NumPy array instead of a Tensor", append="""
+def relu(x):
+    d = as_array(x)
+    return np.maximum(0, d)
+"""),
+    Mistake("relu_grad_at_zero", "relu'(0) = 1 (x >= 0 instead of x > 0)",
+            replace=("np.greater(x, 0, out=out)  # 1.0 where x > 0; at x = 0 the gradient is 0",
+                     "np.greater_equal(x, 0, out=out)")),
+    Mistake("leaky_grad_at_zero", "leaky_relu'(0) = 1 instead of the slope",
+            replace=("np.greater(x, 0, out=above)  # 1.0 where x > 0; the kink x = 0 takes the slope",
+                     "np.greater_equal(x, 0, out=above)")),
+    Mistake("leaky_always_maximum", "leaky_relu as max(x, a x) for every slope (wrong for a > 1)",
+            replace=("pick = np.maximum if a <= 1 else np.minimum", "pick = np.maximum")),
+    Mistake("elu_exp_minus_one", "elu with exp(x) - 1 instead of expm1: cancels near 0",
+            replace=("np.expm1(out, out=out)  # expm1, not exp(x) - 1: no cancellation near 0",
+                     "np.exp(out, out=out)\n        out -= 1")),
+    Mistake("elu_ignores_alpha", "elu forgets alpha (always alpha = 1)",
+            replace=("        out *= alpha\n        np.maximum(0, x, out=positive)",
+                     "        np.maximum(0, x, out=positive)")),
+    Mistake("naive_tanh", "tanh from its definition (e^x - e^-x) / (e^x + e^-x)", append="""
+def tanh(x):
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    with np.errstate(all='ignore'):
+        return Tensor((np.exp(d) - np.exp(-d)) / (np.exp(d) + np.exp(-d)))
+"""),
+    Mistake("tanh_backward_from_input", "tanh backward as 1 - x^2 (input saved instead of output)", append="""
+def _forward(self, x):
+    self.output = as_array(x)
+    return tanh(x)
+Tanh.forward = _forward
+"""),
+    Mistake("sigmoid_backward_from_input", "sigmoid backward from x instead of the output s", append="""
+def _forward(self, x):
+    self.output = as_array(x)
+    return sigmoid(x)
+Sigmoid.forward = _forward
+"""),
+    Mistake("gelu_1702", "exact GELU as x * sigmoid(1.702 x)", append="""
+_gelu_reference = gelu
+def gelu(x, approximate='none'):
+    _check_approximate(approximate)
+    if approximate == 'tanh':
+        return _gelu_reference(x, approximate)
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    with np.errstate(over='ignore'):
+        return Tensor(d / (1 + np.exp(-1.702 * np.maximum(d, -1e4))))
+"""),
+    Mistake("gelu_erf", "exact GELU as 0.5 x (1 + erf(x / sqrt 2)): cancels for x < -6", append="""
+from scipy.special import erf as _erf
+_gelu_reference = gelu
+def gelu(x, approximate='none'):
+    _check_approximate(approximate)
+    if approximate == 'tanh':
+        return _gelu_reference(x, approximate)
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    c = np.maximum(d, -1e4)
+    return Tensor((0.5 * c * (1 + _erf(c / math.sqrt(2)))).astype(d.dtype))
+"""),
+    Mistake("gelu_tanh_cancelling", "tanh GELU as 0.5 x (1 + tanh(u)) in the input's dtype", append="""
+_gelu_reference = gelu
+def gelu(x, approximate='none'):
+    if approximate != 'tanh':
+        return _gelu_reference(x, approximate)
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    c = np.clip(d, -1e4, 1e4)
+    u = SQRT_2_OVER_PI * (c + GELU_CUBIC * c ** 3)
+    return Tensor((0.5 * np.maximum(d, -1e4) * (1 + np.tanh(u))).astype(d.dtype))
+"""),
+    Mistake("gelu_ignores_approximate", "GELU(approximate='tanh') computes the exact GELU",
+            replace=('kernel = tanh_form if approximate == "tanh" else exact\n    with np.errstate(over="ignore"):\n'
+                     '        return Tensor(', 'kernel = exact\n    with np.errstate(over="ignore"):\n'
+                     '        return Tensor(')),
+    Mistake("silu_no_clamp", "silu as x / (1 + exp(-x)) without clamping: nan at -inf",
+            replace=("np.maximum(x, -1e4, out=t)  # -inf / inf would be nan; silu(-1e4) is -0 already",
+                     "np.copyto(t, x)")),
+    Mistake("silu_float32_tail", "silu computed in float32: 0 where x e^x is still a normal float32",
+            replace=("return Tensor(elementwise(kernel, as_array(x), compute=np.float64, scratch=1))\n\n\n"
+                     "def silu_backward",
+                     "return Tensor(elementwise(kernel, as_array(x), scratch=1))\n\n\ndef silu_backward")),
+    Mistake("silu_backward_no_chain_rule", "silu backward returns f'(x) without multiplying by grad",
+            replace=("        res *= bracket\n        res *= grad\n", "        res *= bracket\n")),
+    Mistake("naive_softplus", "softplus as log(1 + exp(x)): overflows, loses the tail", append="""
+def softplus(x, beta=1.0, threshold=20.0):
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    return Tensor(np.log(1 + np.exp(beta * d)) / beta)
+"""),
+    Mistake("softplus_threshold", "softplus returns x beyond the threshold, as PyTorch (wrong in float64)",
+            append="""
+_softplus_reference = softplus
+def softplus(x, beta=1.0, threshold=20.0):
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    y = _softplus_reference(x, beta, threshold).data
+    return Tensor(np.where(beta * d > threshold, d, y))
+"""),
+    Mistake("softmax_no_max", "softmax without subtracting the row maximum: nan for large logits", append="""
+def softmax(x, dim=-1):
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    e = np.exp(d)
+    return Tensor(e / e.sum(axis=dim, keepdims=True))
+"""),
+    Mistake("softmax_wrong_axis", "softmax normalised over the first axis instead of dim", append="""
+def softmax(x, dim=-1):
+    d = as_array(x).astype(result_dtype(as_array(x).dtype))
+    e = np.exp(d - d.max(axis=0, keepdims=True))
+    return Tensor(e / e.sum(axis=0, keepdims=True))
+"""),
+    Mistake("log_of_softmax", "log_softmax as log(softmax(x)): -inf when a probability underflows",
+            append="""
+def log_softmax(x, dim=-1):
+    with np.errstate(divide='ignore'):
+        return Tensor(np.log(softmax(x, dim).data))
+"""),
+    Mistake("softmax_backward_diagonal", "softmax backward without the off-diagonal terms: g y (1 - y)",
+            replace=("        total = res.sum(axis=1, keepdims=True)  # the off-diagonal part of the Jacobian\n"
+                     "        np.subtract(grad, total, out=res)\n        res *= y\n",
+                     "        np.subtract(1, y, out=res)\n        res *= y\n        res *= grad\n")),
+    Mistake("log_softmax_backward_no_sum", "log_softmax backward as grad - exp(y), without the sum",
+            replace=("        res *= grad.sum(axis=1, keepdims=True)\n", "")),
+    Mistake("tanh_float32_inside", "tanh computed in float32 whatever the input dtype", append="""
+def tanh(x):
+    d = as_array(x)
+    return Tensor(np.tanh(d.astype(np.float32)).astype(result_dtype(d.dtype)))
+"""),
+]
+
+
+def _fast_env(package_dir: Path) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(package_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["TINYTORCH_ROOT"] = str(ROOT)
+    env["TINYTORCH_HYPOTHESIS_PROFILE"] = "fast"
+    return env
+
+
+def _run_module_tests(package_dir: Path) -> subprocess.CompletedProcess:
+    command = [*pytest_command(), str(MODULE.tests_dir), "-x", "-q", "-p", "no:cacheprovider",
+               "--tb=line", "--no-header"]
+    return subprocess.run(command, cwd=ROOT, env=_fast_env(package_dir), capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def reference_package(tmp_path_factory) -> tuple[Path, str]:
+    """A package built from the current dev files, and the exported activations code."""
+    exports = [export_dev_file(m.dev_file, ROOT) for m in all_modules(ROOT / "assignments" / "source")
+               if m.dev_file.exists()]
+    target = tmp_path_factory.mktemp("reference")
+    build_package(target, exports, ROOT)
+    code = next(e.code for e in exports if e.target == "core.activations")
+    return target, code
+
+
+def _first_failure(output: str) -> str:
+    for line in output.splitlines():
+        if ("Error" in line or "Failed" in line or "assert" in line) and len(line) > 20:
+            return line.strip()[:150]
+    return output.strip().splitlines()[-1][:150] if output.strip() else "(no output)"
+
+
+def test_reference_passes_the_fast_run(reference_package):
+    """The catalogue's quick configuration passes on the reference (else every mistake 'is caught')."""
+    package_dir, _ = reference_package
+    done = _run_module_tests(package_dir)
+    assert done.returncode == 0, f"the module's tests fail on the reference:\n{done.stdout[-3000:]}"
+
+
+def test_every_mistake_is_caught(reference_package, tmp_path):
+    package_dir, code = reference_package
+    patched = {m.name: m.apply(code) for m in MISTAKES}  # a patch that does not apply fails here
+
+    def run(mistake: Mistake):
+        where = tmp_path / mistake.name
+        shutil.copytree(package_dir / "tinytorch", where / "tinytorch")
+        (where / "tinytorch" / "core" / "activations.py").write_text(patched[mistake.name], encoding="utf-8")
+        start = time.perf_counter()
+        done = _run_module_tests(where)
+        return mistake, done, time.perf_counter() - start
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        results = list(pool.map(run, MISTAKES))
+    total = time.perf_counter() - start
+
+    caught = [m for m, done, _ in results if done.returncode == 1]
+    print(f"\n{'mistake':30s} {'caught':8s} {'s':>5s}  first failure")
+    for mistake, done, seconds in results:
+        verdict = "yes" if done.returncode == 1 else f"NO ({done.returncode})"
+        print(f"{mistake.name:30s} {verdict:8s} {seconds:5.1f}  {_first_failure(done.stdout)}")
+    print(f"catch rate: {len(caught)}/{len(MISTAKES)} = {100 * len(caught) / len(MISTAKES):.0f}% "
+          f"in {total:.0f} s on {WORKERS} workers")
+    missed = [f"{m.name} ({m.what}): exit code {done.returncode}\n{done.stdout[-1500:]}"
+              for m, done, _ in results if done.returncode != 1]
+    assert len(MISTAKES) >= 20
+    assert not missed, "mistakes the module's tests did not catch (exit code 1 = tests failed):\n" + \
+        "\n".join(missed)
+
+
+def test_dev_file_runs_as_a_notebook(reference_package, tmp_path):
+    """The dev file executes top to bottom as a Jupyter notebook (plots included)."""
+    import jupytext
+    import nbclient
+
+    package_dir, _ = reference_package
+    notebook = jupytext.read(MODULE.dev_file)
+    env_backup = dict(os.environ)
+    try:
+        os.environ.update({"PYTHONPATH": _fast_env(package_dir)["PYTHONPATH"], "MPLBACKEND": "Agg",
+                           "TINYTORCH_ROOT": str(ROOT)})
+        client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                         resources={"metadata": {"path": str(tmp_path)}})
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
