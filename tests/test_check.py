@@ -1,0 +1,410 @@
+"""`tito check activations`: the report card is green for the reference and names each defect.
+
+Each test builds the package from the dev files into a temporary folder (as `tito test`
+does), breaks it the way a learner might, and runs `python -m tito check` on it in a
+subprocess. In-process defects (subclasses of the reference with one thing wrong) go
+through `tito.feedback.check_activation`, in a subprocess too, so the freshly built
+package is the one imported.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from feedback_helpers import (
+    ACTIVATIONS,
+    ELU_ENDLESS_LOOP,
+    INACCURATE_SIGMOID,
+    OVERFLOWING_SOFTMAX,
+    SILU_CRASH,
+    SOFTPLUS_SWALLOWS_EVERYTHING,
+    TANH_STUB,
+    build_package,
+    check_json,
+    describe,
+    patch,
+    rows,
+    tito,
+)
+
+GROUPS = {"accuracy", "stability", "properties", "gradient", "contract"}
+STATUSES = {"pass", "warn", "fail", "missing"}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return build_package(tmp_path_factory.mktemp("reference"))
+
+
+@pytest.fixture(scope="module")
+def reference_report(reference):
+    return check_json(reference)
+
+
+@pytest.fixture
+def package(tmp_path):
+    return build_package(tmp_path / "pkg")
+
+
+# ----------------------------------------------------------------------------
+# The reference
+# ----------------------------------------------------------------------------
+
+def test_reference_report_is_all_green(reference_report):
+    code, report = reference_report
+    assert [f["name"] for f in report["functions"]] == list(ACTIVATIONS)
+    for row in report["functions"]:
+        assert row["status"] == "pass", f"{row['name']}: {describe(row)}"
+        assert all(c["status"] == "pass" for c in row["checks"]), f"{row['name']}: {describe(row)}"
+    assert report["score"] == 100
+    assert code == 0
+    assert report["notes"] == [], "a package built from the dev files is not stale"
+
+
+def test_reference_is_all_green_in_float64(reference):
+    code, report = check_json(reference, "--dtype", "float64")
+    bad = {n: describe(r) for n, r in rows(report).items() if r["status"] != "pass"}
+    assert not bad, bad
+    assert report["dtype"] == "float64" and report["score"] == 100 and code == 0
+
+
+def test_json_report_has_the_documented_schema(reference_report):
+    _, report = reference_report
+    assert report["module"] == "activations"
+    assert isinstance(report["score"], int) and 0 <= report["score"] <= 100
+    assert isinstance(report["next"], str) and report["next"]
+    for row in report["functions"]:
+        assert row["status"] in STATUSES
+        assert row["checks"], row["name"]
+        for check in row["checks"]:
+            assert {"name", "group", "status", "reason"} <= check.keys()
+            assert check["status"] in STATUSES and check["group"] in GROUPS
+            assert check["reason"] and "\n" not in check["reason"], check
+    sigmoid = rows(report)["sigmoid"]
+    accuracy = next(c for c in sigmoid["checks"] if c["name"] == "accuracy")
+    assert accuracy["unit"] == "ULP" and 0 < accuracy["max_error"] <= 4
+    assert isinstance(accuracy["worst_input"], float) and accuracy["max_abs_error"] < 1e-6
+    names = {c["name"] for c in sigmoid["checks"]}
+    assert {"accuracy", "warnings", "extreme inputs", "range", "zero point", "symmetry", "monotonic",
+            "zero-centred", "derivative sign", "backward", "central differences", "shape", "dtype",
+            "no mutation"} <= names
+
+
+def test_text_report_of_the_reference(reference):
+    done = tito(reference, "check", "activations")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in ACTIVATIONS:
+        assert name in done.stdout
+    assert "score 100/100" in done.stdout
+    assert "next: nothing" in done.stdout
+    assert "FAIL" not in done.stdout and "MISSING" not in done.stdout
+
+
+# ----------------------------------------------------------------------------
+# Injected defects
+# ----------------------------------------------------------------------------
+
+def test_inaccurate_sigmoid_turns_its_row_red(package):
+    code, report = check_json(patch(package, INACCURATE_SIGMOID))
+    by_name = rows(report)
+    sigmoid = by_name["sigmoid"]
+    assert sigmoid["status"] == "fail"
+    accuracy = next(c for c in sigmoid["checks"] if c["name"] == "accuracy")
+    assert accuracy["status"] == "fail" and accuracy["max_error"] > 1e6, accuracy
+    assert accuracy["worst_input"] < -3, "0.5(1 + tanh(x/2)) cancels for negative x"
+    assert "ULP at x = " in accuracy["reason"]
+    for other in ("relu", "tanh", "softmax", "log_softmax"):
+        assert by_name[other]["status"] == "pass", describe(by_name[other])
+    assert code == 1
+    assert report["score"] < 100
+    assert report["next"].startswith("fix Sigmoid (accuracy)")
+    assert any("tito sync" in note for note in report["notes"]), "the package differs from the dev file"
+
+
+def test_softmax_without_max_subtraction_turns_its_row_red(package):
+    code, report = check_json(patch(package, OVERFLOWING_SOFTMAX))
+    by_name = rows(report)
+    softmax = {c["name"]: c for c in by_name["softmax"]["checks"]}
+    assert by_name["softmax"]["status"] == "fail"
+    assert softmax["accuracy"]["status"] == "fail"
+    assert softmax["warnings"]["status"] == "fail"
+    assert "overflow" in softmax["warnings"]["reason"] and "row [" in softmax["warnings"]["reason"]
+    assert max(softmax["warnings"]["input"]) > 88.7, "the row named must hold a logit that overflows exp"
+    assert softmax["extreme inputs"]["status"] == "fail"
+    assert by_name["log_softmax"]["status"] == "pass", describe(by_name["log_softmax"])
+    assert by_name["sigmoid"]["status"] == "pass", describe(by_name["sigmoid"])
+    assert code == 1
+
+
+def test_stub_shows_as_missing_and_hides_nothing(package):
+    code, report = check_json(patch(package, TANH_STUB))
+    by_name = rows(report)
+    tanh = by_name["tanh"]
+    assert tanh["status"] == "missing"
+    forward_checks = [c for c in tanh["checks"] if c["name"] != "api"]
+    assert all(c["status"] == "missing" for c in forward_checks), describe(tanh)
+    assert "NotImplementedError" in forward_checks[0]["reason"]
+    for name in ACTIVATIONS:
+        if name != "tanh":
+            assert by_name[name]["status"] == "pass", f"{name}: {describe(by_name[name])}"
+    assert code == 1, "a missing function is not done"
+    assert report["next"].startswith("implement Tanh")
+
+
+def test_endless_loop_is_reported_as_a_timeout(package):
+    patch(package, ELU_ENDLESS_LOOP)
+    code, report = check_json(package, "--timeout", "1", "--only", "relu", "--only", "elu",
+                              "--only", "sigmoid")
+    by_name = rows(report)
+    assert list(by_name) == ["relu", "sigmoid", "elu"]
+    elu = by_name["elu"]
+    assert elu["status"] == "fail"
+    accuracy = next(c for c in elu["checks"] if c["name"] == "accuracy")
+    assert "did not finish within 1 s" in accuracy["reason"] and accuracy["value"] == "timeout"
+    assert by_name["relu"]["status"] == "pass" and by_name["sigmoid"]["status"] == "pass"
+    assert code == 1
+
+
+def test_loop_that_swallows_the_time_limit_is_stopped(package):
+    patch(package, SOFTPLUS_SWALLOWS_EVERYTHING)
+    code, report = check_json(package, "--timeout", "0.5", "--only", "softplus", "--only", "relu")
+    by_name = rows(report)
+    softplus = by_name["softplus"]
+    assert softplus["status"] == "fail"
+    assert "timed out" in softplus["checks"][0]["reason"], describe(softplus)
+    assert by_name["relu"]["status"] == "pass"
+    assert code == 1
+
+
+def test_exception_names_the_line_that_raised(package):
+    code, report = check_json(patch(package, SILU_CRASH), "--only", "silu", "--only", "gelu")
+    silu = rows(report)["silu"]
+    reason = next(c for c in silu["checks"] if c["name"] == "accuracy")["reason"]
+    assert "ZeroDivisionError" in reason and "activations.py:" in reason, reason
+    assert rows(report)["gelu"]["status"] == "pass"
+    assert code == 1
+
+
+def test_text_report_names_the_defect_and_the_next_step(package):
+    done = tito(patch(package, INACCURATE_SIGMOID), "check", "activations", "--only", "sigmoid",
+                "--only", "relu")
+    assert done.returncode == 1
+    assert "sigmoid · accuracy" in done.stdout and "FAIL" in done.stdout
+    assert "next: fix Sigmoid (accuracy)" in done.stdout
+    assert "run `tito sync`" in done.stdout
+
+
+# ----------------------------------------------------------------------------
+# Learner mistakes found by each check (through the notebook API)
+# ----------------------------------------------------------------------------
+
+CATALOGUE = r'''
+import json
+import numpy as np
+from tinytorch.core.tensor import Tensor
+from tinytorch.core.activations import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh,
+                                        softmax)
+from tito.feedback import check_activation
+
+
+class IgnoresGradOutput(Sigmoid):
+    def backward(self, grad_output):
+        return super().backward(Tensor(np.ones_like(grad_output.data)))
+
+
+class NegatedBackward(Tanh):
+    def backward(self, grad_output):
+        return Tensor(-super().backward(grad_output).data)
+
+
+class GradientOneAtZero(ReLU):  # relu'(0) = 1
+    def forward(self, x):
+        self.x = x.data
+        return super().forward(x)
+
+    def backward(self, grad_output):
+        return Tensor(grad_output.data * (self.x >= 0).astype(grad_output.data.dtype))
+
+
+class MutatesInput(ReLU):
+    def forward(self, x):
+        np.maximum(x.data, 0, out=x.data)
+        return Tensor(x.data.copy())
+
+
+class Float64Output(Tanh):
+    def forward(self, x):
+        return Tensor(np.tanh(x.data.astype(np.float64)))
+
+
+class Shifted(Tanh):
+    def forward(self, x):
+        y = super().forward(x).data
+        return Tensor(y + y.dtype.type(1e-3) if y.dtype.kind == "f" else y)
+
+
+class NaiveSigmoid(Sigmoid):
+    def forward(self, x):
+        d = x.data.astype(np.float32) if x.data.dtype.kind != "f" else x.data
+        y = 1 / (1 + np.exp(-d))
+        self.output = y
+        return Tensor(y)
+
+
+class NanBecomesZero(ReLU):
+    def forward(self, x):
+        d = x.data
+        return Tensor(np.where(d > 0, d, 0).astype(d.dtype))
+
+
+class WrongAxis(Softmax):
+    def forward(self, x):
+        y = softmax(x, dim=0) if x.data.ndim > 1 else super().forward(x)
+        self.output = y.data
+        return y
+
+
+class LogOfSoftmax(LogSoftmax):
+    def forward(self, x):
+        return Tensor(np.log(softmax(x, dim=self.dim).data))
+
+
+class Flattens(ReLU):
+    def forward(self, x):
+        return Tensor(super().forward(x).data.reshape(-1))
+
+
+class SteeperSlope(LeakyReLU):
+    def forward(self, x):
+        d = x.data
+        return Tensor(np.where(d > 0, d, d * d.dtype.type(0.1)) if d.dtype.kind == "f" else d)
+
+
+class SigmoidGELU(GELU):  # the 1.702 approximation
+    def forward(self, x):
+        d = x.data
+        with np.errstate(over="ignore"):
+            return Tensor((d / (1 + np.exp(-1.702 * d))).astype(d.dtype))
+
+
+class DiagonalOnlyBackward(Softmax):
+    def forward(self, x):
+        y = super().forward(x)
+        self.s = y.data
+        return y
+
+    def backward(self, grad_output):
+        return Tensor(self.s * (1 - self.s) * grad_output.data)
+
+
+class PlainRepr(ELU):
+    def __repr__(self):
+        return "an ELU"
+
+
+DEFECTS = {
+    "backward ignores grad_output": ("sigmoid", IgnoresGradOutput),
+    "negated backward": ("tanh", NegatedBackward),
+    "relu'(0) = 1": ("relu", GradientOneAtZero),
+    "mutates its input": ("relu", MutatesInput),
+    "float64 output for float32 input": ("tanh", Float64Output),
+    "shifted by 1e-3": ("tanh", Shifted),
+    "naive sigmoid": ("sigmoid", NaiveSigmoid),
+    "np.where turns nan into 0": ("relu", NanBecomesZero),
+    "softmax over the wrong axis": ("softmax", WrongAxis),
+    "log(softmax(x))": ("log_softmax", LogOfSoftmax),
+    "flattens the output": ("relu", Flattens),
+    "slope 0.1 instead of 0.01": ("leaky_relu", SteeperSlope),
+    "GELU as x sigmoid(1.702 x)": ("gelu", SigmoidGELU),
+    "softmax backward without off-diagonal terms": ("softmax", DiagonalOnlyBackward),
+    "repr unlike PyTorch": ("elu", PlainRepr),
+}
+found = {}
+for label, (name, cls) in DEFECTS.items():
+    report = check_activation(name, cls(), show=False)
+    row = report.results[0]
+    found[label] = {"status": row.status, "ok": report.ok,
+                    "checks": {c.name: [c.status, c.reason] for c in row.checks}}
+print(json.dumps(found))
+'''
+
+
+@pytest.fixture(scope="module")
+def catalogue(reference):
+    done = subprocess.run([sys.executable, "-c", CATALOGUE], cwd=reference, capture_output=True, text=True,
+                          timeout=600, env=tito_env(reference))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def tito_env(package):
+    import os
+
+    from feedback_helpers import ROOT
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(package), str(ROOT)]), NO_COLOR="1")
+
+
+@pytest.mark.parametrize("defect, failing", [
+    ("backward ignores grad_output", ["backward", "central differences"]),
+    ("negated backward", ["derivative sign", "backward", "central differences"]),
+    ("relu'(0) = 1", ["backward"]),
+    ("mutates its input", ["no mutation"]),
+    ("float64 output for float32 input", ["dtype"]),
+    ("shifted by 1e-3", ["accuracy", "zero point", "symmetry"]),
+    ("naive sigmoid", ["warnings"]),
+    ("np.where turns nan into 0", ["extreme inputs"]),
+    ("softmax over the wrong axis", ["accuracy"]),
+    ("log(softmax(x))", ["warnings", "extreme inputs"]),
+    ("flattens the output", ["shape"]),
+    ("slope 0.1 instead of 0.01", ["accuracy", "symmetry"]),
+    ("GELU as x sigmoid(1.702 x)", ["accuracy"]),
+    ("softmax backward without off-diagonal terms", ["backward", "gradient sums to 0"]),
+])
+def test_each_learner_mistake_is_named_by_its_check(catalogue, defect, failing):
+    row = catalogue[defect]
+    assert row["status"] == "fail", row
+    for name in failing:
+        status, reason = row["checks"][name]
+        assert status == "fail", f"{defect}: check {name!r} is {status}: {reason}"
+    assert not row["ok"]
+
+
+def test_naive_sigmoid_is_accurate_but_names_the_overflowing_input(catalogue):
+    checks = catalogue["naive sigmoid"]["checks"]
+    assert checks["accuracy"][0] == "pass", "1/(1+exp(-x)) is accurate: only its warning is wrong"
+    reason = checks["warnings"][1]
+    assert "overflow encountered in exp" in reason
+    x = float(reason.split("x = ")[1].split(":")[0])
+    assert x < -88.7, f"exp(-x) overflows float32 only for x < -88.7, not at {x}"
+
+
+def test_relu_gradient_at_zero_names_zero(catalogue):
+    reason = catalogue["relu'(0) = 1"]["checks"]["backward"][1]
+    assert "x = 0" in reason or "x = -0" in reason, reason
+
+
+def test_a_warning_alone_keeps_the_exit_code_zero(catalogue):
+    row = catalogue["repr unlike PyTorch"]
+    assert row["status"] == "warn", row
+    assert row["checks"]["api"][0] == "warn" and "ELU(alpha=1.0)" in row["checks"]["api"][1]
+    assert all(status == "pass" for name, (status, _) in row["checks"].items() if name != "api")
+    assert row["ok"], "warnings (yellow) do not fail the report card"
+
+
+# ----------------------------------------------------------------------------
+# User mistakes
+# ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, message", [
+    (["check", "tensor"], "no report card for module 'tensor'"),
+    (["check", "nonsense"], "unknown module 'nonsense'"),
+    (["check", "activations", "--only", "swish"], "unknown activation 'swish'"),
+    (["check", "activations", "--dtype", "float16"], "invalid choice"),
+])
+def test_user_mistakes_get_a_clear_message(reference, args, message):
+    done = tito(reference, *args)
+    assert done.returncode == 2
+    assert message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,142 @@
+"""The report card: a colour-coded table, a score from 0 to 100, the next thing to fix.
+
+Built from the `Result`s of `measure`; printed with rich (terminal or Jupyter) or as
+JSON. Row status: the worst of its checks (fail > missing > warn > pass).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from tito.feedback.functions import ACTIVATIONS
+from tito.feedback.measure import FAIL, GROUPS, MISSING, PASS, SEVERITY, WARN, Result
+
+STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", MISSING: "bright_black"}
+LABEL = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING"}
+MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·"}
+# Which problem to fix first inside a row: basics before numbers before niceties.
+_FIX_ORDER = ("shape", "dtype", "accuracy", "extreme inputs", "warnings", "backward",
+              "central differences", "gradient at extremes")
+
+
+@dataclass
+class Report:
+    module: str
+    dtype: str
+    results: list[Result]
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # e.g. the package is older than the dev file
+
+    @property
+    def score(self) -> int:
+        if not self.results:
+            return 0
+        mean = sum(r.score for r in self.results) / len(self.results)
+        return 100 if all(r.status == PASS for r in self.results) else min(99, math.floor(mean))
+
+    @property
+    def status(self) -> str:
+        return max((r.status for r in self.results), key=SEVERITY.__getitem__, default=MISSING)
+
+    @property
+    def ok(self) -> bool:
+        """Nothing red, nothing missing: what `tito check` exits 0 on."""
+        return all(r.status in (PASS, WARN) for r in self.results)
+
+    def next_step(self) -> str:
+        """The first thing to fix, in the order a learner works through the module."""
+        for result in self.results:
+            if result.status in (FAIL, MISSING):
+                check = _first_problem(result)
+                title = ACTIVATIONS[result.name].title if result.name in ACTIVATIONS else result.name
+                if check.status == MISSING:
+                    return f"implement {title}: {check.reason}"
+                return f"fix {title} ({check.name}): {check.reason}"
+        for result in self.results:
+            if result.status == WARN:
+                check = next(c for c in result.checks if c.status == WARN)
+                return f"polish {result.title} ({check.name}): {check.reason}"
+        return "nothing: every check passes. See the figures with `tito plot activations`."
+
+    def to_json(self) -> dict:
+        return {"module": self.module, "dtype": self.dtype, "score": self.score,
+                "status": self.status, "ok": self.ok, "next": self.next_step(),
+                "seconds": round(self.seconds, 2), "notes": self.notes,
+                "functions": [r.to_json() for r in self.results]}
+
+    def __rich__(self):
+        return render(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # Jupyter: the coloured table
+        console = Console(record=True, width=140, force_jupyter=False, force_terminal=True)
+        with console.capture():
+            console.print(render(self))
+        return {"text/html": console.export_html(inline_styles=True),
+                "text/plain": console.export_text()}
+
+
+def _first_problem(result: Result):
+    bad = [c for c in result.checks if c.status in (FAIL, MISSING)]
+    fails = [c for c in bad if c.status == FAIL] or bad
+    ranked = sorted(fails, key=lambda c: _FIX_ORDER.index(c.name) if c.name in _FIX_ORDER else len(_FIX_ORDER))
+    return ranked[0]
+
+
+def _cell(result: Result, group: str) -> Text:
+    checks = [c for c in result.checks if c.group == group]
+    if not checks:
+        return Text("-", style="bright_black")
+    status = result.group_status(group)
+    style = STYLE[status]
+    if group in ("accuracy",):
+        return Text(f"{MARK[status]} {checks[0].value}", style=style)
+    passed = sum(c.status == PASS for c in checks)
+    return Text(f"{MARK[status]} {passed}/{len(checks)}", style=style)
+
+
+def render(report: Report, verbose: bool = False):
+    """The report card as rich renderables: table, problems, score, next step."""
+    table = Table(title=f"TinyTorch activations report card ({report.dtype})", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("function", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for group in GROUPS:
+        table.add_column(group, no_wrap=True)
+    for result in report.results:
+        status = result.status
+        table.add_row(Text(result.name, style="bold"), Text(LABEL[status], style=f"bold {STYLE[status]}"),
+                      *(_cell(result, g) for g in GROUPS))
+    parts = [table]
+    lines = Text()
+    for result in report.results:
+        shown = [c for c in result.checks if verbose or c.status != PASS]
+        groups: dict[tuple[str, str], list[str]] = {}  # one line per distinct reason
+        for check in shown:
+            groups.setdefault((check.status, check.reason), []).append(check.name)
+        for (status, reason), names in groups.items():
+            if lines:
+                lines.append("\n")
+            what = names[0] if len(names) <= 2 else f"{names[0]}, {names[1]} and {len(names) - 2} more"
+            if len(names) == 2:
+                what = f"{names[0]}, {names[1]}"
+            lines.append(f"{MARK[status]} ", style=STYLE[status])
+            lines.append(f"{result.name} · {what}: ", style=f"bold {STYLE[status]}")
+            lines.append(reason)
+    if lines:
+        parts.append(lines)
+    for note in report.notes:
+        parts.append(Text(note, style="yellow"))
+    score_style = "green" if report.score == 100 else "yellow" if report.ok else "red"
+    summary = Text()
+    summary.append(f"score {report.score}/100", style=f"bold {score_style}")
+    counts = {s: sum(r.status == s for r in report.results) for s in (PASS, WARN, FAIL, MISSING)}
+    summary.append("   " + ", ".join(f"{n} {LABEL[s].lower()}" for s, n in counts.items() if n))
+    summary.append(f"   {report.seconds:.1f} s", style="bright_black")
+    parts.append(summary)
+    parts.append(Text.assemble(("next: ", "bold"), report.next_step()))
+    return Group(*parts)
