@@ -108,8 +108,8 @@ def relu(x):
             replace=("np.expm1(out, out=out)  # expm1, not exp(x) - 1: no cancellation near 0",
                      "np.exp(out, out=out)\n        out -= 1")),
     Mistake("elu_ignores_alpha", "elu forgets alpha (always alpha = 1)",
-            replace=("        out *= alpha\n        np.maximum(0, x, out=positive)",
-                     "        np.maximum(0, x, out=positive)")),
+            replace=("        out *= alpha\n        np.maximum(zero, x, out=positive)",
+                     "        np.maximum(zero, x, out=positive)")),
     Mistake("naive_tanh", "tanh from its definition (e^x - e^-x) / (e^x + e^-x)", append="""
 def tanh(x):
     d = as_array(x).astype(result_dtype(as_array(x).dtype))
@@ -164,12 +164,10 @@ def gelu(x, approximate='none'):
                      '        return Tensor(', 'kernel = exact\n    with np.errstate(over="ignore"):\n'
                      '        return Tensor(')),
     Mistake("silu_no_clamp", "silu as x / (1 + exp(-x)) without clamping: nan at -inf",
-            replace=("np.maximum(x, -1e4, out=t)  # -inf / inf would be nan; silu(-1e4) is -0 already",
+            replace=("np.maximum(x, constant(-1e4, x), out=t)  # -inf / inf would be nan; silu(-1e4) is -0 already",
                      "np.copyto(t, x)")),
-    Mistake("silu_float32_tail", "silu computed in float32: 0 where x e^x is still a normal float32",
-            replace=("return Tensor(elementwise(kernel, as_array(x), compute=np.float64, scratch=1))\n\n\n"
-                     "def silu_backward",
-                     "return Tensor(elementwise(kernel, as_array(x), scratch=1))\n\n\ndef silu_backward")),
+    Mistake("silu_no_tail", "silu without the tail formula: 0 where x e^x is still a normal float",
+            replace=("        if not t.min() >= start:", "        if False:")),
     Mistake("silu_backward_no_chain_rule", "silu backward returns f'(x) without multiplying by grad",
             replace=("        res *= bracket\n        res *= grad\n", "        res *= bracket\n")),
     Mistake("naive_softplus", "softplus as log(1 + exp(x)): overflows, loses the tail", append="""

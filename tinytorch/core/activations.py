@@ -686,22 +686,25 @@ def silu(x: Tensor) -> Tensor:
         Tensor([-0.26894143,  0.7310586 ], dtype=float32)
     """
     # TODO: return x / (1 + exp(-x)) with the limit -0 at -inf and no warnings.
-    # APPROACH: kernel(x, out, t): np.maximum(x, constant(-1e4, x), out=t); out = exp(-t) + 1 (in place);
-    #   np.divide(t, out, out=out). Run with compute=np.float64 and scratch=1 under
+    # APPROACH: kernel(x, out, t): np.maximum(x, constant(-1e4, x), out=t); out = exp(-t) + 1
+    #   (in place); np.divide(t, out, out=out). Run with scratch=1 under
     #   np.errstate(over="ignore").
-    # HINTS: the float64 tail x < -700 needs x * exp(x + 700) * EXP_MINUS_700 (see above).
+    # HINTS: blocks holding some x below -80 (float32) or -700 (float64) need the tail
+    #   formula above, in float64: x * exp(x + 700) * EXP_MINUS_700.
     def kernel(x, out, t):
         np.maximum(x, constant(-1e4, x), out=t)  # -inf / inf would be nan; silu(-1e4) is -0 already
         np.negative(t, out=out)
-        np.exp(out, out=out)  # inf below -709.8: t / inf = -0 ...
+        np.exp(out, out=out)
         out += 1
         np.divide(t, out, out=out)
-        if not t.min() >= -700.0:  # ... but x e^x is normal down to -715: rare blocks only
-            tail = t < -700.0  # here 1 + e^-x == e^-x exactly
-            out[tail] = t[tail] * np.exp(t[tail] + 700.0) * EXP_MINUS_700
+        start = -700.0 if x.dtype == np.float64 else -80.0  # just above where exp(-x) overflows
+        if not t.min() >= start:  # rare: a block with some x in the tail (or a nan)
+            tail = t < start  # there 1 + e^-x equals e^-x to 35 digits or more
+            z = t[tail].astype(np.float64)
+            out[tail] = z * np.exp(z + 700.0) * EXP_MINUS_700  # x e^x; z + 700 is exact here
 
     with np.errstate(over="ignore"):
-        return Tensor(elementwise(kernel, as_array(x), compute=np.float64, scratch=1))
+        return Tensor(elementwise(kernel, as_array(x), scratch=1))
 
 
 def silu_backward(grad, x) -> np.ndarray:

@@ -1115,13 +1115,15 @@ plot_activation("gelu", GELU(approximate="tanh"))
 # activation of EfficientNet and, inside SwiGLU, of most large language models.
 #
 # **Two traps.** At x = -inf, `x / (1 + exp(-x))` is `-inf / inf = nan`; clamping x
-# below at -1e4 gives `-1e4 / inf = -0`, the right limit. Subtler: for x between -91.8
-# and -88.7, `exp(-x)` overflows float32 although x e^x (about -1e-37) is still a
-# normal float32, so the float32 formula would return 0 where a number is due. The
-# fix is to compute float32 inputs in float64 (`compute=np.float64`) and round once.
-# Float64 has the same gap between -715.4 and -709.8; there, for x < -700,
-# 1 + e^-x equals e^-x to the last bit, and x e^x = (x e^(x+700)) e^-700 keeps the
-# intermediate result normal.
+# below at -1e4 gives `-1e4 / inf = -0`, the right limit. Subtler: for x between -91.9
+# and -88.7, `exp(-x)` overflows float32 although x e^x (down to -1.2e-38) is still a
+# normal float32, so the formula returns 0 where a number is due. Float64 has the same
+# gap between -715.0 and -709.8. In that far tail 1 + e^-x equals e^-x to 35 digits
+# or more, so silu(x) = x e^x = (x e^(x+700)) e^-700, computed in float64: every
+# intermediate is a normal number, and x + 700 is exact for float32 inputs and for
+# float64 inputs below -700 (the tail starts there for float64, at -80 for float32).
+# Such inputs are rare, so the kernel checks each block's minimum and only then
+# patches the few elements (a mask on those blocks only).
 
 # %%
 #| export
@@ -1143,23 +1145,26 @@ def silu(x: Tensor) -> Tensor:
         Tensor([-0.26894143,  0.7310586 ], dtype=float32)
     """
     # TODO: return x / (1 + exp(-x)) with the limit -0 at -inf and no warnings.
-    # APPROACH: kernel(x, out, t): np.maximum(x, constant(-1e4, x), out=t); out = exp(-t) + 1 (in place);
-    #   np.divide(t, out, out=out). Run with compute=np.float64 and scratch=1 under
+    # APPROACH: kernel(x, out, t): np.maximum(x, constant(-1e4, x), out=t); out = exp(-t) + 1
+    #   (in place); np.divide(t, out, out=out). Run with scratch=1 under
     #   np.errstate(over="ignore").
-    # HINTS: the float64 tail x < -700 needs x * exp(x + 700) * EXP_MINUS_700 (see above).
+    # HINTS: blocks holding some x below -80 (float32) or -700 (float64) need the tail
+    #   formula above, in float64: x * exp(x + 700) * EXP_MINUS_700.
     ### BEGIN SOLUTION
     def kernel(x, out, t):
         np.maximum(x, constant(-1e4, x), out=t)  # -inf / inf would be nan; silu(-1e4) is -0 already
         np.negative(t, out=out)
-        np.exp(out, out=out)  # inf below -709.8: t / inf = -0 ...
+        np.exp(out, out=out)
         out += 1
         np.divide(t, out, out=out)
-        if not t.min() >= -700.0:  # ... but x e^x is normal down to -715: rare blocks only
-            tail = t < -700.0  # here 1 + e^-x == e^-x exactly
-            out[tail] = t[tail] * np.exp(t[tail] + 700.0) * EXP_MINUS_700
+        start = -700.0 if x.dtype == np.float64 else -80.0  # just above where exp(-x) overflows
+        if not t.min() >= start:  # rare: a block with some x in the tail (or a nan)
+            tail = t < start  # there 1 + e^-x equals e^-x to 35 digits or more
+            z = t[tail].astype(np.float64)
+            out[tail] = z * np.exp(z + 700.0) * EXP_MINUS_700  # x e^x; z + 700 is exact here
 
     with np.errstate(over="ignore"):
-        return Tensor(elementwise(kernel, as_array(x), compute=np.float64, scratch=1))
+        return Tensor(elementwise(kernel, as_array(x), scratch=1))
     ### END SOLUTION
 
 
@@ -1661,24 +1666,21 @@ plot_comparison()
 # %% [markdown]
 # ## Performance: what the formulas cost
 #
-# The cell measures four sigmoids on 1e6 float32 numbers, as multiples of the copy
-# floor measured in the same run:
+# The cell measures four sigmoids as multiples of the copy floor measured in the same
+# run, on 1e5 float32 numbers (0.4 MB, which fits in the CPU cache) and on 1e7 (40 MB,
+# which does not):
 #
-# - **naive**: `1 / (1 + np.exp(-x))`, four full-size temporary arrays;
+# - **naive**: `1 / (1 + np.exp(-x))`, a new temporary array for every operation;
 # - **masked**: the two-branch form with boolean masks from the module guide;
-# - **in place**: the same one-branch formula into one output, no blocks;
+# - **in place**: the same one-branch formula written into one output array;
 # - **final**: this module's `sigmoid` (in place, in blocks, through the Tensor API).
 #
-# The numbers depend on your machine; the ratios hold roughly anywhere. `tito bench
-# activations` runs the same comparison for every function, forward and backward, and
-# against PyTorch when it is installed.
+# The numbers depend on your machine; `tito bench activations` runs the same kind of
+# comparison for every function, forward and backward, and against PyTorch when it
+# is installed.
 
 # %%
 import timeit  # noqa: E402
-
-n = 1_000_000
-x = np.random.default_rng(1).normal(0, 5, n).astype(np.float32)
-y = np.empty_like(x)
 
 
 def naive_sigmoid(x):
@@ -1704,25 +1706,38 @@ def in_place_sigmoid(x):
     return out
 
 
-tensor_x = Tensor(x)
-candidates = {
-    "copy floor (np.copyto)": lambda: np.copyto(y, x),
-    "naive": lambda: naive_sigmoid(x),
-    "masked (two branches)": lambda: masked_sigmoid(x),
-    "in place, one array": lambda: in_place_sigmoid(x),
-    "final: sigmoid(Tensor)": lambda: sigmoid(tensor_x),
-}
-timings = {name: min(timeit.repeat(f, number=5, repeat=5)) / 5 for name, f in candidates.items()}
-floor = timings["copy floor (np.copyto)"]
-for name, seconds in timings.items():
-    print(f"{name:26s} {seconds / n * 1e9:6.2f} ns/element  {seconds / floor:5.1f} x copy")
+def compare_sigmoids(n, repeat=5):
+    x = np.random.default_rng(1).normal(0, 5, n).astype(np.float32)
+    y = np.empty_like(x)
+    tensor_x = Tensor(x)
+    candidates = {
+        "copy floor (np.copyto)": lambda: np.copyto(y, x),
+        "naive": lambda: naive_sigmoid(x),
+        "masked (two branches)": lambda: masked_sigmoid(x),
+        "in place, one array": lambda: in_place_sigmoid(x),
+        "final: sigmoid(Tensor)": lambda: sigmoid(tensor_x),
+    }
+    number = max(1, 10**7 // n // 10)
+    timings = {name: min(timeit.repeat(f, number=number, repeat=repeat)) / number
+               for name, f in candidates.items()}
+    floor = timings["copy floor (np.copyto)"]
+    print(f"{n:,} float32 elements")
+    for name, seconds in timings.items():
+        print(f"  {name:26s} {seconds / n * 1e9:6.2f} ns/element  {seconds / floor:6.1f} x copy")
+    return timings
+
+
+small = compare_sigmoids(100_000)
+large = compare_sigmoids(10_000_000, repeat=3)
 
 # %% [markdown]
-# What sets these costs: every pass over memory costs about one copy; a boolean mask
-# costs several (it is built, then used to gather and to scatter), and a temporary array
-# of 1e6 elements is fresh memory the operating system must hand over page by page.
-# Blocks keep the intermediate passes in the cache, so the final form pays close to one
-# read and one write per element plus the arithmetic.
+# What sets these costs. In the cache (1e5 elements) the arithmetic dominates: `exp`
+# alone costs several copies, and naive and in-place forms run about the same. Out of
+# the cache (1e7) every temporary array is another trip through main memory, and fresh
+# memory the operating system hands over page by page: the naive form falls well
+# behind. The masked form is slowest everywhere: it builds masks, gathers the selected
+# elements into new arrays and scatters the results back. Writing in place into one
+# output, block by block, pays one read and one write per element plus the arithmetic.
 #
 # ## What's next
 #
