@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from tito import numerics
 from tito.feedback.functions import ACTIVATIONS, Activation
 from tito.feedback.measure import FAIL, MISSING, PASS, WARN, Result, fmt, fmt_err
+from tito.feedback.report import first_display_in_cell
 
 STATUS_COLOUR = {PASS: "#2e7d32", WARN: "#e69500", FAIL: "#c62828", MISSING: "#757575"}
 STATUS_WORD = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING"}
@@ -32,17 +33,11 @@ GRADIENT_FLOW_SIZE = (13.0, 5.6)  # 1300 x 560 px
 class FeedbackFigure(Figure):
     """A Figure that Jupyter shows once per cell, however often it is displayed."""
 
-    _shown_in = None
-
     def _ipython_display_(self):
-        from IPython import get_ipython
+        if not first_display_in_cell(self):
+            return
         from IPython.display import Image, display
 
-        shell = get_ipython()
-        count = getattr(shell, "execution_count", None)
-        if count is not None and self._shown_in == count:
-            return
-        self._shown_in = count
         buffer = io.BytesIO()
         self.savefig(buffer, format="png")
         display(Image(buffer.getvalue()))
@@ -54,9 +49,9 @@ def _figure(size) -> FeedbackFigure:
     return fig
 
 
-def _say(ax, text: str, colour: str = STATUS_COLOUR[MISSING]) -> None:
+def _say(ax, text: str, colour: str = STATUS_COLOUR[MISSING], width: int = 48) -> None:
     """A message in the middle of a panel (e.g. 'not implemented yet')."""
-    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(text, 48)), transform=ax.transAxes, ha="center",
+    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(text, width)), transform=ax.transAxes, ha="center",
             va="center", fontsize=10, color=colour,
             bbox={"boxstyle": "round,pad=0.5", "facecolor": "white", "edgecolor": colour})
 
@@ -213,16 +208,17 @@ def _rows_definition(ax, a: Activation) -> None:
 
 
 def _derivative(ax, a: Activation, c: dict) -> None:
-    ax.set_title("Properties: derivative from your backward", fontsize=12)
+    ax.set_title("Properties: f'(x) from your backward" if not a.rowwise else
+                 "Properties: gradient from your backward", fontsize=12)
     if "x" not in c:
-        _say(ax, c.get("problem", "no curve"))
+        _say(ax, c.get("problem", "no curve"), width=30)
         return
     x = c["x"]
     what = "d out$_0$ / dt" if a.rowwise else "f'(x)"
     ax.plot(x, c["exact_grad"], **{**EXACT, "color": "#fdae6b"}, label=f"exact {what}")
     grad = c.get("grad")
     if grad is None:
-        _say(ax, c.get("grad_problem", "backward not implemented yet"))
+        _say(ax, c.get("grad_problem", "backward not implemented yet"), width=30)
     else:
         ax.plot(x, grad, **{**YOURS, "color": "#7f2704"}, label=f"your backward: {what}")
     if not a.rowwise:
@@ -231,8 +227,8 @@ def _derivative(ax, a: Activation, c: dict) -> None:
         ax.plot([0], [f0], "o", color="black", ms=5, zorder=5)
         ax.annotate(f"f(0) = {f0:.4g}", (0, f0), xytext=(8, -12), textcoords="offset points", fontsize=9)
         lo, hi = _finite_limits(c["exact_grad"], grad)
-        lo, hi = min(lo, -0.15), max(hi, 1.15)
-        ax.set_ylim(lo, hi)
+        lo, hi = min(lo, -0.15), max(hi, 1.1)
+        ax.set_ylim(lo, hi + 0.3 * (hi - lo))  # the legend sits above the curves
     else:
         lo, hi = _finite_limits(c["exact_grad"], grad, pad=0.1)
         ax.set_ylim(lo, hi + 0.3 * (hi - lo))
@@ -247,15 +243,16 @@ def _checklist(ax, result: Result) -> None:
     """The property and gradient checks, one coloured line each."""
     ax.axis("off")
     ax.set_title("Checks", fontsize=12)
-    shown = [c for c in result.checks if c.group in ("properties", "gradient", "stability")]
+    shown = [c for c in result.checks
+             if c.group != "contract" or c.status != PASS]  # contract lines only when something is off
     if not shown:
         _say(ax, "not measured")
         return
     step = min(0.085, 0.95 / len(shown))
     for i, check in enumerate(shown):
         label = check.name if check.value in ("", "ok", "yes", "none") else f"{check.name}: {check.value}"
-        if len(label) > 30:
-            label = label[:29] + "…"
+        if len(label) > 36:
+            label = label[:35] + "…"
         ax.text(0.02, 0.97 - i * step, f"{MARK[check.status]} {label}", transform=ax.transAxes,
                 va="top", ha="left", fontsize=9.5, color=STATUS_COLOUR[check.status])
 
@@ -270,6 +267,7 @@ def _error_analysis(ax, a: Activation, result: Result) -> None:
                  color=STATUS_COLOUR[status], fontweight="bold")
     if e is None:
         _say(ax, check.reason if check else "not measured", STATUS_COLOUR[status])
+        ax.axis("off")
         return
     unit = e["unit"]
     tiny = float(np.finfo(result.dtype).smallest_subnormal)
@@ -372,7 +370,7 @@ def comparison_figure(results: list[Result]) -> FeedbackFigure:
             continue
         x = c["x"]
         keep = (x >= -4) & (x <= 4)
-        width = 4.0 - 0.25 * n  # earlier curves wider, so the ones drawn on top leave them visible
+        width = 3.4 - 0.18 * n  # earlier curves wider, so the ones drawn on top leave them visible
         left.plot(x[keep], c["y"][keep], color=colour, ls=style, lw=width, label=a.name)
         if c.get("grad") is not None:
             right.plot(x[keep], c["grad"][keep], color=colour, ls=style, lw=width, label=a.name)

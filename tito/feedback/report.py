@@ -72,12 +72,30 @@ class Report:
     def __rich__(self):
         return render(self)
 
-    def _repr_mimebundle_(self, include=None, exclude=None):  # Jupyter: the coloured table
-        console = Console(record=True, width=140, force_jupyter=False, force_terminal=True)
+    def _ipython_display_(self):  # Jupyter: the coloured table, once per cell
+        if not first_display_in_cell(self):
+            return
+        from IPython.display import HTML, display
+
+        console = Console(record=True, width=120, force_jupyter=False, force_terminal=True)
         with console.capture():
             console.print(render(self))
-        return {"text/html": console.export_html(inline_styles=True),
-                "text/plain": console.export_text()}
+        display(HTML(console.export_html(inline_styles=True)))
+
+
+def first_display_in_cell(obj) -> bool:
+    """True the first time `obj` is displayed in the current Jupyter cell.
+
+    The notebook API shows its results at once (so a cell with two plots shows both)
+    and also returns them; this keeps Jupyter from showing the returned value again.
+    """
+    from IPython import get_ipython
+
+    count = getattr(get_ipython(), "execution_count", None)
+    if count is not None and getattr(obj, "_shown_in_cell", None) == count:
+        return False
+    obj._shown_in_cell = count
+    return True
 
 
 def _first_problem(result: Result):
