@@ -17,8 +17,10 @@ NAME = "bench"
 ORDER = 45
 HELP = "speed of each activation against the memory-copy floor and PyTorch"
 DESCRIPTION = """\
-Time every activation in the package (your code once you have synced it), forward and
-backward, in nanoseconds per element (median of repeats), as a ratio to:
+Time every activation in the package (your code once you have synced it): forward
+through the function (a Tensor in, a new Tensor out) and backward through the layer's
+backward() after one forward, in nanoseconds per element (microseconds per call for
+small sizes), the median of repeats, and as a ratio to:
 
   x copy   the memory-copy floor, np.copyto of the same size and dtype, measured in
            this run: one read and one write of the array, what any elementwise
@@ -59,7 +61,8 @@ def add_arguments(parser) -> None:
                         help="module to benchmark (default: activations)")
     parser.add_argument("--sizes", nargs="+", type=_size, metavar="N",
                         help="element counts (default: 1e3 1e6 1e7)")
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                        help="element type of the inputs (default float32)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these activations, e.g. sigmoid gelu")
     parser.add_argument("--repeats", type=_positive, default=5, help="repeats per timing; the median counts (default 5)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -98,11 +101,15 @@ def _memory(row) -> str:
     return text
 
 
+def _per_call(us: float) -> str:
+    return f"{us:.3g} us" if us < 1000 else f"{us / 1000:.3g} ms"
+
+
 def _table(result: dict, dtype: str, torch_note: str) -> Table:
     n = result["elements"]
     small = n <= 10**4
     table = Table(title=f"{n:,} {dtype} elements: copy floor {result['copy_floor_ns_per_element']:.3g} ns/el"
-                        f" ({result['copy_floor_us_per_call']:.3g} us per call); {torch_note}",
+                        f" ({_per_call(result['copy_floor_us_per_call'])} per call); {torch_note}",
                   title_justify="left")
     table.add_column("activation")
     table.add_column("fwd us/call" if small else "fwd ns/el", justify="right")
