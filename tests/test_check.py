@@ -187,6 +187,25 @@ def test_exception_names_the_line_that_raised(package):
     assert code == 1
 
 
+def test_package_without_activations_is_missing_everywhere(package):
+    (package / "tinytorch" / "core" / "activations.py").unlink()
+    code, report = check_json(package, "--only", "relu", "--only", "softmax")
+    assert {r["status"] for r in report["functions"]} == {"missing"}
+    assert "run `tito sync`" in report["next"]
+    assert code == 1
+
+
+def test_syntax_error_in_the_package_names_its_line(package):
+    target = package / "tinytorch" / "core" / "activations.py"
+    lines = len(target.read_text().splitlines())
+    patch(package, "def broken(:\n    pass\n")
+    code, report = check_json(package, "--only", "sigmoid")
+    reason = report["functions"][0]["checks"][0]["reason"]
+    assert report["functions"][0]["status"] == "fail"
+    assert "SyntaxError" in reason and f"activations.py:{lines + 3}" in reason, reason
+    assert code == 1
+
+
 def test_text_report_names_the_defect_and_the_next_step(package):
     done = tito(patch(package, INACCURATE_SIGMOID), "check", "activations", "--only", "sigmoid",
                 "--only", "relu")

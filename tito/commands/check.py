@@ -98,6 +98,8 @@ def staleness_note(package: str = PACKAGE) -> str | None:
         return None
     target = package_root / export.relative_path
     dev = module.dev_file.name
+    if not target.exists():
+        return f"note: {package} does not exist yet: run `tito sync` to export {dev}"
     if target.exists() and target.stat().st_mtime < module.dev_file.stat().st_mtime:
         return (f"note: {package} is older than {dev}: run `tito sync` to check your latest code")
     return f"note: {package} differs from {dev}: run `tito sync` to check the code in your dev file"

@@ -156,6 +156,8 @@ def specialise(a: Activation, obj) -> Activation:
     GELU with approximate='tanh' becomes the gelu_tanh row.
     """
     params = {k: getattr(obj, k, v) for k, v in a.params.items()}
+    if a.rowwise and params.get("dim") not in (-1, 1):
+        raise ValueError(f"the checks run {a.cls} over the rows of 2-D inputs: use dim=-1 (got dim={params['dim']})")
     if a.function == "gelu":
         a = ACTIVATIONS["gelu_tanh" if params.get("approximate") == "tanh" else "gelu"]
     if params == a.params:

@@ -53,14 +53,18 @@ def _where(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for frame in reversed(frames):
+        if frame.filename.startswith("<"):  # <frozen importlib._bootstrap> and the like
+            continue
         path = os.path.abspath(frame.filename)
-        if path.startswith(own) or f"{os.sep}numpy{os.sep}" in path or f"{os.sep}scipy{os.sep}" in path:
+        if path.startswith(own) or any(f"{os.sep}{lib}{os.sep}" in path for lib in ("numpy", "scipy", "importlib")):
             continue
         return f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
     return ""
 
 
 def describe_exception(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):  # the place is the broken line, not a frame
+        return f"SyntaxError: {exc.msg} ({os.path.basename(exc.filename or '?')}:{exc.lineno})"
     where = _where(exc)
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__

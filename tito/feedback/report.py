@@ -56,6 +56,8 @@ class Report:
                 title = ACTIVATIONS[result.name].title if result.name in ACTIVATIONS else result.name
                 if check.status == MISSING:
                     return f"implement {title}: {check.reason}"
+                if all(c.reason == check.reason for c in result.checks if c.status == FAIL):
+                    return f"fix {title}: {check.reason}"  # one cause behind every red check
                 return f"fix {title} ({check.name}): {check.reason}"
         for result in self.results:
             if result.status == WARN:
