@@ -97,7 +97,9 @@ def _memory(row) -> str:
     text = f"{extra:.2f}x"
     for target in row["targets"]:
         if target["what"] == "extra bytes":
-            return f"[green]{text}[/]" if target["met"] else f"[red]{text}[/]"
+            if target["met"]:
+                return f"[green]{text}[/]"
+            return f"[red]{text} = {row['extra_bytes'] / 2**20:.1f} MiB > {target['limit'] / 2**20:g}[/]"
     return text
 
 
@@ -108,8 +110,8 @@ def _per_call(us: float) -> str:
 def _table(result: dict, dtype: str, torch_note: str) -> Table:
     n = result["elements"]
     small = n <= 10**4
-    table = Table(title=f"{n:,} {dtype} elements: copy floor {result['copy_floor_ns_per_element']:.3g} ns/el"
-                        f" ({_per_call(result['copy_floor_us_per_call'])} per call); {torch_note}",
+    table = Table(title=f"{n:,} {dtype}: copy floor {result['copy_floor_ns_per_element']:.3g} ns/el"
+                        f" ({_per_call(result['copy_floor_us_per_call'])}/call), {torch_note}",
                   title_justify="left")
     table.add_column("activation")
     table.add_column("fwd us/call" if small else "fwd ns/el", justify="right")
@@ -192,11 +194,12 @@ def run(args) -> int:
     console.print(f"benchmarking [bold]{getattr(package, '__file__', module.name)}[/]")
     if stale:
         console.print(f"[yellow]note:[/] {stale}")
-    torch_note = f"torch {torch.__version__}, 1 thread" if torch is not None else "no PyTorch"
+    torch_note = f"torch {torch.__version__} on 1 thread" if torch is not None else "no PyTorch"
     for result in results:
         console.print(_table(result, args.dtype, torch_note))
     if torch is None:
         console.print(f"[yellow]{missing}[/]")
-    console.print("[dim]median of %d repeats; green meets TinyTorch's target, red misses it (target after >); "
-                  "extra mem: peak forward allocation beyond the output, in inputs[/]" % args.repeats)
+    console.print(f"[dim]median of {args.repeats} repeats; green meets TinyTorch's target, red misses it "
+                  "(target after >); extra mem: a forward's peak allocation beyond its output, in inputs "
+                  f"(elementwise target from 1e6 elements: at most {SCRATCH_BYTES >> 20} MiB)[/]")
     return 0
