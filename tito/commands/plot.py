@@ -89,10 +89,10 @@ def run(args) -> int:
             if name in wanted:
                 fig = plots.activation_figure(get(name), by_name[name])
                 written.append((_save(fig, folder / f"{name}.png"), by_name[name].status,
-                                "yours vs exact, definition, properties, error in ULP"))
+                                "4 panels: yours vs exact, f', error"))
         if "comparison" in wanted:
             fig = plots.comparison_figure(results)
-            written.append((_save(fig, folder / "comparison.png"), "", "every function and derivative"))
+            written.append((_save(fig, folder / "comparison.png"), "", "all functions and derivatives"))
         if "gradient_flow" in wanted:
             fig = plots.gradient_flow_figure(plots.gradient_flow(Source()))
             written.append((_save(fig, folder / "gradient_flow.png"), "", "gradients through 1-20 layers"))

@@ -172,7 +172,7 @@ def _definition(ax, a: Activation, c: dict) -> None:
             bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "0.8"})
     ax.text(0.5, 0.76, f"range {a.range_text}", transform=ax.transAxes, ha="center", va="top",
             fontsize=10, color="0.3", bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none"})
-    ax.set_xlabel("x\n" + "\n".join(textwrap.wrap(a.note, 80)), fontsize=10)
+    ax.set_xlabel("x\n" + "\n".join(textwrap.wrap(a.note, 66)), fontsize=10)
     ax.grid(alpha=0.3)
     if len(a.pieces) > 1:
         ax.legend(loc="center left", bbox_to_anchor=(0.0, 0.5), fontsize=10, framealpha=0.95)
@@ -202,14 +202,14 @@ def _rows_definition(ax, a: Activation) -> None:
             bbox={"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "0.8"})
     ax.text(0.5, 0.78, f"range {a.range_text}" + (", each row sums to 1" if a.function == "softmax" else ""),
             transform=ax.transAxes, ha="center", va="top", fontsize=10, color="0.3")
-    ax.set_xlabel("one row of logits\n" + "\n".join(textwrap.wrap(a.note, 80)), fontsize=10)
+    ax.set_xlabel("one row of logits\n" + "\n".join(textwrap.wrap(a.note, 66)), fontsize=10)
     ax.legend(loc="center right", bbox_to_anchor=(1.0, 0.55), fontsize=10, framealpha=0.9)
     ax.grid(alpha=0.3, axis="y")
 
 
 def _derivative(ax, a: Activation, c: dict) -> None:
     ax.set_title("Properties: f'(x) from your backward" if not a.rowwise else
-                 "Properties: gradient from your backward", fontsize=12)
+                 "Properties: your gradient", fontsize=12)
     if "x" not in c:
         _say(ax, c.get("problem", "no curve"), width=30)
         return
@@ -316,31 +316,24 @@ def _error_analysis(ax, a: Activation, result: Result) -> None:
     ax.set_ylabel({"ULP": "error in ULP", "rel": "relative error"}.get(unit, "error / max(1, |exact|)")
                   + " (log scale)")
     ax.grid(alpha=0.3, which="major")
-    ax.legend(loc="upper right", fontsize=8.5, framealpha=0.95, ncol=2)
     worst = e["worst"]
     flat = int(np.ravel_multi_index(worst, np.shape(e["error"]))) if isinstance(worst, tuple) else int(worst)
     if largest == 0 and not over.any():
         ax.text(0.5, 0.3, "exact at every input (0 error)", transform=ax.transAxes, ha="center",
                 fontsize=11, color=STATUS_COLOUR[PASS], fontweight="bold")
-    elif placed[flat]:
+    elif placed[flat]:  # a ring around the worst point, named in the legend (never over the data)
         colour = STATUS_COLOUR[FAIL] if ratio[flat] > 1 else "black"
-        point = (x_axis[flat], shown[flat])
-        ax.plot(*point, "o", ms=13, mfc="none", mec=colour, mew=2, zorder=5)
         where = f"x = {fmt(x_signed[flat], result.dtype)}"
         if a.rowwise:
             symbol = "p" if a.function == "softmax" else "log p"
             where = f"{symbol} = {np.ravel(e['exact'])[flat]:.4g}"
         amount = fmt_err(float(error[flat])) + (" ULP" if unit == "ULP" else "")
-        # text towards the emptier side: left of points on the right, below points up high
-        x_frac = (np.log10(point[0]) - np.log10(left)) / (np.log10(right) - np.log10(left))
-        dx = -20 if x_frac > 0.5 else 20
-        ax.annotate(f"worst: {amount} at {where}", point, xytext=(dx, -38), textcoords="offset points",
-                    ha="right" if dx < 0 else "left", va="top", fontsize=9.5, color=colour,
-                    arrowprops={"arrowstyle": "->", "color": colour},
-                    bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": colour})
+        ax.plot(x_axis[flat], shown[flat], "o", ms=13, mfc="none", mec=colour, mew=2, zorder=5,
+                label=f"worst: {amount} at {where}")
     elif check is not None:  # the worst input is ±0, ±inf or nan: no place on a log axis
         ax.text(0.02, 0.04, "\n".join(textwrap.wrap(f"worst: {check.reason}", 70)), transform=ax.transAxes,
                 fontsize=9, color=STATUS_COLOUR[status], va="bottom")
+    ax.legend(loc="upper right", fontsize=8.5, framealpha=0.95, ncol=2)
 
 
 # ----------------------------------------------------------------------------
