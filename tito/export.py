@@ -20,8 +20,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import jupytext
-
 from tito.console import TitoError
 from tito.modules import Module
 
@@ -98,6 +96,8 @@ def export_dev_file(dev_file: Path, root: Path | None = None) -> Export:
             f"{shown}:{exc.lineno}: {exc.msg}",
             hint="fix the dev file; nothing in the package was changed",
         ) from None
+    import jupytext  # imported here: it costs every tito command about a second otherwise
+
     try:
         notebook = jupytext.reads(text, fmt="py:percent")
     except Exception as exc:  # jupytext reports malformed headers in many ways
