@@ -1,8 +1,15 @@
-"""Where the project is and which modules it has.
+"""Where the project is, which folder of modules is worked in, and which modules it has.
 
-A module is a folder `assignments/source/NN_name/` holding `name_dev.py`, `README.md`,
-`module.yaml` and `tests/`. Users name a module as `activations`, `02`, `2` or
-`02_activations`; `find_module` accepts all of them and explains what it knows otherwise.
+A module is a folder `NN_name/` holding `name_dev.py`, `README.md`, `module.yaml` and
+`tests/`. Users name a module as `activations`, `02`, `2` or `02_activations`;
+`find_module` accepts all of them and explains what it knows otherwise.
+
+The workspace is the folder of modules that `tito sync`, `tito test` and `tito status`
+work on: `assignments/source` (the authored modules, with solutions) or
+`assignments/release` (the student edition made by `tito release`), or any folder of
+module folders. It is chosen by `--from` on a command, else by the environment variable
+TINYTORCH_SOURCE, else it is `assignments/source`, or `assignments/release` in a clone
+that has only the student edition.
 """
 from __future__ import annotations
 
@@ -19,16 +26,63 @@ from tito.console import TitoError
 _MODULE_DIR = re.compile(r"^(\d{2})_([a-z][a-z0-9_]*)$")
 
 
+WORKSPACE_ENV = "TINYTORCH_SOURCE"
+WORKSPACE_NAMES = ("source", "release")  # shortcuts for assignments/source, assignments/release
+
+
 def project_root() -> Path:
     """The TinyTorch checkout: $TINYTORCH_ROOT, else the folder holding this tito."""
     env = os.environ.get("TINYTORCH_ROOT")
     root = Path(env).resolve() if env else Path(__file__).resolve().parents[1]
-    if not (root / "assignments" / "source").is_dir():
+    if not any((root / "assignments" / name).is_dir() for name in WORKSPACE_NAMES):
         raise TitoError(
             f"{root} is not a TinyTorch checkout (no assignments/source/ folder)",
             hint="run tito from a TinyTorch clone, or set TINYTORCH_ROOT to one",
         )
     return root
+
+
+def resolve_workspace(spec: str, root: Path | None = None) -> Path:
+    """The folder of modules `spec` names: 'source', 'release', or a path (from here or the root)."""
+    root = root or project_root()
+    if spec in WORKSPACE_NAMES:
+        path = root / "assignments" / spec
+    else:
+        given = Path(spec).expanduser()
+        path = given if given.is_absolute() or given.exists() else root / given
+    path = path.resolve()
+    if not path.is_dir():
+        hint = ("make the student edition first: `tito release`" if spec == "release"
+                else "name a folder of module folders (NN_name/), 'source' or 'release'")
+        raise TitoError(f"workspace {spec!r} does not exist ({path})", hint=hint)
+    if not any(_MODULE_DIR.match(p.name) and p.is_dir() for p in path.iterdir()):
+        raise TitoError(f"workspace {path} holds no module folders (NN_name/)",
+                        hint="name a folder of module folders, 'source' or 'release'")
+    return path
+
+
+def use_workspace(spec: str | None) -> None:
+    """Work in `spec` from now on (a command's --from); its subprocesses inherit the choice."""
+    if spec:
+        os.environ[WORKSPACE_ENV] = str(resolve_workspace(spec))
+
+
+def workspace_dir(root: Path | None = None) -> Path:
+    """The folder of modules commands work on (see the module docstring)."""
+    root = root or project_root()
+    chosen = os.environ.get(WORKSPACE_ENV)
+    if chosen:
+        return resolve_workspace(chosen, root)
+    source = root / "assignments" / "source"
+    return source if source.is_dir() else root / "assignments" / "release"
+
+
+def add_workspace_argument(parser) -> None:
+    """The --from option of the commands that work on a learner's modules."""
+    parser.add_argument(
+        "--from", dest="workspace", metavar="DIR",
+        help="the modules to work on: 'source' (default), 'release' (the student edition "
+             f"made by `tito release`) or a folder of module folders; also ${WORKSPACE_ENV}")
 
 
 @dataclass(frozen=True)
@@ -71,8 +125,8 @@ def _read_meta(path: Path) -> dict:
 
 
 def all_modules(source_dir: Path | None = None) -> list[Module]:
-    """Every module folder under assignments/source (or another source folder), in order."""
-    source_dir = source_dir or project_root() / "assignments" / "source"
+    """Every module folder in the workspace (or in `source_dir`), in order."""
+    source_dir = source_dir or workspace_dir()
     found = []
     for path in sorted(source_dir.iterdir()) if source_dir.is_dir() else []:
         match = _MODULE_DIR.match(path.name)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tito.console import console
 from tito.export import export_modules, stale_exports, write_exports
-from tito.modules import project_root, select_modules
+from tito.modules import add_workspace_argument, project_root, select_modules, use_workspace
 
 NAME = "sync"
 ALIASES = ["export"]
@@ -19,6 +19,8 @@ atomically. Dev files are only read, never changed.
   tito sync                       every module
   tito sync --module activations  one module
   tito sync --check               exit 1 if the package differs from the dev files
+  tito sync --from release        export the student edition you work in
+                                  (or set TINYTORCH_SOURCE=release once)
 """
 
 
@@ -27,10 +29,19 @@ def add_arguments(parser) -> None:
     parser.add_argument("--module", "-m", dest="module_opt", metavar="M", help="module name or number")
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 when the package differs from the dev files")
+    add_workspace_argument(parser)
+
+
+def _shown(path, root) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def run(args) -> int:
     root = project_root()
+    use_workspace(args.workspace)
     modules = select_modules(args.module_opt or args.module)
     exports = export_modules(modules, root)
     if args.check:
@@ -45,5 +56,5 @@ def run(args) -> int:
     for export in exports:
         path = root / export.relative_path
         state = "[green]exported[/]" if path in written else "[dim]unchanged[/]"
-        console.print(f"{state} {export.dev_file.relative_to(root)} -> {export.relative_path}")
+        console.print(f"{state} {_shown(export.dev_file, root)} -> {export.relative_path}")
     return 0

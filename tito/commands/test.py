@@ -13,7 +13,7 @@ from rich.table import Table
 
 from tito.console import TitoError, console
 from tito.export import Export, build_package, export_dev_file
-from tito.modules import Module, all_modules, find_module, project_root
+from tito.modules import Module, add_workspace_argument, all_modules, find_module, project_root, use_workspace
 
 NAME = "test"
 ORDER = 10
@@ -27,6 +27,9 @@ tinytorch/ folder is not touched), so there is no need to sync first.
   tito test --all                every module, then the tests of tito itself
   tito test tensor -v            pytest's full output
   tito test activations -k relu  only the tests whose name matches
+  tito test activations --from release
+                                 test the student edition you work in
+                                 (or set TINYTORCH_SOURCE=release once)
 
 Exit code 0 only when every test passed.
 """
@@ -39,6 +42,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
     parser.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (as pytest -k)")
     parser.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
+    add_workspace_argument(parser)
 
 
 @dataclass
@@ -156,6 +160,7 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
 
 def run(args) -> int:
     root = project_root()
+    use_workspace(getattr(args, "workspace", None))
     spec = args.module_opt or args.module
     if args.all:
         modules = all_modules()

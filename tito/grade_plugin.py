@@ -1,0 +1,54 @@
+"""pytest plugin of `tito grade`: each test's outcome and points, written as JSON.
+
+Loaded with `-p tito.grade_plugin`; writes to the file named by $TINYTORCH_GRADE_RESULTS.
+A test is worth 1 point, or n with `@pytest.mark.points(n)`.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+_RANK = {"passed": 0, "skipped": 1, "failed": 2}
+_points: dict[str, float] = {}
+_outcomes: dict[str, dict] = {}
+_errors: list[dict] = []
+
+
+def _message(report) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr or "")
+    if report.skipped and isinstance(report.longrepr, tuple):
+        text = "skipped: " + str(report.longrepr[2])
+    return text.strip()[:600]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "points(n): what the test is worth in `tito grade` (default 1)")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    for item in items:
+        marker = item.get_closest_marker("points")
+        _points[item.nodeid] = float(marker.args[0]) if marker and marker.args else 1.0
+
+
+def pytest_collectreport(report):
+    if report.failed:
+        _errors.append({"where": report.nodeid, "message": _message(report)})
+
+
+def pytest_runtest_logreport(report):
+    outcome = "passed" if report.passed else "skipped" if report.skipped else "failed"
+    if outcome == "passed" and report.when != "call":
+        return
+    previous = _outcomes.get(report.nodeid)
+    if previous is None or _RANK[outcome] > _RANK[previous["outcome"]]:
+        _outcomes[report.nodeid] = {"outcome": outcome, "message": "" if outcome == "passed" else _message(report)}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = os.environ.get("TINYTORCH_GRADE_RESULTS")
+    if path:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump({"points": _points, "outcomes": _outcomes, "errors": _errors,
+                       "exitstatus": int(exitstatus)}, handle)

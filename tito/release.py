@@ -1,0 +1,220 @@
+"""The student edition of a module: solutions stubbed, hidden tests removed, nbgrader metadata.
+
+Text in, text out, so the edition's `.py` keeps the author's layout line for line:
+
+- every block from `### BEGIN SOLUTION` to `### END SOLUTION` becomes one line,
+  `raise NotImplementedError("Sigmoid.forward: not implemented yet")`, at the indentation
+  of the BEGIN marker, naming the innermost function or class around it; the TODO /
+  APPROACH / HINTS comments above the marker stay;
+- every block from `### BEGIN HIDDEN TESTS` to `### END HIDDEN TESTS` disappears, in the
+  dev file and in the tests;
+- the `.ipynb` made from the stubbed file carries nbgrader's cell metadata (schema 3):
+  prose and package cells are read-only, solution cells are editable, and the checks
+  (code cells outside the package holding `assert`) are graded test cells worth one point
+  each, or N with a `#| points N` line at the top of the cell.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+import jupytext
+import nbformat
+
+from tito.console import TitoError
+from tito.export import EXPORT_DIRECTIVES, split_directives
+
+_BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
+_END = re.compile(r"^\s*### END SOLUTION\s*$")
+_HIDDEN_BEGIN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$")
+_HIDDEN_END = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
+_CELL = re.compile(r"^# %%")
+STUB_MESSAGE = "{what}: not implemented yet"
+
+
+@dataclass
+class Edition:
+    """A dev file's student edition."""
+
+    py: str                # the stubbed percent-format dev file
+    notebook: dict         # the same as an nbformat notebook with nbgrader metadata
+    stubs: list[str]       # what each stub names, in order
+    hidden_blocks: int     # hidden-test blocks removed
+
+
+def strip_hidden_tests(text: str, shown: str) -> tuple[str, int]:
+    """`text` without its hidden-test blocks (markers included), and how many there were."""
+    kept, start, blocks = [], None, 0
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        if _HIDDEN_BEGIN.match(line):
+            if start is not None:
+                raise TitoError(f"{shown}:{number}: `### BEGIN HIDDEN TESTS` inside the block opened at line {start}")
+            start = number
+        elif _HIDDEN_END.match(line):
+            if start is None:
+                raise TitoError(f"{shown}:{number}: `### END HIDDEN TESTS` without a BEGIN above it")
+            start, blocks = None, blocks + 1
+        elif start is None:
+            kept.append(line)
+    if start is not None:
+        raise TitoError(f"{shown}:{start}: `### BEGIN HIDDEN TESTS` is never closed by `### END HIDDEN TESTS`")
+    return "".join(kept), blocks
+
+
+def _scopes(tree: ast.AST) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of every function and class, outer first."""
+    found = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                first = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                found.append((first, child.end_lineno, name))
+                visit(child, name + ".")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return found
+
+
+def _enclosing(scopes, line: int) -> str | None:
+    inside = [s for s in scopes if s[0] <= line <= s[1]]
+    return max(inside, key=lambda s: s[0])[2] if inside else None
+
+
+def _exported_lines(lines: list[str]) -> set[int]:
+    """Line numbers (1-based) that sit in `#| export` cells."""
+    exported, starts = set(), [i for i, line in enumerate(lines) if _CELL.match(line)] + [len(lines)]
+    for begin, end in zip(starts, starts[1:]):
+        directives, _ = split_directives("\n".join(lines[begin + 1:end]))
+        if EXPORT_DIRECTIVES & directives.keys():
+            exported.update(range(begin + 1, end + 1))
+    return exported
+
+
+def stub_solutions(text: str, shown: str) -> tuple[str, list[str]]:
+    """Replace each solution block with a `raise NotImplementedError` naming what to implement."""
+    try:
+        scopes = _scopes(ast.parse(text, shown))
+    except SyntaxError as exc:
+        raise TitoError(f"{shown}:{exc.lineno}: {exc.msg}", hint="fix the dev file first") from None
+    lines = text.splitlines(keepends=True)
+    exported = _exported_lines(lines)
+    out, stubs, start = [], [], None
+    for number, line in enumerate(lines, 1):
+        begin = _BEGIN.match(line)
+        if begin:
+            if start is not None:
+                raise TitoError(f"{shown}:{number}: `### BEGIN SOLUTION` inside the block opened at line {start}")
+            start = number
+            what = _enclosing(scopes, number)
+            if what is None and number in exported:
+                raise TitoError(
+                    f"{shown}:{number}: a solution block outside any function in an exported cell",
+                    hint="its stub would stop the package from importing; put the block in a function body")
+            what = what or f"the cell at line {number}"
+            stubs.append(what)
+            message = STUB_MESSAGE.format(what=what)
+            out.append(f'{begin[1]}raise NotImplementedError("{message}")\n')
+        elif _END.match(line):
+            if start is None:
+                raise TitoError(f"{shown}:{number}: `### END SOLUTION` without a BEGIN above it")
+            start = None
+        elif start is None:
+            out.append(line)
+    if start is not None:
+        raise TitoError(f"{shown}:{start}: `### BEGIN SOLUTION` is never closed by `### END SOLUTION`")
+    stubbed = "".join(out)
+    try:
+        compile(stubbed, shown, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise TitoError(f"{shown}:{exc.lineno}: the student edition would not compile: {exc.msg}",
+                        hint="a solution block must be whole statements, e.g. a function body's tail") from None
+    return stubbed, stubs
+
+
+def _first_name(source: str) -> str | None:
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return None
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return node.name
+    return None
+
+
+def _has_assert(source: str) -> bool:
+    try:
+        return any(isinstance(node, ast.Assert) for node in ast.walk(ast.parse(source)))
+    except SyntaxError:
+        return False
+
+
+def _points(directives: dict[str, str], shown: str) -> float:
+    raw = directives.get("points", "1").strip() or "1"
+    try:
+        points = float(raw)
+    except ValueError:
+        points = -1
+    if points < 0:
+        raise TitoError(f"{shown}: `#| points {raw}` is not a number of points")
+    return int(points) if points == int(points) else points
+
+
+def nbgrader_metadata(original, stubbed, shown: str) -> None:
+    """Give the cells of `stubbed` nbgrader metadata, by the roles of `original`'s cells."""
+    if len(original.cells) != len(stubbed.cells):  # stubbing keeps every cell boundary
+        raise TitoError(f"{shown}: the student edition lost or gained cells")
+    used: set[str] = set()
+
+    def unique(base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_-]", "-", base)
+        name, n = base, 2
+        while name in used:
+            name, n = f"{base}-{n}", n + 1
+        used.add(name)
+        return name
+
+    for index, (before, cell) in enumerate(zip(original.cells, stubbed.cells), 1):
+        if cell.cell_type == "markdown":
+            role = dict(grade=False, solution=False, locked=True, grade_id=unique(f"prose-{index}"))
+        elif cell.cell_type != "code":
+            continue
+        else:
+            directives, body = split_directives(before.source)
+            name = _first_name(body)
+            if any(_BEGIN.match(line) for line in before.source.splitlines()):
+                role = dict(grade=False, solution=True, locked=False,
+                            grade_id=unique(f"solution-{name or index}"))
+            elif EXPORT_DIRECTIVES & directives.keys() or "default_exp" in directives:
+                role = dict(grade=False, solution=False, locked=True,
+                            grade_id=unique(f"package-{name or index}"))
+            elif _has_assert(body):
+                role = dict(grade=True, solution=False, locked=True, points=_points(directives, shown),
+                            grade_id=unique(f"check-{index}"))
+            else:
+                continue  # demos and plots: the learner may play with them
+        cell.metadata["nbgrader"] = {**role, "schema_version": 3, "task": False}
+        if role["locked"]:  # JupyterLab honours these; nbgrader checks `locked` itself
+            cell.metadata["editable"] = False
+            cell.metadata["deletable"] = False
+
+
+def make_edition(text: str, shown: str) -> Edition:
+    """The student edition of a dev file's text."""
+    without_hidden, hidden = strip_hidden_tests(text, shown)
+    stubbed, stubs = stub_solutions(without_hidden, shown)
+    original = jupytext.reads(without_hidden, fmt="py:percent")
+    notebook = jupytext.reads(stubbed, fmt="py:percent")
+    nbgrader_metadata(original, notebook, shown)
+    notebook.metadata.pop("jupytext", None)  # a plain notebook; the .py is the text form
+    nbformat.validate(notebook)
+    return Edition(stubbed, notebook, stubs, hidden)
+
+
+def notebook_text(notebook) -> str:
+    return nbformat.writes(notebook) + "\n"
