@@ -27,12 +27,12 @@ def as_array(x) -> np.ndarray:
     return (x if isinstance(x, Tensor) else Tensor(x)).data
 
 
-def elementwise(kernel, *inputs, dtype=None, compute=None, scratch=0) -> np.ndarray:
+def elementwise(kernel, *inputs, dtype=None, compute=None, scratch=0, block=BLOCK) -> np.ndarray:
     """Run `kernel` over same-shaped arrays block by block; return the new output array.
 
     kernel(*input_blocks, out_block, *scratch_blocks) fills out_block in place and must
-    not write to its inputs. Blocks are 1-D, at most BLOCK elements, already converted to
-    the compute dtype.
+    not write to its inputs. Blocks are 1-D, at most `block` elements, already converted
+    to the compute dtype.
 
     Args:
         inputs: arrays of one shape (the first one sets the shape).
@@ -40,28 +40,35 @@ def elementwise(kernel, *inputs, dtype=None, compute=None, scratch=0) -> np.ndar
         compute: dtype the kernel works in; default the result dtype. float64 where
             float32 lacks the range or precision a formula needs.
         scratch: how many reusable block-sized scratch arrays the kernel gets.
+        block: elements per block (at most BLOCK when the kernel uses `constant`);
+            None runs the kernel once over the whole array: a one-pass kernel gains
+            nothing from blocks and saves their overhead.
 
     Example:
         >>> elementwise(lambda x, out: np.multiply(x, 2, out=out), np.arange(3.0))
         array([0., 2., 4.])
     """
-    shape = np.shape(inputs[0])
     dtype = result_dtype(inputs[0].dtype) if dtype is None else np.dtype(dtype)
     compute = dtype if compute is None else np.result_type(dtype, compute)
-    out = np.empty(shape, dtype)
+    out = np.empty(np.shape(inputs[0]), dtype)
     flat_out = out.reshape(-1)
-    flat_in = [np.ascontiguousarray(a).reshape(-1) for a in inputs]
-    size = min(out.size, BLOCK)
-    work = [np.empty(size, compute) for _ in range(scratch)]
-    staging = np.empty(size, compute) if compute != dtype else None
-    for start in range(0, out.size, BLOCK):
-        stop = min(start + BLOCK, out.size)
-        n = stop - start
-        blocks = [a[start:stop].astype(compute, copy=False) for a in flat_in]
-        target = flat_out[start:stop] if staging is None else staging[:n]
-        kernel(*blocks, target, *(w[:n] for w in work))
-        if staging is not None:
-            flat_out[start:stop] = target  # round the float64 result to the output dtype once
+    flat_in = [np.ravel(a) for a in inputs]  # a view when the input is contiguous
+    size = flat_out.size
+    step = max(size, 1) if block is None else block
+    # in a float64 compute dtype, the first work block stands in for the output block
+    work = [np.empty(min(size, step), compute) for _ in range(scratch + (compute != dtype))]
+    if 0 < size <= step and compute == dtype:  # one block (every small tensor): no loop, no slices
+        kernel(*[a if a.dtype == dtype else a.astype(dtype) for a in flat_in], flat_out, *work)
+        return out
+    for start in range(0, size, step):  # an empty input never calls the kernel
+        stop = min(start + step, size)
+        blocks = [a[start:stop] if a.dtype == compute else a[start:stop].astype(compute) for a in flat_in]
+        parts = [w[: stop - start] for w in work]
+        if compute == dtype:
+            kernel(*blocks, flat_out[start:stop], *parts)
+        else:
+            kernel(*blocks, *parts)
+            flat_out[start:stop] = parts[0]  # round the float64 result to the output dtype once
     return out
 
 
@@ -135,17 +142,20 @@ def relu(x: Tensor) -> Tensor:
     # TODO: return max(0, x) elementwise as a new Tensor.
     # APPROACH:
     #   1. data = as_array(x); integer inputs keep their dtype, the rest use result_dtype.
-    #   2. Write a kernel(x, out) that fills `out` with np.maximum(constant(0, x), x, out=out).
-    #   3. return Tensor(elementwise(kernel, data, dtype=...)).
-    # HINTS: data.dtype.kind in "iu" means a signed or unsigned integer. constant(0, x) is
-    #   a block of zeros: np.maximum is faster between two arrays than against a scalar.
+    #   2. Write a kernel(x, out) that fills `out` with x.clip(0, top, out=out), where
+    #      top = np.inf for floats and None (no upper bound) for integers.
+    #   3. return Tensor(elementwise(kernel, data, dtype=..., block=None)).
+    # HINTS: data.dtype.kind in "iu" means a signed or unsigned integer. clip with both
+    #   bounds is NumPy's fast path (np.maximum(x, 0) against a scalar is about 4x slower);
+    #   block=None: a kernel of one pass gains nothing from blocks.
     data = as_array(x)
     dtype = data.dtype if data.dtype.kind in "iu" else result_dtype(data.dtype)
+    top = np.inf if dtype.kind == "f" else None
 
     def kernel(x, out):
-        np.maximum(constant(0, x), x, out=out)  # zeros first: relu(-0.0) = -0.0, as in PyTorch
+        x.clip(0, top, out=out)  # keeps -0.0 (relu(-0.0) = -0.0, as PyTorch) and nan
 
-    return Tensor(elementwise(kernel, data, dtype=dtype))
+    return Tensor(elementwise(kernel, data, dtype=dtype, block=None))  # one pass: no blocks
 
 
 def relu_backward(grad, x) -> np.ndarray:
@@ -276,11 +286,13 @@ def tanh(x: Tensor) -> Tensor:
         Tensor([0.       , 0.7615942], dtype=float32)
     """
     # TODO: return tanh(x) as a new Tensor.
-    # APPROACH: a kernel(x, out) calling np.tanh(x, out=out); run it with elementwise.
+    # APPROACH: a kernel(x, out) calling np.tanh(x, out=out); run it with
+    #   elementwise(kernel, as_array(x), block=None).
+    # HINTS: block=None: a kernel of one pass gains nothing from blocks.
     def kernel(x, out):
         np.tanh(x, out=out)
 
-    return Tensor(elementwise(kernel, as_array(x)))
+    return Tensor(elementwise(kernel, as_array(x), block=None))  # one pass: no blocks
 
 
 def tanh_backward(grad, out) -> np.ndarray:
