@@ -802,13 +802,15 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     # APPROACH: kernel(x, out, positive) with one scratch block, zero = constant(0, x):
     #   np.minimum(zero, x, out=out); np.expm1(out, out=out); out *= alpha;
     #   np.maximum(zero, x, out=positive); out += positive.
-    # HINTS: zero first in minimum/maximum keeps elu(-0.0) = -0.0.
+    # HINTS: zero first in minimum/maximum keeps elu(-0.0) = -0.0. With the default
+    #   alpha = 1 the multiplication changes nothing: skip that pass.
     ### BEGIN SOLUTION
     def kernel(x, out, positive):
         zero = constant(0, x)
         np.minimum(zero, x, out=out)
         np.expm1(out, out=out)  # expm1, not exp(x) - 1: no cancellation near 0
-        out *= alpha
+        if alpha != 1:  # a pass over the block saved for the default
+            out *= alpha
         np.maximum(zero, x, out=positive)
         out += positive
 
@@ -1301,15 +1303,20 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     # APPROACH: kernel(x, out, positive): out = -abs(beta * x); exp; log1p; out /= beta
     #   (all in place); np.maximum(x, constant(0, x), out=positive); out += positive.
     #   Run it under np.errstate(over="ignore").
-    # HINTS: max(beta x, 0) / beta is max(x, 0): add that directly, it is exact.
+    # HINTS: max(beta x, 0) / beta is max(x, 0): add that directly, it is exact. With the
+    #   default beta = 1, skip the multiplication and the division (two passes).
     ### BEGIN SOLUTION
     def kernel(x, out, positive):
-        np.multiply(x, beta, out=out)  # may overflow to inf: e^-inf = 0 is then the right term
-        np.abs(out, out=out)
+        if beta == 1:  # the default: two passes saved
+            np.abs(x, out=out)
+        else:
+            np.multiply(x, beta, out=out)  # may overflow to inf: e^-inf = 0 is then the right term
+            np.abs(out, out=out)
         np.negative(out, out=out)
         np.exp(out, out=out)  # e^-|bx| <= 1: never overflows
         np.log1p(out, out=out)
-        out /= beta
+        if beta != 1:
+            out /= beta
         np.maximum(x, constant(0, x), out=positive)
         out += positive
 
