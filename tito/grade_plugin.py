@@ -1,17 +1,31 @@
 """pytest plugin of `tito grade`: each test's outcome and points, written as JSON.
 
 Loaded with `-p tito.grade_plugin`; writes to the file named by $TINYTORCH_GRADE_RESULTS.
-A test is worth 1 point, or n with `@pytest.mark.points(n)`.
+A test is worth 1 point, or n with `@pytest.mark.points(n)`. Test ids lose memory addresses
+(" at 0x7f..." from a parameter's repr), so the reference's collection and a submission's run
+name the same test the same way.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 
 _RANK = {"passed": 0, "skipped": 1, "failed": 2}
 _points: dict[str, float] = {}
 _outcomes: dict[str, dict] = {}
 _errors: list[dict] = []
+_names: dict[str, str] = {}  # pytest's node id -> the stable id reported
+
+
+def _stable(nodeid: str) -> str:
+    name = re.sub(r" at 0x[0-9a-fA-F]+", "", nodeid)
+    if name in _names.values():
+        n = 2
+        while f"{name}#{n}" in _names.values():
+            n += 1
+        name = f"{name}#{n}"
+    return name
 
 
 def _message(report) -> str:
@@ -29,7 +43,8 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(session, config, items):
     for item in items:
         marker = item.get_closest_marker("points")
-        _points[item.nodeid] = float(marker.args[0]) if marker and marker.args else 1.0
+        _names[item.nodeid] = _stable(item.nodeid)
+        _points[_names[item.nodeid]] = float(marker.args[0]) if marker and marker.args else 1.0
 
 
 def pytest_collectreport(report):
@@ -41,9 +56,10 @@ def pytest_runtest_logreport(report):
     outcome = "passed" if report.passed else "skipped" if report.skipped else "failed"
     if outcome == "passed" and report.when != "call":
         return
-    previous = _outcomes.get(report.nodeid)
+    name = _names.get(report.nodeid, report.nodeid)
+    previous = _outcomes.get(name)
     if previous is None or _RANK[outcome] > _RANK[previous["outcome"]]:
-        _outcomes[report.nodeid] = {"outcome": outcome, "message": "" if outcome == "passed" else _message(report)}
+        _outcomes[name] = {"outcome": outcome, "message": "" if outcome == "passed" else _message(report)}
 
 
 def pytest_sessionfinish(session, exitstatus):

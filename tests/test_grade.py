@@ -1,0 +1,198 @@
+"""tito grade: every submission in its own sandboxed subprocess; hostile ones hurt only their row."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import socket
+import threading
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from tito import sandbox
+
+SOLUTION = "    return 2 * np.asarray(x)\n"
+IMPORTS = "#| export\nimport numpy as np\n"
+WEIGHTED_TESTS = '''\
+import pytest
+from tinytorch.core.demo import double
+
+@pytest.mark.points(3)
+def test_double_of_three_is_six():
+    assert double(3) == 6, "double(3) should be 6"
+
+def test_double_keeps_shape():
+    assert double([[1, 2]]).shape == (1, 2)
+'''
+
+
+def _snapshot(*folders: Path) -> dict:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for folder in folders for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def _variant(reference: str, body: str | None = None, at_import: str = "") -> str:
+    text = reference if body is None else reference.replace(SOLUTION, body)
+    return text.replace(IMPORTS, IMPORTS + at_import)
+
+
+def _cmdline(path: Path) -> str:
+    try:
+        return path.read_bytes().decode(errors="replace")
+    except OSError:  # the process ended meanwhile
+        return ""
+
+
+@pytest.fixture
+def listener():
+    """A local TCP server that records whether anything reached it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    reached, stop = [], threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+                reached.append(connection.recv(100))
+                connection.close()
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], reached
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+def test_grading_contains_every_submission(project, tmp_path, listener):
+    port, reached = listener
+    (project.module() / "tests" / "test_demo.py").write_text(WEIGHTED_TESTS)
+    project.tito("release", check=True)
+    reference = (project.module() / "demo_dev.py").read_text()
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    canary = tmp_path / "canary.txt"
+    marker = f"sleep-marker-{port}"
+    instructor_file = project.module() / "demo_dev.py"
+    hostile_writes = (
+        "import os, shutil, pathlib\n"
+        f"for target in [{str(instructor_file)!r}, {str(canary)!r}, {str(subs / 'a_reference.py')!r}]:\n"
+        "    try:\n        pathlib.Path(target).write_text('pwned')\n"
+        "    except OSError:\n        pass\n"
+        "shutil.rmtree(os.getcwd(), ignore_errors=True)\n")
+    cases = {
+        "a_reference.py": reference,
+        "b_edition.py": (project.root / "assignments/release/01_demo/demo_dev.py").read_text(),
+        "c_wrong.py": _variant(reference, "    return 3 * np.asarray(x)\n"),
+        "d_syntax.py": _variant(reference, "    return 2 * np.asarray(x\n"),
+        "e_loop.py": _variant(reference, "    while True:\n        pass\n"),
+        "f_exit.py": _variant(reference, at_import="import os\nos._exit(0)\n"),
+        "g_sysexit.py": _variant(reference, "    import sys\n    sys.exit(3)\n"),
+        "h_memory.py": _variant(reference, "    hog = []\n    while True:\n        hog.append(bytearray(10**7))\n"),
+        "i_writer.py": _variant(reference, at_import=hostile_writes),
+        "j_network.py": _variant(reference, at_import=(
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'leak')\n"
+            "except OSError:\n    pass\n")),
+        "k_daemon.py": _variant(reference, at_import=(
+            "import subprocess, sys\n"
+            f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], "
+            "start_new_session=True)\n")),
+        "l_cheat.py": _variant(reference, (
+            f"    solution = open({str(instructor_file)!r}).read()\n"
+            "    return (2 if 'return 2 *' in solution else 0) * np.asarray(x)\n")),
+    }
+    box = sandbox.probe()
+    if not box.isolated:  # only the isolated sandbox stops these; without it they would do harm
+        for name in ("i_writer.py", "j_network.py", "k_daemon.py", "l_cheat.py"):
+            del cases[name]
+    for name, text in cases.items():
+        (subs / name).write_text(text)
+    notebook = subs / "m_notebook.ipynb"
+    jupytext.write(jupytext.reads(reference, fmt="py:percent"), notebook, fmt="ipynb")
+    paths = sorted(str(p) for p in subs.iterdir())
+    before = _snapshot(project.root / "assignments", project.root / "tinytorch")
+    gradebook = tmp_path / "grades.csv"
+
+    done = project.tito("grade", "--module", "demo", *paths, "--jobs", "2", "--timeout", "8",
+                        "--memory", "1024", "--json", "--csv", str(gradebook))
+
+    assert done.returncode == 0, done.stderr
+    rows = {Path(r["submission"]).stem: r for r in json.loads(done.stdout)}
+    assert [r["submission"] for r in json.loads(done.stdout)] == paths, "one row per submission, in order"
+    for row in rows.values():
+        assert row["max_points"] == 4 and 0 <= row["score"] <= 100
+    assert (rows["a_reference"]["status"], rows["a_reference"]["score"], rows["a_reference"]["points"]) == ("graded", 100, 4)
+    assert rows["m_notebook"]["score"] == 100 and rows["m_notebook"]["status"] == "graded"
+    edition = rows["b_edition"]
+    assert (edition["status"], edition["score"], edition["passed"], edition["failed"]) == ("graded", 0, 0, 2)
+    assert all("double: not implemented yet" in f["message"] for f in edition["failures"])
+    assert rows["c_wrong"]["score"] == 25 and rows["c_wrong"]["points"] == 1, "the weighted test failed"
+    assert "double(3) should be 6" in rows["c_wrong"]["failures"][0]["message"]
+    syntax_line = cases["d_syntax.py"].splitlines().index("    return 2 * np.asarray(x") + 1
+    assert rows["d_syntax"]["status"] == "error"
+    assert rows["d_syntax"]["reason"].startswith(f"syntax error at line {syntax_line}")
+    assert rows["e_loop"]["status"] == "timeout" and rows["e_loop"]["score"] == 0
+    assert rows["f_exit"]["status"] == "error" and "without a result" in rows["f_exit"]["reason"]
+    assert rows["g_sysexit"]["score"] == 0 and rows["g_sysexit"]["status"] in ("graded", "error")
+    assert rows["h_memory"]["score"] == 0 and rows["h_memory"]["status"] in ("graded", "error")
+    with open(gradebook, newline="") as handle:
+        book = list(csv.DictReader(handle))
+    assert [b["submission"] for b in book] == paths
+    assert {b["status"] for b in book} == {"graded", "timeout", "error"}
+    assert float(book[0]["score"]) == 100.0
+
+    if box.isolated:
+        assert "sandbox: isolated" in done.stderr
+        assert rows["i_writer"]["score"] == 100, "deleting its own working folder only affects itself"
+        assert rows["k_daemon"]["score"] == 100
+        assert not any(marker in _cmdline(p) for p in Path("/proc").glob("[0-9]*/cmdline")), \
+            "a process it started outlived grading"
+        assert _snapshot(project.root / "assignments", project.root / "tinytorch") == before
+        assert not canary.exists(), "a submission wrote outside its folder"
+        assert (subs / "a_reference.py").read_text() == reference
+        assert reached == [], "a submission reached the network"
+        assert rows["l_cheat"]["score"] == 0, "a submission read the reference solution"
+        assert rows["j_network"]["score"] == 100
+    else:  # the machine cannot isolate: the instructor is told what is missing
+        assert "sandbox: limits only" in done.stderr and "not given: no network" in done.stderr
+
+
+def test_grade_refuses_bad_input_clearly(project, tmp_path):
+    done = project.tito("grade", "--module", "demo", str(tmp_path / "missing.py"))
+    assert done.returncode == 2 and "no such submission file" in done.stderr
+    (tmp_path / "notes.txt").write_text("hello")
+    done = project.tito("grade", "--module", "demo", str(tmp_path / "notes.txt"))
+    assert done.returncode == 2 and "not a dev file" in done.stderr
+    done = project.tito("grade", "--module", "dmeo", str(tmp_path / "notes.txt"))
+    assert done.returncode == 2 and "unknown module 'dmeo'" in done.stderr
+    done = project.tito("grade", str(tmp_path / "notes.txt"))
+    assert done.returncode == 2 and "--module" in done.stderr
+    for out in (done.stderr, done.stdout):
+        assert "Traceback" not in out
+
+
+def test_broken_notebook_and_wrong_module_are_error_rows(project, tmp_path):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{ not json")
+    other = tmp_path / "other.py"
+    other.write_text((project.module() / "demo_dev.py").read_text().replace("core.demo", "core.other"))
+    done = project.tito("grade", "-m", "demo", str(broken), str(other), "--json")
+    rows = json.loads(done.stdout)
+    assert rows[0]["status"] == "error" and "not a readable notebook" in rows[0]["reason"]
+    assert rows[1]["status"] == "error" and "tinytorch.core.other, not tinytorch.core.demo" in rows[1]["reason"]
+
+
+def test_table_output_names_each_submission(project, tmp_path):
+    sub = tmp_path / "alice.py"
+    sub.write_text((project.module() / "demo_dev.py").read_text())
+    done = project.tito("grade", "-m", "demo", str(sub))
+    assert done.returncode == 0
+    assert "alice.py" in done.stdout and "graded" in done.stdout and "100" in done.stdout

@@ -1,0 +1,270 @@
+"""tito release: the student edition, and a learner working in it with --from / TINYTORCH_SOURCE."""
+from __future__ import annotations
+
+import json
+import re
+
+import jupytext
+import nbformat
+import pytest
+
+from tito.console import TitoError
+from tito.release import make_edition, stub_solutions, strip_hidden_tests
+
+STUB = re.compile(r'^( *)raise NotImplementedError\("(.+): not implemented yet"\)$', re.M)
+BLOCK = re.compile(r"^ *### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION\n", re.M | re.S)
+
+
+def restore_solutions(edition: str, source: str) -> str:
+    """The edition with each stub replaced by the source's solution, in order: a learner's work."""
+    blocks = BLOCK.findall(source)
+    stubs = STUB.findall(edition)
+    assert len(blocks) == len(stubs) > 0, (len(blocks), len(stubs))
+    solutions = iter(blocks)
+    return STUB.sub(lambda m: next(solutions).rstrip("\n"), edition)
+
+
+def check_nbgrader_v3(notebook) -> dict:
+    """nbgrader's cell-metadata rules (schema 3), checked independently; returns grade_id -> metadata."""
+    allowed = {"schema_version", "grade", "locked", "solution", "task", "grade_id", "points", "checksum", "cell_type"}
+    ids = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta is None:
+            continue
+        assert set(meta) <= allowed, set(meta) - allowed
+        assert meta["schema_version"] == 3
+        for key in ("grade", "locked", "solution"):
+            assert isinstance(meta[key], bool), key
+        if meta["grade"] or meta["solution"] or meta["locked"]:
+            assert re.fullmatch(r"[a-zA-Z0-9_\-]+", meta["grade_id"]), meta["grade_id"]
+            assert meta["grade_id"] not in ids, f"duplicate grade id {meta['grade_id']}"
+            ids[meta["grade_id"]] = (cell, meta)
+        if meta["grade"]:
+            assert isinstance(meta["points"], (int, float)) and meta["points"] >= 0
+        if cell.cell_type == "markdown":
+            assert meta["grade"] == meta["solution"], "markdown: grade and solution go together"
+    return ids
+
+
+CLASS_DEV = '''\
+# %%
+#| default_exp core.act
+
+# %%
+#| export
+import numpy as np
+
+# %%
+#| export
+class Sigmoid:
+    """sigma(x) = 1 / (1 + exp(-x))."""
+
+    def forward(self, x):
+        # TODO: the logistic function.
+        # HINTS: np.exp
+        ### BEGIN SOLUTION
+        return 1 / (1 + np.exp(-x))
+        ### END SOLUTION
+
+    @staticmethod
+    def helper(x):
+        def inner(y):
+            ### BEGIN SOLUTION
+            return y
+            ### END SOLUTION
+        return inner(x)
+
+# %% [markdown]
+# Check it.
+
+# %%
+#| points 3
+assert Sigmoid().forward(0.0) == 0.5
+### BEGIN HIDDEN TESTS
+assert Sigmoid().forward(100.0) == 1.0
+### END HIDDEN TESTS
+
+# %%
+x = np.linspace(-3, 3)  # a demo cell
+'''
+
+
+def test_stub_names_method_and_nested_function_and_keeps_scaffolding():
+    stubbed, stubs = stub_solutions(CLASS_DEV, "act_dev.py")
+    assert stubs == ["Sigmoid.forward", "Sigmoid.helper.inner"]
+    assert '        raise NotImplementedError("Sigmoid.forward: not implemented yet")\n' in stubbed
+    assert '            raise NotImplementedError("Sigmoid.helper.inner: not implemented yet")\n' in stubbed
+    assert "# TODO: the logistic function.\n        # HINTS: np.exp\n        raise" in stubbed
+    assert "SOLUTION" not in stubbed and "1 / (1 + np.exp(-x))" not in stubbed
+    namespace = {}
+    exec(compile(stubbed.split("# %% [markdown]")[0], "act_dev.py", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match="Sigmoid.forward: not implemented yet"):
+        namespace["Sigmoid"]().forward(0.0)
+
+
+def test_hidden_tests_are_removed_with_their_markers():
+    text, blocks = strip_hidden_tests(CLASS_DEV, "act_dev.py")
+    assert blocks == 1
+    assert "forward(100.0)" not in text and "HIDDEN" not in text
+    assert "assert Sigmoid().forward(0.0) == 0.5" in text
+
+
+@pytest.mark.parametrize("broken, message", [
+    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "act_dev.py:2: `### BEGIN SOLUTION` is never closed"),
+    ("def f():\n    return 1\n    ### END SOLUTION\n", "act_dev.py:3: `### END SOLUTION` without a BEGIN"),
+    ("# %%\n#| export\n### BEGIN SOLUTION\nX = 1\n### END SOLUTION\n", "act_dev.py:3: a solution block outside any function"),
+])
+def test_malformed_solution_blocks_are_refused_with_their_line(broken, message):
+    with pytest.raises(TitoError, match=re.escape(message)):
+        stub_solutions(broken, "act_dev.py")
+
+
+def test_notebook_carries_nbgrader_metadata():
+    edition = make_edition(CLASS_DEV, "act_dev.py")
+    nbformat.validate(edition.notebook)
+    ids = check_nbgrader_v3(edition.notebook)
+    roles = {gid.split("-")[0]: meta for gid, (_, meta) in ids.items()}
+    assert roles["solution"] == {"grade": False, "solution": True, "locked": False, "task": False,
+                                 "schema_version": 3, "grade_id": "solution-Sigmoid"}
+    check_cell, check = next((c, m) for c, m in ids.values() if m["grade"])
+    assert check["points"] == 3 and check["locked"] and "forward(100.0)" not in check_cell.source
+    assert roles["prose"]["locked"] and not roles["prose"]["solution"]
+    assert roles["package"]["locked"]  # the default_exp and import cells
+    for cell, meta in ids.values():
+        assert cell.metadata.get("editable", True) is not meta["locked"]
+    demo = edition.notebook.cells[-1]
+    assert "nbgrader" not in demo.metadata and "linspace" in demo.source
+    # The notebook holds the same cells as the edition's .py.
+    py_cells = jupytext.reads(edition.py, fmt="py:percent").cells
+    assert [c.source for c in edition.notebook.cells] == [c.source for c in py_cells]
+
+
+def test_release_writes_the_edition(project):
+    tests = project.module() / "tests"
+    (tests / "test_hidden.py").write_text(
+        "from tinytorch.core.demo import double\n\ndef test_visible():\n    assert double(1) == 2\n"
+        "### BEGIN HIDDEN TESTS\ndef test_secret():\n    assert double(5) == 10\n### END HIDDEN TESTS\n")
+    (project.module() / "README.md").write_text("# Demo guide\n")
+    done = project.tito("release", check=True)
+    edition = project.root / "assignments" / "release" / "01_demo"
+    assert sorted(p.name for p in edition.iterdir()) == ["README.md", "demo_dev.ipynb", "demo_dev.py",
+                                                          "module.yaml", "tests"]
+    dev = (edition / "demo_dev.py").read_text()
+    assert '    raise NotImplementedError("double: not implemented yet")\n' in dev
+    assert "return 2 * np.asarray(x)" not in dev and "SOLUTION" not in dev
+    assert dev.startswith("# ---\n# jupyter:") and '"""Twice x."""' in dev
+    hidden = (edition / "tests" / "test_hidden.py").read_text()
+    assert "test_visible" in hidden and "test_secret" not in hidden and "HIDDEN" not in hidden
+    assert (edition / "tests" / "test_demo.py").read_text() == (tests / "test_demo.py").read_text()
+    notebook = nbformat.reads((edition / "demo_dev.ipynb").read_text(), as_version=4)
+    nbformat.validate(notebook)
+    check_nbgrader_v3(notebook)
+    assert any('raise NotImplementedError("double' in c.source for c in notebook.cells)
+    assert "01_demo" in done.stdout and "--from release" in done.stdout
+
+
+def test_release_refuses_to_overwrite_without_force(project):
+    project.tito("release", check=True)
+    dev = project.root / "assignments" / "release" / "01_demo" / "demo_dev.py"
+    dev.write_text(dev.read_text().replace('raise NotImplementedError("double: not implemented yet")',
+                                           "return x + x  # my work"))
+    done = project.tito("release")
+    assert done.returncode == 2 and "already exists" in done.stderr and "--force" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "my work" in dev.read_text(), "a refused release must leave the learner's edition alone"
+    project.tito("release", "--force", check=True)
+    assert "my work" not in dev.read_text() and "not implemented yet" in dev.read_text()
+
+
+def test_release_out_and_module_options(project, tmp_path):
+    out = tmp_path / "course"
+    project.tito("release", "--module", "demo", "--out", str(out), check=True)
+    assert (out / "01_demo" / "demo_dev.py").exists()
+    assert not (project.root / "assignments" / "release").exists()
+
+
+def test_a_broken_dev_file_writes_no_edition(project):
+    dev = project.module() / "demo_dev.py"
+    dev.write_text(dev.read_text().replace("    ### END SOLUTION\n", ""))
+    done = project.tito("release")
+    assert done.returncode == 2 and "never closed" in done.stderr
+    assert not (project.root / "assignments" / "release" / "01_demo").exists()
+
+
+def test_learner_works_in_the_edition_with_from_and_the_setting(project):
+    project.tito("release", check=True)
+    done = project.tito("test", "demo", "--from", "release")
+    assert done.returncode == 1 and "double: not implemented yet" in done.stdout
+    assert "0 passed, 2 failed, 0 skipped" in done.stdout
+    edition = project.root / "assignments" / "release" / "01_demo" / "demo_dev.py"
+    source = (project.module() / "demo_dev.py").read_text()
+    edition.write_text(restore_solutions(edition.read_text(), source))
+    assert "2 passed, 0 failed" in project.tito("test", "demo", "--from", "release", check=True).stdout
+    project.tito("sync", "--from", "release", check=True)
+    package = (project.root / "tinytorch" / "core" / "demo.py").read_text()
+    assert "from assignments/release/01_demo/demo_dev.py" in package
+    # The same through the setting, which `tito status` honours too.
+    import os
+    env_before = os.environ.get("TINYTORCH_SOURCE")
+    os.environ["TINYTORCH_SOURCE"] = "release"
+    try:
+        assert project.tito("sync", "--check").returncode == 0
+        assert "in sync" in project.tito("status", check=True).stdout
+    finally:
+        os.environ.pop("TINYTORCH_SOURCE") if env_before is None else os.environ.update(TINYTORCH_SOURCE=env_before)
+    assert project.tito("sync", "--check").returncode == 1, "the source differs from the learner's package"
+
+
+def test_a_clone_with_only_the_edition_uses_it_without_from(project):
+    import shutil
+    project.tito("release", check=True)
+    shutil.rmtree(project.root / "assignments" / "source")
+    done = project.tito("test", "demo")
+    assert done.returncode == 1 and "double: not implemented yet" in done.stdout
+
+
+def test_unknown_workspace_is_a_clear_error(project):
+    done = project.tito("test", "demo", "--from", "release")
+    assert done.returncode == 2 and "tito release" in done.stderr and "Traceback" not in done.stderr
+    done = project.tito("sync", "--from", "no/such/folder")
+    assert done.returncode == 2 and "does not exist" in done.stderr
+
+
+# ---- the real modules ----------------------------------------------------------------------
+
+def test_edition_of_every_real_module_passes_once_solutions_are_back(real_project):
+    source = real_project.root / "assignments" / "source"
+    modules = sorted(p.name for p in source.iterdir() if re.match(r"\d\d_", p.name))
+    real_project.tito("release", check=True)
+    release = real_project.root / "assignments" / "release"
+    # The edition imports: its package builds and loads.
+    real_project.tito("sync", "--from", "release", check=True)
+    for folder in modules:
+        dev = next((release / folder).glob("*_dev.py"))
+        reference = next((source / folder).glob("*_dev.py")).read_text()
+        dev.write_text(restore_solutions(dev.read_text(), reference))
+        done = real_project.tito("test", folder, "--from", "release")
+        assert done.returncode == 0, done.stdout[-3000:]
+        summary = re.search(r"tito: (\d+) passed, (\d+) failed, (\d+) skipped", done.stdout)
+        assert int(summary[1]) > 0 and summary[2] == "0" and summary[3] == "0", summary[0]
+
+
+def test_untouched_editions_fail_every_test_with_not_implemented(real_project):
+    """Per module, with the other modules' references: each test fails, and says why."""
+    real_project.tito("release", check=True)
+    release = real_project.root / "assignments" / "release"
+    for edition in sorted(release.glob("*/*_dev.py")):
+        reference = real_project.root / "assignments" / "source" / edition.parent.name / edition.name
+        done = real_project.tito("grade", "--module", edition.parent.name, str(reference), str(edition),
+                                 "--json", "--jobs", "2")
+        assert done.returncode == 0, done.stderr
+        rows = json.loads(done.stdout)
+        assert rows[0]["score"] == 100 and rows[0]["status"] == "graded", rows[0]
+        stub = rows[1]
+        assert stub["status"] == "graded" and stub["failed"] > 0, stub
+        not_said = [f["test"] for f in stub["failures"] if "not implemented" not in f["message"]]
+        assert not not_said, f"{edition.parent.name}: failures that do not say 'not implemented': {not_said[:10]}"
+        assert stub["passed"] == 0 and stub["score"] == 0, (
+            f"{edition.parent.name}: {stub['passed']} test(s) pass on the untouched edition, "
+            "so they test nothing the learner writes (see `tito test --from release -v`)")
