@@ -160,14 +160,13 @@ def gelu(x, approximate='none'):
     return Tensor((0.5 * np.maximum(d, -1e4) * (1 + np.tanh(u))).astype(d.dtype))
 """),
     Mistake("gelu_ignores_approximate", "GELU(approximate='tanh') computes the exact GELU",
-            replace=('kernel = tanh_form if approximate == "tanh" else exact\n    with np.errstate(over="ignore"):\n'
-                     '        return Tensor(', 'kernel = exact\n    with np.errstate(over="ignore"):\n'
-                     '        return Tensor(')),
+            replace=('        if approximate == "tanh":\n'
+                     '            return Tensor(elementwise(tanh_form, data, compute=np.float64, scratch=1))\n', "")),
     Mistake("silu_no_clamp", "silu as x / (1 + exp(-x)) without clamping: nan at -inf",
             replace=("np.maximum(x, constant(-1e4, x), out=t)  # -inf / inf would be nan; silu(-1e4) is -0 already",
                      "np.copyto(t, x)")),
     Mistake("silu_no_tail", "silu without the tail formula: 0 where x e^x is still a normal float",
-            replace=("        if not t.min() >= start:", "        if False:")),
+            replace=("    if not v.min() >= start:", "    if False:")),
     Mistake("silu_backward_no_chain_rule", "silu backward returns f'(x) without multiplying by grad",
             replace=("        res *= bracket\n        res *= grad\n", "        res *= bracket\n")),
     Mistake("naive_softplus", "softplus as log(1 + exp(x)): overflows, loses the tail", append="""

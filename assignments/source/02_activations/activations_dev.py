@@ -26,8 +26,8 @@
 # | `tanh` | (e^x - e^-x) / (e^x + e^-x) | zero-centred hidden units, RNNs |
 # | `leaky_relu` | x if x > 0 else a x | ReLU that never goes fully silent |
 # | `elu` | x if x > 0 else alpha (e^x - 1) | smooth ReLU with negative outputs |
-# | `gelu` | x Phi(x) | transformers |
 # | `silu` | x sigmoid(x) | modern CNNs and LLMs ("swish") |
+# | `gelu` | x Phi(x) | transformers |
 # | `softplus` | log(1 + e^x) | a smooth, positive ReLU |
 # | `softmax` | e^x_i / sum_j e^x_j | class probabilities |
 # | `log_softmax` | x_i - log sum_j e^x_j | the input of the classification loss |
@@ -896,6 +896,167 @@ print("elu ok")
 plot_activation("elu", ELU())
 
 # %% [markdown]
+# ## SiLU (swish)
+#
+# $$\mathrm{silu}(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}, \qquad \mathrm{silu}'(x) = \sigma(x)\,\bigl(1 + x\,(1 - \sigma(x))\bigr)$$
+#
+# | property | value |
+# |---|---|
+# | range | about [-0.278, inf) |
+# | zero point | 0, and silu'(0) = 1/2 |
+# | monotonic | no: minimum -0.278 at x = -1.278 |
+# | limits | x for x -> inf, 0 for x -> -inf |
+#
+# SiLU weights each input by its own sigmoid: a ReLU with a smooth, slightly negative
+# knee. It is the activation of EfficientNet and, inside SwiGLU, of most large
+# language models.
+#
+# **Two traps.** At x = -inf, `x / (1 + exp(-x))` is `-inf / inf = nan`; clamping x
+# below at -1e4 gives `-1e4 / inf = -0`, the right limit. Subtler: for x between -91.9
+# and -88.7, `exp(-x)` overflows float32 although x e^x (down to -1.2e-38) is still a
+# normal float32, so the formula returns 0 where a number is due. Float64 has the same
+# gap between -715.0 and -709.8. In that far tail 1 + e^-x equals e^-x to 35 digits
+# or more, so silu(x) = x e^x = (x e^(x+700)) e^-700, computed in float64: every
+# intermediate is a normal number, and x + 700 is exact for float32 inputs and for
+# float64 inputs below -700 (the tail starts there for float64, at -80 for float32).
+# Such inputs are rare, so the kernel checks each block's minimum and only then
+# patches the few elements (a mask on those blocks only).
+#
+# The tanh GELU in the next section is the same quotient, x / (1 + e^-v) with
+# v = 2u instead of x, so the formula and its tail patch live in one helper,
+# `times_sigmoid(x, v, out)`, and `silu` is `times_sigmoid(x, x, out)`.
+
+# %%
+#| export
+EXP_MINUS_700 = math.exp(-700.0)  # normal in float64 (the smallest normal is about e^-708)
+
+
+def times_sigmoid(x: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
+    """out = x * sigmoid(v) = x / (1 + exp(-v)) for blocks of one dtype; out may be v.
+
+    The form of silu (v = x) and of the tanh GELU (v = 2u). Where exp(-v) overflows
+    (v < -88.7 in float32, -709.8 in float64) but x e^v is still a normal number, those
+    few elements are recomputed in float64 as (x e^(v + 700)) e^-700. Call it under
+    np.errstate(over="ignore").
+    """
+    # TODO: fill out with x / (1 + exp(-v)), then patch the far tail.
+    # APPROACH:
+    #   1. start = -700.0 for float64 blocks, -80.0 for float32 (just above the overflow).
+    #   2. If not v.min() >= start (a nan also lands here): tail = np.flatnonzero(v < start)
+    #      and its values x[tail] * np.exp(z + 700.0) * EXP_MINUS_700 with
+    #      z = v[tail].astype(np.float64). Compute them first: out may be v.
+    #   3. np.negative(v, out=out); np.exp(out, out=out); out += 1; np.divide(x, out, out=out).
+    #   4. out[tail] = the tail values.
+    # HINTS: in the tail exp(-v) is inf and x / inf = -0: step 4 replaces those zeros.
+    ### BEGIN SOLUTION
+    start = -700.0 if out.dtype == np.float64 else -80.0  # just above where exp(-v) overflows
+    tail = None
+    if not v.min() >= start:  # rare: a block with some v in the tail (or a nan)
+        tail = np.flatnonzero(v < start)  # there 1 + e^-v equals e^-v to 35 digits or more
+        z = v[tail].astype(np.float64)
+        tail_value = x[tail] * np.exp(z + 700.0) * EXP_MINUS_700  # x e^v; z + 700 is exact here
+    np.negative(v, out=out)
+    np.exp(out, out=out)  # inf in the tail: x / inf = -0, replaced below
+    out += 1
+    np.divide(x, out, out=out)
+    if tail is not None:
+        out[tail] = tail_value
+    ### END SOLUTION
+
+
+def silu(x: Tensor) -> Tensor:
+    """Sigmoid linear unit (swish), elementwise.
+
+    silu(x) = x * sigmoid(x) = x / (1 + exp(-x))
+
+    Args:
+        x: Tensor of any shape.
+
+    Shape: input (*), output (*): the same shape.
+
+    Example:
+        >>> silu(Tensor([-1.0, 1.0]))
+        Tensor([-0.26894143,  0.7310586 ], dtype=float32)
+    """
+    # TODO: return x / (1 + exp(-x)) with the limit -0 at -inf and no warnings.
+    # APPROACH: kernel(x, out, t): np.maximum(x, constant(-1e4, x), out=t);
+    #   times_sigmoid(t, t, out). Run with elementwise(kernel, as_array(x), scratch=1)
+    #   under np.errstate(over="ignore").
+    # HINTS: the clamp turns -inf / inf = nan into -1e4 / inf = -0, the right limit.
+    ### BEGIN SOLUTION
+    def kernel(x, out, t):
+        np.maximum(x, constant(-1e4, x), out=t)  # -inf / inf would be nan; silu(-1e4) is -0 already
+        times_sigmoid(t, t, out)
+
+    with np.errstate(over="ignore"):
+        return Tensor(elementwise(kernel, as_array(x), scratch=1))
+    ### END SOLUTION
+
+
+def silu_backward(grad, x) -> np.ndarray:
+    """Gradient of silu from its input: grad * s * (1 + x * (1 - s)), s = sigmoid(x).
+
+    Args:
+        grad: gradient with respect to silu's output.
+        x: silu's input.
+
+    Returns: the gradient with respect to x, a NumPy array.
+    """
+    # TODO: return grad * s * (1 + x * (1 - s)) with s = sigmoid(x), finite at +-inf.
+    # APPROACH: kernel(grad, x, res, t): t = clip(x, -1e4, 1e4); res = sigmoid(t) in place;
+    #   then the bracket in a second buffer, multiply, multiply by grad.
+    ### BEGIN SOLUTION
+    grad, x = as_array(grad), as_array(x)
+    check_same_shape(grad, x)
+
+    def kernel(grad, x, res, t, bracket):
+        np.clip(x, -1e4, 1e4, out=t)  # beyond, the derivative is exactly 0 or 1: no inf * 0
+        np.negative(t, out=res)
+        np.exp(res, out=res)
+        res += 1
+        np.divide(1, res, out=res)  # s = sigmoid(x)
+        np.subtract(1, res, out=bracket)
+        bracket *= t
+        bracket += 1
+        res *= bracket
+        res *= grad
+
+    with np.errstate(over="ignore"):
+        return elementwise(kernel, grad, x, dtype=grad_dtype(grad, x), scratch=2)
+    ### END SOLUTION
+
+
+class SiLU(Activation):
+    """Applies silu(x) = x * sigmoid(x) elementwise. See `silu`.
+
+    Shape: input (*), output (*): the same shape.
+
+    Example:
+        >>> SiLU()(Tensor([0.0]))
+        Tensor([0.], dtype=float32)
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.input = as_array(x)
+        return silu(x)
+
+    def backward(self, grad_output: Tensor) -> Tensor:
+        return Tensor(silu_backward(grad_output, self.saved("input")))
+
+# %%
+y = silu(Tensor([-np.inf, -90.0, -1.0, 0.0, 1.0, np.inf])).data
+assert y[0] == 0 and np.signbit(y[0]) and y[-1] == np.inf and y[3] == 0, y
+assert abs(y[2] + 0.2689414213699951) < 1e-7 and abs(y[4] - 0.7310585786300049) < 1e-7
+assert y[1] != 0 and abs(y[1] / (-90.0 * math.exp(-90.0)) - 1) < 1e-6, "silu(-90) is a normal float32"
+layer = SiLU()
+layer(Tensor([0.0]))
+assert layer.backward(Tensor([1.0])).data[0] == 0.5
+print("silu ok")
+
+# %%
+plot_activation("silu", SiLU())
+
+# %% [markdown]
 # ## GELU
 #
 # $$\mathrm{gelu}(x) = x\,\Phi(x), \qquad \Phi(x) = \tfrac12\bigl(1 + \mathrm{erf}(x/\sqrt2)\bigr)$$
@@ -914,7 +1075,8 @@ plot_activation("elu", ELU())
 # | derivative | Phi(x) + x phi(x), phi the normal density |
 #
 # GELU weights each input by the probability that a standard normal variable is below
-# it: a ReLU with a soft, slightly negative knee. It is the activation of transformers.
+# it: SiLU's shape with a Gaussian instead of a logistic weight. It is the activation
+# of transformers.
 #
 # **Pitfalls.** `0.5 * x * (1 + erf(x / sqrt(2)))` cancels for negative x: below about
 # -6 the bracket is 1 + (-1 + tiny) and float32 returns 0. Two identities avoid every
@@ -926,7 +1088,8 @@ plot_activation("elu", ELU())
 # x = -9.5, as the tests measure.)
 #
 # For the tanh form, write `x / (1 + exp(-2u))` (the same value) instead of
-# `0.5 x (1 + tanh u)`, which cancels the same way. The sigmoid shortcut
+# `0.5 x (1 + tanh u)`, which cancels the same way: that is x sigmoid(2u), SiLU's
+# `times_sigmoid(x, 2u, out)`, tail patch included. The sigmoid shortcut
 # `x * sigmoid(1.702 x)` is a third, coarser approximation: it is off by up to 0.02,
 # neither of the two GELUs.
 #
@@ -968,19 +1131,21 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     # TODO: return the exact GELU, or the tanh form when approximate == 'tanh'.
     # APPROACH:
     #   exact: gelu(x) = max(x, 0) - a * Phi(-a) with a = abs(x), clamped at 1e4, and
-    #     Phi(-a) = 0.5 * erfcx(a / sqrt(2)) * exp(-a*a / 2). kernel(x, out, a):
+    #     Phi(-a) = 0.5 * erfcx(a / sqrt(2)) * exp(-a*a / 2). exact(x, out, a, gauss):
     #     np.abs(x, out=a); np.minimum(a, constant(1e4, a), out=a); out = erfcx(a / sqrt2) (in place);
-    #     out *= exp(-a*a/2) (build it in a second scratch block); out *= 0.5 * a;
+    #     out *= exp(-a*a/2) (built in gauss); out *= 0.5 * a;
     #     then out = max(0, x) - out (np.maximum(constant(0, x), x, ...)).
-    #   tanh: kernel(x, out, t): t = clip(x, -1e4, 1e4); out = -2u = -2*sqrt(2/pi)*(t + 0.044715 t^3);
-    #     exp; +1 (all in place); then t = max(x, -1e4) and np.divide(t, out, out=out).
-    #   Run with elementwise(kernel, as_array(x), compute=np.float64, scratch=2)
-    #   inside np.errstate(over="ignore").
+    #     Run it with elementwise(exact, data, compute=np.float64, scratch=2).
+    #   tanh: kernel(x, out, t): t = clip(x, -1e4, 1e4); out = 2u = 2*sqrt(2/pi)*(t + 0.044715 t^3)
+    #     (in place); then t = max(x, -1e4) and times_sigmoid(t, out, out).
+    #     Run it with elementwise(tanh_form, data, compute=np.float64, scratch=1).
+    #   Both inside np.errstate(over="ignore").
     # HINTS: scipy.special.erfcx is imported as erfcx. Clamp +x at 1e4 only inside u:
     #   gelu(1e30) must stay 1e30. x * scipy.special.ndtr(x) is simpler and fine in float32,
     #   but loses up to 135 ULP in float64 near x = -9.5 (the bound is 128).
     ### BEGIN SOLUTION
     _check_approximate(approximate)
+    data = as_array(x)
 
     def exact(x, out, a, gauss):
         np.abs(x, out=a)
@@ -996,21 +1161,22 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
         np.maximum(constant(0, x), x, out=gauss)
         np.subtract(gauss, out, out=out)  # x Phi(x) = max(x, 0) - |x| Phi(-|x|)
 
-    def tanh_form(x, out, t, _):
+    def tanh_form(x, out, t):
         np.clip(x, -1e4, 1e4, out=t)  # x^3 stays finite; beyond 1e4 gelu is x or -0
         np.multiply(t, t, out=out)
         out *= GELU_CUBIC
         out += 1
         out *= t
-        out *= -2 * SQRT_2_OVER_PI  # -2u
-        np.exp(out, out=out)  # inf when -2u > 709.8: x / inf = -0, the right limit
-        out += 1
+        out *= 2 * SQRT_2_OVER_PI  # 2u
         np.maximum(x, constant(-1e4, x), out=t)  # the numerator keeps large x, not -inf (-inf / inf = nan)
-        np.divide(t, out, out=out)  # x / (1 + e^-2u): the same as 0.5 x (1 + tanh u), no cancellation
+        times_sigmoid(t, out, out)  # x / (1 + e^-2u): the same as 0.5 x (1 + tanh u), no cancellation
 
-    kernel = tanh_form if approximate == "tanh" else exact
+    # float64 for float32 inputs: the exact form keeps the tail where Phi(x) is below
+    # float32's range but x Phi(x) is not; the tanh form stays within 0.5 ULP
     with np.errstate(over="ignore"):
-        return Tensor(elementwise(kernel, as_array(x), compute=np.float64, scratch=2))
+        if approximate == "tanh":
+            return Tensor(elementwise(tanh_form, data, compute=np.float64, scratch=1))
+        return Tensor(elementwise(exact, data, compute=np.float64, scratch=2))
     ### END SOLUTION
 
 
@@ -1117,138 +1283,6 @@ print("gelu ok")
 # %%
 plot_activation("gelu", GELU())
 plot_activation("gelu", GELU(approximate="tanh"))
-
-# %% [markdown]
-# ## SiLU (swish)
-#
-# $$\mathrm{silu}(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}, \qquad \mathrm{silu}'(x) = \sigma(x)\,\bigl(1 + x\,(1 - \sigma(x))\bigr)$$
-#
-# | property | value |
-# |---|---|
-# | range | about [-0.278, inf) |
-# | zero point | 0, and silu'(0) = 1/2 |
-# | monotonic | no: minimum -0.278 at x = -1.278 |
-# | limits | x for x -> inf, 0 for x -> -inf |
-#
-# SiLU has GELU's shape with a logistic instead of a Gaussian weight. It is the
-# activation of EfficientNet and, inside SwiGLU, of most large language models.
-#
-# **Two traps.** At x = -inf, `x / (1 + exp(-x))` is `-inf / inf = nan`; clamping x
-# below at -1e4 gives `-1e4 / inf = -0`, the right limit. Subtler: for x between -91.9
-# and -88.7, `exp(-x)` overflows float32 although x e^x (down to -1.2e-38) is still a
-# normal float32, so the formula returns 0 where a number is due. Float64 has the same
-# gap between -715.0 and -709.8. In that far tail 1 + e^-x equals e^-x to 35 digits
-# or more, so silu(x) = x e^x = (x e^(x+700)) e^-700, computed in float64: every
-# intermediate is a normal number, and x + 700 is exact for float32 inputs and for
-# float64 inputs below -700 (the tail starts there for float64, at -80 for float32).
-# Such inputs are rare, so the kernel checks each block's minimum and only then
-# patches the few elements (a mask on those blocks only).
-
-# %%
-#| export
-EXP_MINUS_700 = math.exp(-700.0)  # normal in float64 (the smallest normal is about e^-708)
-
-
-def silu(x: Tensor) -> Tensor:
-    """Sigmoid linear unit (swish), elementwise.
-
-    silu(x) = x * sigmoid(x) = x / (1 + exp(-x))
-
-    Args:
-        x: Tensor of any shape.
-
-    Shape: input (*), output (*): the same shape.
-
-    Example:
-        >>> silu(Tensor([-1.0, 1.0]))
-        Tensor([-0.26894143,  0.7310586 ], dtype=float32)
-    """
-    # TODO: return x / (1 + exp(-x)) with the limit -0 at -inf and no warnings.
-    # APPROACH: kernel(x, out, t): np.maximum(x, constant(-1e4, x), out=t); out = exp(-t) + 1
-    #   (in place); np.divide(t, out, out=out). Run with scratch=1 under
-    #   np.errstate(over="ignore").
-    # HINTS: blocks holding some x below -80 (float32) or -700 (float64) need the tail
-    #   formula above, in float64: x * exp(x + 700) * EXP_MINUS_700.
-    ### BEGIN SOLUTION
-    def kernel(x, out, t):
-        np.maximum(x, constant(-1e4, x), out=t)  # -inf / inf would be nan; silu(-1e4) is -0 already
-        np.negative(t, out=out)
-        np.exp(out, out=out)
-        out += 1
-        np.divide(t, out, out=out)
-        start = -700.0 if x.dtype == np.float64 else -80.0  # just above where exp(-x) overflows
-        if not t.min() >= start:  # rare: a block with some x in the tail (or a nan)
-            tail = t < start  # there 1 + e^-x equals e^-x to 35 digits or more
-            z = t[tail].astype(np.float64)
-            out[tail] = z * np.exp(z + 700.0) * EXP_MINUS_700  # x e^x; z + 700 is exact here
-
-    with np.errstate(over="ignore"):
-        return Tensor(elementwise(kernel, as_array(x), scratch=1))
-    ### END SOLUTION
-
-
-def silu_backward(grad, x) -> np.ndarray:
-    """Gradient of silu from its input: grad * s * (1 + x * (1 - s)), s = sigmoid(x).
-
-    Args:
-        grad: gradient with respect to silu's output.
-        x: silu's input.
-
-    Returns: the gradient with respect to x, a NumPy array.
-    """
-    # TODO: return grad * s * (1 + x * (1 - s)) with s = sigmoid(x), finite at +-inf.
-    # APPROACH: kernel(grad, x, res, t): t = clip(x, -1e4, 1e4); res = sigmoid(t) in place;
-    #   then the bracket in a second buffer, multiply, multiply by grad.
-    ### BEGIN SOLUTION
-    grad, x = as_array(grad), as_array(x)
-    check_same_shape(grad, x)
-
-    def kernel(grad, x, res, t, bracket):
-        np.clip(x, -1e4, 1e4, out=t)  # beyond, the derivative is exactly 0 or 1: no inf * 0
-        np.negative(t, out=res)
-        np.exp(res, out=res)
-        res += 1
-        np.divide(1, res, out=res)  # s = sigmoid(x)
-        np.subtract(1, res, out=bracket)
-        bracket *= t
-        bracket += 1
-        res *= bracket
-        res *= grad
-
-    with np.errstate(over="ignore"):
-        return elementwise(kernel, grad, x, dtype=grad_dtype(grad, x), scratch=2)
-    ### END SOLUTION
-
-
-class SiLU(Activation):
-    """Applies silu(x) = x * sigmoid(x) elementwise. See `silu`.
-
-    Shape: input (*), output (*): the same shape.
-
-    Example:
-        >>> SiLU()(Tensor([0.0]))
-        Tensor([0.], dtype=float32)
-    """
-
-    def forward(self, x: Tensor) -> Tensor:
-        self.input = as_array(x)
-        return silu(x)
-
-    def backward(self, grad_output: Tensor) -> Tensor:
-        return Tensor(silu_backward(grad_output, self.saved("input")))
-
-# %%
-y = silu(Tensor([-np.inf, -90.0, -1.0, 0.0, 1.0, np.inf])).data
-assert y[0] == 0 and np.signbit(y[0]) and y[-1] == np.inf and y[3] == 0, y
-assert abs(y[2] + 0.2689414213699951) < 1e-7 and abs(y[4] - 0.7310585786300049) < 1e-7
-assert y[1] != 0 and abs(y[1] / (-90.0 * math.exp(-90.0)) - 1) < 1e-6, "silu(-90) is a normal float32"
-layer = SiLU()
-layer(Tensor([0.0]))
-assert layer.backward(Tensor([1.0])).data[0] == 0.5
-print("silu ok")
-
-# %%
-plot_activation("silu", SiLU())
 
 # %% [markdown]
 # ## Softplus
