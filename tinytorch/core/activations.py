@@ -40,8 +40,8 @@ def elementwise(kernel, *inputs, dtype=None, compute=None, scratch=0, block=BLOC
         compute: dtype the kernel works in; default the result dtype. float64 where
             float32 lacks the range or precision a formula needs.
         scratch: how many reusable block-sized scratch arrays the kernel gets.
-        block: elements per block (at most BLOCK when the kernel uses `constant`);
-            None runs the kernel once over the whole array: a one-pass kernel gains
+        block: elements of the result dtype per block (at most BLOCK when the kernel
+            uses `constant`); fewer in a wider compute dtype. None runs the kernel once over the whole array: a one-pass kernel gains
             nothing from blocks and saves their overhead.
 
     Example:
@@ -54,7 +54,8 @@ def elementwise(kernel, *inputs, dtype=None, compute=None, scratch=0, block=BLOC
     flat_out = out.reshape(-1)
     flat_in = [np.ravel(a) for a in inputs]  # a view when the input is contiguous
     size = flat_out.size
-    step = max(size, 1) if block is None else block
+    # in a wider compute dtype, fewer elements per block: the same bytes stay in the cache
+    step = max(size, 1) if block is None else block * dtype.itemsize // compute.itemsize
     # in a float64 compute dtype, the first work block stands in for the output block
     work = [np.empty(min(size, step), compute) for _ in range(scratch + (compute != dtype))]
     if 0 < size <= step and compute == dtype:  # one block (every small tensor): no loop, no slices
