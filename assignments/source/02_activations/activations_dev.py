@@ -149,8 +149,9 @@ def elementwise(kernel, *inputs, dtype=None, compute=None, scratch=0, block=BLOC
             float32 lacks the range or precision a formula needs.
         scratch: how many reusable block-sized scratch arrays the kernel gets.
         block: elements of the result dtype per block (at most BLOCK when the kernel
-            uses `constant`); fewer in a wider compute dtype. None runs the kernel once over the whole array: a one-pass kernel gains
-            nothing from blocks and saves their overhead.
+            uses `constant`); fewer in a wider compute dtype. None runs the kernel
+            once over the whole array: a one-pass kernel gains nothing from blocks and
+            saves their overhead.
 
     Example:
         >>> elementwise(lambda x, out: np.multiply(x, 2, out=out), np.arange(3.0))
@@ -171,7 +172,8 @@ def elementwise(kernel, *inputs, dtype=None, compute=None, scratch=0, block=BLOC
         return out
     for start in range(0, size, step):  # an empty input never calls the kernel
         stop = min(start + step, size)
-        blocks = [a[start:stop] if a.dtype == compute else a[start:stop].astype(compute) for a in flat_in]
+        blocks = [a[start:stop] if a.dtype == compute else a[start:stop].astype(compute)
+                  for a in flat_in]
         parts = [w[: stop - start] for w in work]
         if compute == dtype:
             kernel(*blocks, flat_out[start:stop], *parts)
@@ -547,7 +549,8 @@ plot_activation("sigmoid", Sigmoid())
 #
 # Do not code the definition: `(e^x - e^-x)/(e^x + e^-x)` is `inf/inf = nan` once
 # abs(x) > 88.7 in float32, and loses every digit near 0. `np.tanh` is accurate (about
-# 1.3 ULP) and runs at the copy floor.
+# 1.3 ULP) and fast: on 1e6 float32 numbers it costs about 2 copies, a tenth of
+# PyTorch's time on one thread (measured on the project's standard machine).
 
 # %%
 #| export
@@ -1101,7 +1104,7 @@ plot_activation("silu", SiLU())
 #
 # **A faster exact GELU in float32.** scipy's `erfcx` and `ndtr` work one element at a
 # time: the erfcx route measured 21 ns per element on 1e6 float32 numbers on the
-# project's standard machine, 340 times the copy. NumPy has no `erf`. So for float32
+# project's standard machine, over 200 times the copy. NumPy has no `erf`. So for float32
 # results the module computes Phi(-a) the way a maths library computes erfc: a
 # rational variable u = c / (a + c), which maps [0, inf) into (0, 1], times a Gaussian
 # factor,
@@ -1116,10 +1119,10 @@ plot_activation("silu", SiLU())
 # h^2/2 is exact and the small rest (a - h)(a + h)/2 is accurate, so the code multiplies
 # two exponentials. Beyond a = 15, a Phi(-a) is below float32's smallest subnormal, so
 # a is clamped there. Measured on 2.2 million points: at most 8.9 ULP for abs(x) <= 10
-# (the contract allows 16; the erfcx route gives 0.5), and 2.7 ns per element instead
-# of 21, 8 times faster. The backward takes Phi from the same function. Float64 keeps
-# `erfcx`: its contract asks for about 1e-14, which a polynomial of affordable degree
-# does not reach.
+# (the contract allows 16; the erfcx route gives 0.5), and about 3 ns per element
+# instead of 21, 7 times faster. The backward takes Phi from the same function.
+# Float64 keeps `erfcx`: its contract asks for about 1e-14, which a polynomial of
+# affordable degree does not reach.
 
 # %%
 #| export
@@ -1203,7 +1206,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     #     out *= exp(-a*a/2) (built in gauss); out *= 0.5 * a;
     #     then out = max(0, x) - out (np.maximum(constant(0, x), x, ...)).
     #     Run it with elementwise(exact, data, compute=np.float64, scratch=2).
-    #   tanh: kernel(x, out, t): t = clip(x, -1e4, 1e4); out = 2u = 2*sqrt(2/pi)*(t + 0.044715 t^3)
+    #   tanh: tanh_form(x, out, t): t = clip(x, -1e4, 1e4); out = 2u = 2*sqrt(2/pi)*(t + 0.044715 t^3)
     #     (in place); then t = max(x, -1e4) and times_sigmoid(t, out, out).
     #     Run it with elementwise(tanh_form, data, compute=np.float64, scratch=1).
     #   All inside np.errstate(over="ignore").
@@ -1292,7 +1295,7 @@ def gelu_backward(grad, x, approximate: str = "none") -> np.ndarray:
         res += s  # Phi(x): Phi(-a) for x < 0, 1 - Phi(-a) for x >= 0
         np.multiply(a, a, out=d)
         d *= -0.5
-        np.exp(d, out=d)  # a relative error near 1e-6 from rounding a^2/2: enough for a gradient
+        np.exp(d, out=d)  # a^2/2 rounded to float32: relative error 2e-6 at a = 10, enough for a gradient
         d *= INV_SQRT_2PI  # phi(x)
         np.clip(x, -15, 15, out=s)  # beyond, phi is 0 in float32: no inf * 0
         d *= s
@@ -1926,6 +1929,18 @@ large = compare_sigmoids(10_000_000, repeat=3)
 # behind. The masked form is slowest everywhere: it builds masks, gathers the selected
 # elements into new arrays and scatters the results back. Writing in place into one
 # output, block by block, pays one read and one write per element plus the arithmetic.
+#
+# **Where this module stands.** Measured on the project's standard machine (2 cores,
+# 32 MiB of L3 cache, other jobs running; the fastest of several interleaved runs):
+# on 1e6 float32 numbers, `relu` costs 1.2 copies, `tanh` 2.1, `sigmoid` 8.4,
+# `softplus` 10.7, the tanh GELU 27 and the exact GELU 31 (210 with scipy's `erfcx`).
+# On 1e7, every function but the two GELUs takes less time than PyTorch on one thread;
+# the tanh GELU (computed in float64 for its 0.5 ULP) takes 1.15 times and the exact
+# GELU 1.6 times PyTorch's time.
+# Why not closer to the copy at 1e6: those arrays fit in the L3 cache, where the copy
+# takes 0.06 ns per element and one pass of `np.exp` over a block 0.32 ns, five copies.
+# NumPy runs one pass per operation, so a formula with an exponential cannot get within
+# five copies; PyTorch computes each function in a single pass.
 #
 # ## What's next
 #
