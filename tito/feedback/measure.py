@@ -238,25 +238,7 @@ class Judgement:
 
 def judge(tol: numerics.Tolerance, got, x, hi, lo, dtype) -> Judgement:
     """Measure `got` against hi + lo with the rule of `tol` (see tito.numerics.tolerances)."""
-    got = np.asarray(got)
-    x = np.broadcast_to(np.asarray(x), got.shape)
-    if tol.kind == "ulp":
-        error = numerics.ulp_distance(got, hi, lo, dtype)
-        relative = numerics.relative_error(got, hi, lo, dtype)
-        inside = numerics.is_normal(hi, dtype)
-        if tol.domain is not None:
-            with np.errstate(invalid="ignore"):
-                inside &= np.abs(x.astype(np.float64)) <= tol.domain
-        ratio = np.where(inside, error / tol.bound, relative / tol.outside)
-        unit = "ULP"
-    elif tol.kind == "relative":
-        error = numerics.relative_error(got, hi, lo, dtype)
-        ratio, unit = error / tol.bound, "rel"
-    else:
-        scale = np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))
-        error = numerics.absolute_error(got, hi, lo) / scale
-        ratio, unit = error / tol.bound, "abs"
-    ratio = np.where(np.isnan(ratio), np.inf, ratio)
+    error, ratio, unit = tol.measure(got, x, hi, lo, dtype)
     return Judgement(error, ratio, unit, tol.describe())
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tito.numerics.ulp import absolute_error, is_normal, relative_error, ulp_distance
+
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -33,6 +35,35 @@ class Tolerance:
         if self.kind == "relative":
             return f"relative error <= {self.bound:g}"
         return f"error <= {self.bound:g} * max(1, |result|)"
+
+    def measure(self, got, x, hi, lo, dtype) -> tuple[np.ndarray, np.ndarray, str]:
+        """(error, ratio, unit) of `got` against the true values hi + lo at inputs `x`.
+
+        error is in this tolerance's unit ("ULP", "rel" or "abs"); ratio is the error over
+        the limit that applies at each element (the ULP bound inside the domain where the
+        result is normal, `outside` relative error elsewhere): ratio <= 1 passes, nan
+        counts as a failure. The module tests, `tito check` and `tito plot` all judge
+        through this one rule.
+        """
+        got = np.asarray(got)
+        x = np.broadcast_to(np.asarray(x), got.shape)
+        if self.kind == "ulp":
+            error = ulp_distance(got, hi, lo, dtype)
+            inside = is_normal(hi, dtype)
+            if self.domain is not None:
+                with np.errstate(invalid="ignore"):
+                    inside &= np.abs(x.astype(np.float64)) <= self.domain
+            relative = relative_error(got, hi, lo, dtype)
+            ratio = np.where(inside, error / self.bound, relative / self.outside)
+            unit = "ULP"
+        elif self.kind == "relative":
+            error = relative_error(got, hi, lo, dtype)
+            ratio, unit = error / self.bound, "rel"
+        else:
+            scale = np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))
+            error = absolute_error(got, hi, lo) / scale
+            ratio, unit = error / self.bound, "abs"
+        return error, np.where(np.isnan(ratio), np.inf, ratio), unit
 
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)

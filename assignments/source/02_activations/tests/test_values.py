@@ -13,8 +13,8 @@ from activation_cases import (
     DTYPES, ELEMENTWISE_CASES, call, call_recording, case_id, label, show, worst_message,
 )
 from tito.numerics import (
-    absolute_error, is_normal, reference_values, relative_error, softmax_inputs,
-    standard_inputs, tolerance, ulp_distance,
+    absolute_error, reference_values, relative_error, softmax_inputs, standard_inputs,
+    tolerance,
 )
 
 
@@ -30,16 +30,13 @@ def test_elementwise_accuracy(case, dtype):
     assert got.dtype == dtype, f"{what}: returned {got.dtype} for {dtype} input"
     hi, lo = reference_values(name, x, **params)
     tol = tolerance(name, dtype, **params)
-    ulp = ulp_distance(got, hi, lo, dtype)
-    inside = is_normal(hi, dtype) & (np.abs(x.astype(np.float64)) <= (tol.domain or np.inf))
-    assert np.all(ulp[inside] <= tol.bound), worst_message(
-        f"{what}: accuracy ({tol.describe()}, where the result is a normal float)",
-        ulp, inside, x, got, hi, "ULP")
-    # Everywhere else (subnormal results, outside the domain, inf, nan): no garbage.
-    relative = relative_error(got, hi, lo, dtype)
-    assert np.all(relative[~inside] <= tol.outside), worst_message(
-        f"{what}: relative error (at most {tol.outside:g} where the ULP bound does not apply, "
-        "e.g. subnormal results, ±inf and nan)", relative, ~inside, x, got, hi, "relative error")
+    error, ratio, unit = tol.measure(got, x, hi, lo, dtype)
+    # Where the true result is a normal float the ULP bound applies; elsewhere (subnormal
+    # results, outside the domain, inf, nan) a relative error of tol.outside: no garbage.
+    broken = ratio > 1
+    assert not broken.any(), worst_message(
+        f"{what}: accuracy ({tol.describe()} where the result is a normal float, "
+        f"relative error <= {tol.outside:g} elsewhere)", error, broken, x, got, hi, unit)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
@@ -53,14 +50,10 @@ def test_rowwise_accuracy(name, dtype):
         f"{what}: got shape {got.shape} and dtype {got.dtype} for {rows.shape} {dtype} input")
     hi, lo = reference_values(name, rows)
     tol = tolerance(name, dtype)
-    if name == "softmax":
-        error = relative_error(got, hi, lo, dtype)
-    else:
-        error = absolute_error(got, hi, lo) / np.maximum(1.0, np.abs(np.nan_to_num(hi)))
-    everywhere = np.ones(error.shape, bool)
-    if not np.all(error <= tol.bound):
-        r = int(np.unravel_index(int(np.argmax(error)), error.shape)[0])
-        pytest.fail(worst_message(f"{what}: {tol.describe()}", error, everywhere, rows, got, hi, "")
+    error, ratio, unit = tol.measure(got, rows, hi, lo, dtype)
+    if not np.all(ratio <= 1):
+        r = int(np.unravel_index(int(np.argmax(ratio)), ratio.shape)[0])
+        pytest.fail(worst_message(f"{what}: {tol.describe()}", error, ratio > 1, rows, got, hi, unit)
                     + f"\n  in the row {show(rows[r])}")
 
 
