@@ -25,7 +25,7 @@ DESCRIPTION = """\
 Start JupyterLab at the project root. Jupytext's contents manager serves each
 percent-format dev file (name_dev.py) as a notebook, and in this JupyterLab a
 double click on a .py file opens it as a notebook (right click, Open With, Editor
-shows the plain text). Saving writes the .py file; there is no separate .ipynb.
+shows the plain text). Saving writes the .py file itself.
 
   tito jupyter                         the project in JupyterLab
   tito jupyter --module activations    and open that module's dev file
