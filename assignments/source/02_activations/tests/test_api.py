@@ -73,6 +73,12 @@ def test_functions_take_pytorch_keywords():
             assert keyword in signature.parameters, f"{name} needs the keyword argument {keyword!r}"
             assert signature.parameters[keyword].default == default, (
                 f"{name}: {keyword} defaults to {default!r} in PyTorch")
+        # Spelling the defaults out must change nothing.
+        x = np.array([[-2.0, -0.5, 0.0, 0.5, 2.0]], np.float32)
+        implicit = call(name, x, "the default arguments")
+        explicit = call(name, x, f"keyword arguments {defaults}", **defaults)
+        assert np.array_equal(implicit, explicit, equal_nan=True), (
+            f"{name}({show(x)}, **{defaults}) gave {show(explicit)}, but with the defaults left out {show(implicit)}")
 
 
 REPRS = {
@@ -131,3 +137,8 @@ def test_pytorch_style_namespaces():
     for name, cls in CLASS_OF.items():
         assert getattr(nn, cls) is getattr(core, cls), f"tinytorch.nn.{cls} must be the activations class"
         assert getattr(F, name) is getattr(core, name), f"tinytorch.nn.functional.{name} must be the function"
+        x = np.array([-1.5, 0.0, 2.5], np.float32)
+        layer_out = guarded(f"tinytorch.nn.{cls}()", x, lambda: getattr(nn, cls)()(Tensor(x)).data, "the nn layer")
+        function_out = call(name, x, "the nn.functional form")
+        assert np.array_equal(layer_out, function_out, equal_nan=True), (
+            f"nn.{cls}()(x) = {show(layer_out)} but nn.functional.{name}(x) = {show(function_out)} for x = {show(x)}")

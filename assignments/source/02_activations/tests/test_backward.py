@@ -134,6 +134,10 @@ def test_backward_before_forward_is_a_runtime_error(name):
     layer = layer_class(name)()
     with pytest.raises(RuntimeError):
         layer.backward(np.ones(3, np.float32))
+    # ...and after a forward the same layer's backward works.
+    x = np.array([-1.0, 0.5, 2.0], np.float32)
+    y, g = run_backward(name, x, np.ones_like(x), "backward once forward has run")
+    assert y.shape == g.shape == x.shape, f"{CLASS_OF[name]}: forward {y.shape}, backward {g.shape} for input {x.shape}"
 
 
 @pytest.mark.parametrize("name", list(CLASS_OF))

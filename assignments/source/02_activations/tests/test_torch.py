@@ -110,3 +110,11 @@ def test_same_defaults_as_pytorch(torch):
             if key != "dim":  # torch's Softmax dim defaults to None (deprecated implicit choice)
                 assert parameter.default == theirs[key].default, (
                     f"{cls}({key}=...) defaults to {theirs[key].default!r} in PyTorch, not {parameter.default!r}")
+        # Built with its defaults, each layer computes what PyTorch's does (in float64:
+        # PyTorch's float32 GELU loses digits to cancellation already at x = -3).
+        x = np.array([[-3.0, -0.5, 0.0, 0.5, 3.0]], np.float64)
+        ours_out, _ = run_backward(name, x, np.ones_like(x), "the default arguments, against PyTorch")
+        theirs_layer = getattr(torch.nn, cls)(dim=-1) if "dim" in ours else getattr(torch.nn, cls)()
+        want = theirs_layer(torch.from_numpy(x)).numpy()
+        assert np.allclose(ours_out, want, rtol=TORCH_RTOL[np.dtype(np.float64)], atol=0), (
+            f"{cls}() gave {ours_out} for {x}; torch.nn.{cls}() gives {want}")
