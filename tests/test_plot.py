@@ -11,7 +11,6 @@ import pytest
 from feedback_helpers import (
     ACTIVATIONS,
     ELU_ENDLESS_LOOP,
-    INACCURATE_SIGMOID,
     ROOT,
     TANH_STUB,
     build_package,

@@ -19,8 +19,6 @@ import ast
 import re
 from dataclasses import dataclass
 
-import jupytext
-import nbformat
 
 from tito.console import TitoError
 from tito.export import EXPORT_DIRECTIVES, split_directives
@@ -206,6 +204,9 @@ def nbgrader_metadata(original, stubbed, shown: str) -> None:
 
 def make_edition(text: str, shown: str) -> Edition:
     """The student edition of a dev file's text."""
+    import jupytext  # imported here: at module level it slows every tito command by a second
+    import nbformat
+
     without_hidden, hidden = strip_hidden_tests(text, shown)
     stubbed, stubs = stub_solutions(without_hidden, shown)
     original = jupytext.reads(without_hidden, fmt="py:percent")
@@ -217,4 +218,6 @@ def make_edition(text: str, shown: str) -> Edition:
 
 
 def notebook_text(notebook) -> str:
+    import nbformat
+
     return nbformat.writes(notebook) + "\n"

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import jupytext
 from rich.table import Table
 
 import tito
@@ -237,6 +236,8 @@ def _describe_exit(code: int | None) -> str:
 
 def _read_submission(path: Path) -> str:
     if path.suffix == ".ipynb":
+        import jupytext  # only for notebooks: importing it costs every tito command a second
+
         try:
             return jupytext.writes(jupytext.read(path, fmt="ipynb"), fmt="py:percent")
         except Exception as exc:  # nbformat and json report broken notebooks in many ways
