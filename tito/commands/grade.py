@@ -121,7 +121,10 @@ class Grader:
         env = {
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"]),
             "HOME": str(work), "TMPDIR": str(work / "tmp"), "MPLCONFIGDIR": str(work / "tmp"),
-            "PYTHONPATH": str(package), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+            # The package under test first, then the very tito running now: an editable
+            # install's own path to tito may lie in a folder the sandbox hides (e.g. /tmp).
+            "PYTHONPATH": os.pathsep.join([str(package), str(Path(tito.__file__).resolve().parents[1])]),
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
             "MPLBACKEND": "Agg", "LANG": "C.UTF-8", "NO_COLOR": "1",
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "TINYTORCH_ROOT": str(checkout), "TINYTORCH_GRADE_RESULTS": str(results),
