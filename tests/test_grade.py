@@ -196,3 +196,18 @@ def test_table_output_names_each_submission(project, tmp_path):
     done = project.tito("grade", "-m", "demo", str(sub))
     assert done.returncode == 0
     assert "alice.py" in done.stdout and "graded" in done.stdout and "100" in done.stdout
+
+
+def test_tests_the_reference_skips_here_are_not_graded(project, tmp_path):
+    """A cross-check that cannot run on this machine (say, PyTorch missing) counts for nobody."""
+    (project.module() / "tests" / "test_demo.py").write_text(
+        "import pytest\n"
+        "from tinytorch.core.demo import double\n\n"
+        "def test_double_of_three_is_six():\n    assert double(3) == 6\n\n"
+        "@pytest.mark.skipif(True, reason='oracle not installed')\n"
+        "def test_against_an_oracle():\n    assert False\n")
+    done = project.tito("grade", "--module", "demo", str(project.module() / "demo_dev.py"), "--json")
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout)[0]
+    assert (row["score"], row["max_points"]) == (100, 1), row
+    assert "1 test(s) skip with the reference solution" in done.stderr and "oracle not installed" in done.stderr

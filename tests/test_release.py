@@ -1,6 +1,7 @@
 """tito release: the student edition, and a learner working in it with --from / TINYTORCH_SOURCE."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 
@@ -247,7 +248,9 @@ def test_edition_of_every_real_module_passes_once_solutions_are_back(real_projec
         done = real_project.tito("test", folder, "--from", "release")
         assert done.returncode == 0, done.stdout[-3000:]
         summary = re.search(r"tito: (\d+) passed, (\d+) failed, (\d+) skipped", done.stdout)
-        assert int(summary[1]) > 0 and summary[2] == "0" and summary[3] == "0", summary[0]
+        # Only the PyTorch cross-checks may skip, and only where PyTorch is missing.
+        may_skip = importlib.util.find_spec("torch") is None
+        assert int(summary[1]) > 0 and summary[2] == "0" and (may_skip or summary[3] == "0"), summary[0]
 
 
 def test_untouched_editions_fail_every_test_with_not_implemented(real_project):

@@ -42,3 +42,13 @@ def test_no_tests_collected_is_a_failure(project):
 def test_module_must_be_named(project):
     done = project.tito("test")
     assert done.returncode == 2 and "--all" in done.stderr
+
+
+def test_bracketed_test_ids_and_messages_are_shown_verbatim(project):
+    (project.module() / "tests" / "test_demo.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.parametrize('n', [3])\n"
+        "def test_param(n):\n"
+        "    assert False, 'see [torch] extra'\n")
+    out = project.tito("test", "demo").stdout
+    assert "test_param[3]" in out and "see [torch] extra" in out

@@ -6,6 +6,7 @@ message (and hint) in red and exits with code 2, never with a traceback.
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -22,6 +23,6 @@ class TitoError(Exception):
 
 
 def print_error(error: TitoError) -> None:
-    err_console.print(f"[bold red]error:[/] {error.message}")
+    err_console.print(f"[bold red]error:[/] {escape(error.message)}")
     if error.hint:
-        err_console.print(f"[yellow]hint:[/] {error.hint}")
+        err_console.print(f"[yellow]hint:[/] {escape(error.hint)}")

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 import tito
@@ -139,17 +140,30 @@ class Grader:
         return finished, _read_results(results)
 
     def collect_possible(self) -> None:
-        """The tests and their points, as the reference collects them."""
+        """The tests and their points: those the reference solution runs on this machine.
+
+        A test the reference skips here (a PyTorch cross-check without PyTorch) can be
+        passed by nobody, so it is left out of everyone's points; a submission that makes
+        a counted test skip does not earn it.
+        """
         folder = Path(tempfile.mkdtemp(prefix="reference-", dir=self.base))
         folder.chmod(0o755)
         checkout = self._checkout(folder, self.module.dev_file.read_text(encoding="utf-8"))
-        finished, data = self._run(folder, 0, self.reference, checkout, ["--collect-only"])
+        finished, data = self._run(folder, 0, self.reference, checkout, [])
         shutil.rmtree(folder, ignore_errors=True)
         if data is None or data["errors"] or not data["points"]:
             problem = (data["errors"][0]["message"] if data and data["errors"] else
                        "no tests were collected" if data else finished.output.strip()[-800:])
             raise TitoError(f"the tests of {self.module.folder} do not collect with the reference solution: {problem}")
-        self.possible = data["points"]
+        outcomes = data["outcomes"]
+        skipped = [t for t in data["points"] if outcomes.get(t, {}).get("outcome") == "skipped"]
+        self.possible = {t: p for t, p in data["points"].items() if t not in skipped}
+        if skipped:
+            why = outcomes[skipped[0]]["message"].removeprefix("skipped: ")
+            err_console.print(f"[yellow]warning:[/] {len(skipped)} test(s) skip with the reference solution "
+                              f"on this machine and are not graded ({escape(why)})")
+        if not self.possible:
+            raise TitoError(f"every test of {self.module.folder} skips with the reference solution here")
 
     # -- one submission ------------------------------------------------------------------
     def grade(self, number: int, path: Path) -> Result:

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from tito.console import TitoError, console
@@ -72,7 +73,7 @@ def _package_exports(root: Path, wanted: list[Module]) -> list[Export]:
         except TitoError as error:
             if module in wanted:
                 raise
-            console.print(f"[yellow]warning:[/] {error.message}; "
+            console.print(f"[yellow]warning:[/] {escape(error.message)}; "
                           f"testing with the package's copy of {module.name}")
     return exports
 
@@ -144,10 +145,10 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
     for o in outcomes:
         for test_id, message in o.problems:
             if message.startswith("skipped: "):
-                console.print(f"[yellow]- skipped[/] {test_id}: {message[9:]}")
+                console.print(f"[yellow]- skipped[/] {escape(test_id)}: {escape(message[9:])}")
                 continue
             lines = message.splitlines() or ["(no message)"]
-            console.print(f"[red]x {test_id}[/]")
+            console.print(f"[red]x {escape(test_id)}[/]")
             for line in lines[:8]:
                 console.print(f"    {line}", markup=False)
         if not o.ok and not verbose:
