@@ -52,3 +52,15 @@ def test_bracketed_test_ids_and_messages_are_shown_verbatim(project):
         "    assert False, 'see [torch] extra'\n")
     out = project.tito("test", "demo").stdout
     assert "test_param[3]" in out and "see [torch] extra" in out
+
+
+def test_skips_are_summarised_once_per_reason(project):
+    (project.module() / "tests" / "test_demo.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.parametrize('n', range(5))\n"
+        "@pytest.mark.skipif(True, reason='no oracle here')\n"
+        "def test_oracle(n):\n    pass\n\n"
+        "def test_runs():\n    pass\n")
+    done = project.tito("test", "demo")
+    assert done.returncode == 0
+    assert done.stdout.count("no oracle here") == 1 and "5 skipped" in done.stdout

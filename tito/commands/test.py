@@ -143,9 +143,15 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
         table.add_row(o.label, str(o.passed), str(o.failed), str(o.skipped), f"{o.seconds:.1f}", result)
     console.print(table)
     for o in outcomes:
+        skips: dict[str, list[str]] = {}  # one line per reason, not one per skipped test
         for test_id, message in o.problems:
             if message.startswith("skipped: "):
-                console.print(f"[yellow]- skipped[/] {escape(test_id)}: {escape(message[9:])}")
+                skips.setdefault(message[9:], []).append(test_id)
+        for reason, ids in skips.items():
+            more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
+            console.print(f"[yellow]- {o.label}: {len(ids)} skipped[/] ({escape(ids[0])}{more}): {escape(reason)}")
+        for test_id, message in o.problems:
+            if message.startswith("skipped: "):
                 continue
             lines = message.splitlines() or ["(no message)"]
             console.print(f"[red]x {escape(test_id)}[/]")
