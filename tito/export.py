@@ -13,6 +13,7 @@ package.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
 import shutil
@@ -197,3 +198,31 @@ def build_package(dest: Path, exports: list[Export], root: Path) -> Path:
     )
     write_exports(exports, dest)
     return dest
+
+
+def staleness_note(module: Module, root: Path, purpose: str) -> str | None:
+    """A line for the learner when the importable package is not what `module`'s dev file makes now.
+
+    `purpose` finishes the advice, e.g. "check your latest code". None when they agree, or
+    when there is nothing to compare (no dev file, no importable tinytorch).
+    """
+    try:
+        spec = importlib.util.find_spec("tinytorch")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations or not module.dev_file.exists():
+        return None
+    package_root = Path(list(spec.submodule_search_locations)[0]).parent
+    try:
+        export = export_dev_file(module.dev_file, root)
+    except TitoError as error:
+        return f"note: {error.message}; using the package as it is"
+    if not stale_exports([export], package_root):
+        return None
+    target, dev = package_root / export.relative_path, module.dev_file.name
+    advice = f"run `tito sync` to {purpose}"
+    if not target.exists():
+        return f"note: {export.module_name} does not exist yet: {advice}"
+    if target.stat().st_mtime < module.dev_file.stat().st_mtime:
+        return f"note: {export.module_name} is older than {dev}: {advice}"
+    return f"note: {export.module_name} differs from {dev}: {advice}"

@@ -6,11 +6,12 @@ import json
 import sys
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from tito.bench import BENCHMARKS, SCRATCH_BYTES, import_package_module, load_torch, run_benchmarks
 from tito.console import TitoError, console, err_console
-from tito.export import export_dev_file, stale_exports
+from tito.export import staleness_note
 from tito.modules import find_module, project_root
 
 NAME = "bench"
@@ -139,17 +140,6 @@ def _table(result: dict, dtype: str, torch_note: str) -> Table:
     return table
 
 
-def _stale_note(module, root) -> str | None:
-    try:
-        export = export_dev_file(module.dev_file, root)
-    except TitoError:
-        return None
-    if stale_exports([export], root):
-        return (f"the package's {export.relative_path} differs from {module.dev_file.relative_to(root)}: "
-                f"run `tito sync --module {module.name}` to benchmark your latest code")
-    return None
-
-
 def run(args) -> int:
     root = project_root()
     module = find_module(args.module)
@@ -165,7 +155,7 @@ def run(args) -> int:
     except Exception as error:  # the learner's module fails while importing
         raise TitoError(f"importing tinytorch.core.{module.name} failed: {type(error).__name__}: {error}",
                         hint=f"fix {module.dev_file.relative_to(root)}, then tito sync --module {module.name}") from None
-    stale = _stale_note(module, root) if module.dev_file.exists() else None
+    stale = staleness_note(module, root, "benchmark your latest code")
     torch, missing = load_torch()
     sizes = args.sizes or [_size(s) for s in DEFAULT_SIZES]
 
@@ -193,7 +183,7 @@ def run(args) -> int:
 
     console.print(f"benchmarking [bold]{getattr(package, '__file__', module.name)}[/]")
     if stale:
-        console.print(f"[yellow]note:[/] {stale}")
+        console.print(f"[yellow]{escape(stale)}[/]")
     torch_note = f"torch {torch.__version__} on 1 thread" if torch is not None else "no PyTorch"
     for result in results:
         console.print(_table(result, args.dtype, torch_note))

@@ -1,16 +1,16 @@
 """tito check: the report card of the activations in the package, right now."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import time
-from pathlib import Path
 
 from tito.console import TitoError, console
+from tito.export import staleness_note as package_staleness
 from tito.feedback import NAMES, get
 from tito.feedback.report import Report, render
-from tito.feedback.runner import DEFAULT_TIMEOUT, PACKAGE, Source
+from tito.feedback.runner import DEFAULT_TIMEOUT, Source
 from tito.feedback.runner import run as run_functions
+from tito.modules import find_module, project_root
 
 NAME = "check"
 ORDER = 30
@@ -74,35 +74,13 @@ def chosen_functions(only: list[str] | None) -> list:
     return [get(n) for n in NAMES if n in wanted]  # the module's order: the next step follows it
 
 
-def staleness_note(package: str = PACKAGE) -> str | None:
+def staleness_note() -> str | None:
     """A line for the learner when the package is not what the dev file makes now."""
-    from tito.export import export_dev_file, stale_exports
-    from tito.modules import find_module, project_root
-
     try:
-        spec = importlib.util.find_spec("tinytorch")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    package_root = Path(list(spec.submodule_search_locations)[0]).parent
-    try:
-        root = project_root()
-        module = find_module("activations")
-        export = export_dev_file(module.dev_file, root)
-    except TitoError as error:
-        if "does not exist" in error.message or "not a TinyTorch checkout" in error.message:
-            return None
-        return f"note: {error.message}; checking the package as it is"
-    if not stale_exports([export], package_root):
-        return None
-    target = package_root / export.relative_path
-    dev = module.dev_file.name
-    if not target.exists():
-        return f"note: {package} does not exist yet: run `tito sync` to export {dev}"
-    if target.exists() and target.stat().st_mtime < module.dev_file.stat().st_mtime:
-        return (f"note: {package} is older than {dev}: run `tito sync` to check your latest code")
-    return f"note: {package} differs from {dev}: run `tito sync` to check the code in your dev file"
+        root, module = project_root(), find_module("activations")
+    except TitoError:
+        return None  # not in a checkout: nothing to compare with
+    return package_staleness(module, root, "check your latest code")
 
 
 def run_checks(args) -> Report:
