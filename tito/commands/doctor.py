@@ -39,7 +39,7 @@ def _requirements() -> list[tuple[str, str]]:
 
 def run(args) -> int:
     root = project_root()
-    problems = []
+    problems: list[tuple[str, bool]] = []  # (the fix, whether TinyTorch needs it)
     table = Table(title="TinyTorch environment", title_justify="left")
     for column in ("check", "found", "status"):
         table.add_column(column)
@@ -47,7 +47,7 @@ def run(args) -> int:
     py_ok = sys.version_info >= (3, 10)
     table.add_row("Python >= 3.10", sys.version.split()[0], "[green]ok[/]" if py_ok else "[red]too old[/]")
     if not py_ok:
-        problems.append("install Python 3.10 or newer, then: rm -rf .venv && " + FIX_ALL)
+        problems.append(("install Python 3.10 or newer, then: rm -rf .venv && " + FIX_ALL, True))
 
     venv = Path(sys.prefix)
     in_venv = sys.prefix != sys.base_prefix
@@ -56,12 +56,12 @@ def run(args) -> int:
     table.add_row("virtual environment", str(venv) if in_venv else "none (system Python)",
                   "[green]ok[/]" if venv_ok else "[yellow]not the project's .venv[/]")
     if not venv_ok:
-        problems.append(f"activate the project's environment: {FIX_ALL}")
+        problems.append((f"activate the project's environment: {FIX_ALL}", True))
 
     requirements = _requirements()
     if not requirements:
         table.add_row("tinytorch installed", "no", "[red]missing[/]")
-        problems.append(f"install the project: {FIX_ALL}")
+        problems.append((f"install the project: {FIX_ALL}", True))
     for name, spec in requirements:
         try:
             version = metadata.version(name)
@@ -70,16 +70,16 @@ def run(args) -> int:
             version = "-"
             optional = "(extra)" in spec
             status = "[yellow]optional, missing[/]" if optional else "[red]missing[/]"
-            problems.append(OPTIONAL.get(name, f"pip install '{name}{spec.replace(' (extra)', '')}'")
-                            if optional else f"install it: {FIX_ALL}  (or pip install '{name}{spec}')")
+            fix = (OPTIONAL.get(name, f"pip install '{name}{spec.replace(' (extra)', '')}'") if optional
+                   else f"install it: {FIX_ALL}  (or pip install '{name}{spec}')")
+            problems.append((fix, not optional))
         table.add_row(name + (f" {spec}" if spec else ""), version, status)
 
     console.print(table)
-    required_missing = [p for p in problems if "optional" not in p]
     if problems:
         console.print("[bold]To fix:[/]")
-        for fix in dict.fromkeys(problems):
+        for fix in dict.fromkeys(fix for fix, _ in problems):
             console.print(f"  {fix}", markup=False)
     else:
         console.print("[green]everything TinyTorch needs is here[/]")
-    return 1 if required_missing else 0
+    return 1 if any(needed for _, needed in problems) else 0
