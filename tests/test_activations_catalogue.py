@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,18 @@ from tito.modules import all_modules, find_module
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = find_module("activations", ROOT / "assignments" / "source")
 WORKERS = 2
+
+
+def gelu_override(form: str, body: str) -> str:
+    """Code that replaces one form of gelu ('none' or 'tanh') by `body`, which sees `d`, the
+    input as a float array; the other form keeps the reference."""
+    return ("\n_gelu_reference = gelu\n"
+            "def gelu(x, approximate='none'):\n"
+            "    _check_approximate(approximate)\n"
+            f"    if approximate != {form!r}:\n"
+            "        return _gelu_reference(x, approximate)\n"
+            "    d = as_array(x).astype(result_dtype(as_array(x).dtype))\n"
+            + textwrap.indent(body.strip("\n"), "    ") + "\n")
 
 
 @dataclass(frozen=True)
@@ -128,37 +141,21 @@ def _forward(self, x):
     return sigmoid(x)
 Sigmoid.forward = _forward
 """),
-    Mistake("gelu_1702", "exact GELU as x * sigmoid(1.702 x)", append="""
-_gelu_reference = gelu
-def gelu(x, approximate='none'):
-    _check_approximate(approximate)
-    if approximate == 'tanh':
-        return _gelu_reference(x, approximate)
-    d = as_array(x).astype(result_dtype(as_array(x).dtype))
-    with np.errstate(over='ignore'):
-        return Tensor(d / (1 + np.exp(-1.702 * np.maximum(d, -1e4))))
-"""),
-    Mistake("gelu_erf", "exact GELU as 0.5 x (1 + erf(x / sqrt 2)): cancels for x < -6", append="""
-from scipy.special import erf as _erf
-_gelu_reference = gelu
-def gelu(x, approximate='none'):
-    _check_approximate(approximate)
-    if approximate == 'tanh':
-        return _gelu_reference(x, approximate)
-    d = as_array(x).astype(result_dtype(as_array(x).dtype))
-    c = np.maximum(d, -1e4)
-    return Tensor((0.5 * c * (1 + _erf(c / math.sqrt(2)))).astype(d.dtype))
-"""),
-    Mistake("gelu_tanh_cancelling", "tanh GELU as 0.5 x (1 + tanh(u)) in the input's dtype", append="""
-_gelu_reference = gelu
-def gelu(x, approximate='none'):
-    if approximate != 'tanh':
-        return _gelu_reference(x, approximate)
-    d = as_array(x).astype(result_dtype(as_array(x).dtype))
-    c = np.clip(d, -1e4, 1e4)
-    u = SQRT_2_OVER_PI * (c + GELU_CUBIC * c ** 3)
-    return Tensor((0.5 * np.maximum(d, -1e4) * (1 + np.tanh(u))).astype(d.dtype))
-"""),
+    Mistake("gelu_1702", "exact GELU as x * sigmoid(1.702 x)", append=gelu_override("none", """
+with np.errstate(over='ignore'):
+    return Tensor(d / (1 + np.exp(-1.702 * np.maximum(d, -1e4))))
+""")),
+    Mistake("gelu_erf", "exact GELU as 0.5 x (1 + erf(x / sqrt 2)): cancels for x < -6",
+            append="from scipy.special import erf as _erf\n" + gelu_override("none", """
+c = np.maximum(d, -1e4)
+return Tensor((0.5 * c * (1 + _erf(c / math.sqrt(2)))).astype(d.dtype))
+""")),
+    Mistake("gelu_tanh_cancelling", "tanh GELU as 0.5 x (1 + tanh(u)) in the input's dtype",
+            append=gelu_override("tanh", """
+c = np.clip(d, -1e4, 1e4)
+u = SQRT_2_OVER_PI * (c + GELU_CUBIC * c ** 3)
+return Tensor((0.5 * np.maximum(d, -1e4) * (1 + np.tanh(u))).astype(d.dtype))
+""")),
     Mistake("gelu_ignores_approximate", "GELU(approximate='tanh') computes the exact GELU",
             replace=('        if approximate == "tanh":  # float64 for float32 inputs too: 0.5 ULP\n'
                      '            return Tensor(elementwise(tanh_form, data, compute=np.float64, scratch=1))\n', "")),
