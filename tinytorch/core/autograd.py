@@ -18,15 +18,14 @@ def unbroadcast(grad, shape):
     >>> unbroadcast(np.ones((4, 3)), (3,))
     array([4., 4., 4.])
     """
-    shape = tuple(shape)
-    if np.shape(grad) == shape:
-        return grad
     # TODO: sum grad over the axes that broadcasting added or stretched.
     # APPROACH:
     #   1. Leading axes that `shape` does not have: sum them away.
     #   2. Axes where shape has size 1 but grad does not: sum them with keepdims=True.
     # HINTS: grad.ndim - len(shape) leading axes are extra. Shape (4, 1) is stretched along
     #        axis 1, not axis 0: compare axis by axis.
+    if np.shape(grad) == tuple(shape):  # the common case: nothing was broadcast
+        return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
     stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
     return np.sum(grad, axis=stretched, keepdims=True) if stretched else grad

@@ -99,7 +99,7 @@ OPS = (
     Op("min(dim=0, keepdim=True)", lambda o, a: o.amin(a, dim=0, keepdim=True), ((3, 4),), "distinct",
        "reductions"),
     Op("a.reshape(4, 6)", lambda o, a: a.reshape(4, 6), ((2, 3, 4),), group="shapes"),
-    Op("a.transpose(0, 2)", lambda o, a: a.transpose(0, 2), ((2, 3, 4),), group="shapes"),
+    Op("a.transpose(1, 2)", lambda o, a: a.transpose(1, 2), ((2, 3, 4),), group="shapes"),
     Op("a.T", lambda o, a: a.T, ((3, 4),), group="shapes"),
     Op("a[1:, ::2]", lambda o, a: a[1:, ::2], ((3, 4),), group="shapes"),
     Op("a[[0, 0, 2]] (repeated)", lambda o, a: a[[0, 0, 2]], ((3, 4),), group="shapes"),
