@@ -160,8 +160,8 @@ print("Step 1 passed: unbroadcast")
 # tensor you created) has `grad_fn = None`.
 #
 # Module 01 declared where autograd plugs in: every operation it marked `@_tracked`
-# asks the **engine** to run it when an input requires a gradient. Our engine calls the
-# operation's rule (steps 4 to 7), which computes the value and returns it with its
+# asks the **engine** to run it when an input requires a gradient. The engine calls the
+# operation's rule (steps 4 to 8), which computes the value and returns it with its
 # backward function, and then `connect` records the node on the result. Inside a rule
 # recording is switched off, so the rule's own `a * b` is plain module 01 arithmetic.
 #
