@@ -922,6 +922,38 @@ def log_softmax(x, dim=-1):
 
 
 # %% [markdown]
+# Two more elementwise functions that losses and training need, given to you:
+# `abs` (L1 loss) and `clamp` (keeping a log away from -inf, clipping values). Their
+# gradients follow PyTorch: `abs'(0) = 0`, and `clamp` passes the gradient where
+# `min <= x <= max`, bounds included.
+
+# %%
+#| export
+@differentiable
+def abs(x):
+    """|x| elementwise. d/dx = sign(x), 0 at 0 (as torch.abs)."""
+    out = Tensor(np.abs(x.data))
+    return out, lambda grad: (grad * np.sign(x.data),)
+
+
+@differentiable
+def clamp(x, min=None, max=None):
+    """x limited to [min, max] (either may be None). The gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise ValueError("clamp() needs min or max (or both)")
+    out = Tensor(np.clip(x.data, min, max).astype(x.dtype, copy=False))
+
+    def backward(grad):
+        inside = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x.data >= min
+        if max is not None:
+            inside &= x.data <= max
+        return (grad * inside,)
+    return out, backward
+
+
+# %% [markdown]
 # ## Step 9: checking gradients
 #
 # `gradcheck` is PyTorch's `torch.autograd.gradcheck`: it computes every partial
@@ -1070,7 +1102,7 @@ for step in range(200):
         b.data -= 0.5 * b.grad.data
     w.grad = b.grad = None
 print(f"w = {w.item():.3f} (true 3), b = {b.item():.3f} (true -0.5), loss {loss.item():.4f}")
-assert abs(w.item() - 3) < 0.05 and abs(b.item() + 0.5) < 0.05
+assert np.isclose(w.item(), 3, atol=0.05) and np.isclose(b.item(), -0.5, atol=0.05)
 
 # %% [markdown]
 # ## Speed (optional reading)
