@@ -1113,12 +1113,13 @@ assert np.isclose(w.item(), 3, atol=0.05) and np.isclose(b.item(), -0.5, atol=0.
 # - **a chain of 1,000 scalar multiplications.** Each op costs Python work: making a
 #   Tensor, calling the rule, recording a node, and in backward one rule call and a
 #   few dictionary operations. PyTorch does the same in C++. Measured on a busy
-#   2-core machine: 100-160 us per op against PyTorch's 40-65 us, 1.5 to 3.3 times.
+#   2-core machine: 95-165 us per op against PyTorch's 40-65 us, 1.5 to 3.3 times.
 # - **`tanh(a @ b).sum()` with 512x512 matrices.** Three matrix products (one forward,
 #   two backward) dominate; NumPy and PyTorch both hand them to an optimised BLAS, so
-#   the ratio is close to 1 (measured 0.85 to 1.15, both on one thread). On a busy
+#   the ratio is close to 1 (measured 0.85 to 1.4, both on one thread). On a busy
 #   machine, NumPy's default of one BLAS thread per core can be several times slower
-#   than one thread: the bench limits both frameworks to one. The rules add only what they must: `sum`'s backward is a
+#   than one thread: the bench limits both frameworks to one. The rules add only what
+#   they must: `sum`'s backward is a
 #   `broadcast_to` view (no copy) and tanh's derivative reuses the forward's output.
 #
 # ## What's next
