@@ -55,6 +55,10 @@ class Tolerance:
                     inside &= np.abs(x.astype(np.float64)) <= self.domain
             relative = relative_error(got, hi, lo, dtype)
             ratio = np.where(inside, error / self.bound, relative / self.outside)
+            # Below the normal range nobody can notice: an absolute error under the
+            # smallest normal, times |x| for the x * (something that underflowed) forms
+            # (silu, gelu), passes wherever the result is.
+            ratio = np.where(absolute_error(got, hi, lo) <= underflow_floor(x, dtype), 0.0, ratio)
             unit = "ULP"
         elif self.kind == "relative":
             error = relative_error(got, hi, lo, dtype)
@@ -64,6 +68,18 @@ class Tolerance:
             error = absolute_error(got, hi, lo) / scale
             ratio, unit = error / self.bound, "abs"
         return error, np.where(np.isnan(ratio), np.inf, ratio), unit
+
+
+def underflow_floor(x, dtype) -> np.ndarray:
+    """The absolute error no user of an elementwise result can notice at input x.
+
+    The smallest normal number of `dtype`, times |x| clipped to [1, 1024]: x * f(x) where
+    f(x) underflowed (silu = x sigmoid(x), gelu = x Phi(x)) is off by |x| times the
+    underflow. Errors this small are never failures (`tito check` may note them).
+    """
+    with np.errstate(invalid="ignore"):
+        scale = np.clip(np.abs(np.asarray(x, dtype=np.float64)), 1.0, 1024.0)
+    return np.where(np.isnan(scale), 1.0, scale) * float(np.finfo(dtype).smallest_normal)
 
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -82,9 +98,11 @@ TOLERANCES: dict = {
     "elu": _both(Tolerance("ulp", 4)),
     "silu": _both(Tolerance("ulp", 4)),
     "softplus": _both(Tolerance("ulp", 4)),
-    # Exact GELU in float64 loses about x^2/2 ULP in the far negative tail.
-    ("gelu", "none"): {_F32: Tolerance("ulp", 16, domain=10.0, outside=1e-4),
-                       _F64: Tolerance("ulp", 128, domain=10.0, outside=1e-10)},
+    # Exact GELU is ill-conditioned in the negative tail (d log gelu / d log x is about x^2):
+    # the textbook 0.5 x erfc(-x / sqrt 2) loses 74 ULP in float32 and 146 in float64
+    # near x = -9.5 (x * ndtr(x): 1.4 and 135), measured on standard_inputs(size="full").
+    ("gelu", "none"): {_F32: Tolerance("ulp", 128, domain=10.0, outside=1e-4),
+                       _F64: Tolerance("ulp", 256, domain=10.0, outside=1e-10)},
     ("gelu", "tanh"): {_F32: Tolerance("ulp", 16, domain=3.0, outside=1e-4),
                        _F64: Tolerance("ulp", 16, domain=3.0, outside=1e-10)},
     "softmax": {_F32: Tolerance("relative", 1e-5), _F64: Tolerance("relative", 1e-12)},

@@ -152,16 +152,3 @@ def test_no_warning_at_extremes(case, dtype):
     assert not caught, (
         f"{label(name, params)} must not make NumPy warn for any input; on {show(x)} it said "
         f"{sorted(set(caught))}")
-
-
-SIGN_OF_ZERO = {  # f(-0.0): functions that are odd near 0 keep the sign, as PyTorch
-    "relu": True, "leaky_relu": True, "elu": True, "tanh": True, "gelu": True, "silu": True,
-}
-
-
-@pytest.mark.parametrize("dtype", DTYPES, ids=str)
-@pytest.mark.parametrize("name", list(SIGN_OF_ZERO))
-def test_signed_zero(name, dtype):
-    got = call(name, np.array([-0.0, 0.0], dtype), "the sign of zero")
-    assert got[0] == 0 and got[1] == 0 and np.signbit(got[0]) and not np.signbit(got[1]), (
-        f"{name}(-0.0) must be -0.0 and {name}(0.0) must be 0.0 (as PyTorch), got {show(got)}")
