@@ -21,7 +21,7 @@ import mpmath
 import numpy as np
 
 PRECISION = 192  # bits of the mpmath working precision
-_VERSION = "1"  # bump when a formula below changes: invalidates the disk cache
+_VERSION = "2"  # bump when a formula below changes: invalidates the disk cache
 
 # --------------------------------------------------------------------------
 # The definitions: one exact formula per function, written for mpmath.
@@ -52,6 +52,29 @@ def _gelu_tanh(x):
     return x * _sigmoid(2 * _gelu_tanh_u(x))
 
 
+def _softplus(x, beta):
+    # beta = 0: log(2) / 0 = inf, PyTorch's value (the limit as beta -> 0+)
+    beta = mpmath.mpf(beta)
+    return mpmath.inf if beta == 0 else mpmath.log1p(mpmath.exp(beta * x)) / beta
+
+
+def _softplus_limit(beta, sign):
+    """softplus at sign * inf: inf or -inf where beta x -> +inf, 0 where -> -inf; nan for beta = 0."""
+    if beta == 0:
+        return math.nan  # 0 * inf, as PyTorch
+    return sign * math.inf if beta * sign > 0 else 0.0
+
+
+def _softplus_grad(x, beta):
+    return mpmath.mpf(0.5) if beta == 0 else _sigmoid(mpmath.mpf(beta) * x)
+
+
+def _sigmoid_limit(beta, sign):
+    if beta == 0:
+        return math.nan
+    return 1.0 if beta * sign > 0 else 0.0
+
+
 def _gelu(x, approximate):
     return _gelu_tanh(x) if approximate == "tanh" else _gelu_exact(x)
 
@@ -72,8 +95,9 @@ _ELEMENTWISE_DEFS = {
              {"approximate": "none"}),
     "silu": (lambda x: x * _sigmoid(x), lambda: math.inf, lambda: 0.0, {}),
     # The true softplus: `threshold` is PyTorch's shortcut, not part of the maths.
-    "softplus": (lambda x, beta, threshold: mpmath.log1p(mpmath.exp(beta * x)) / beta,
-                 lambda beta, threshold: math.inf, lambda beta, threshold: 0.0,
+    "softplus": (lambda x, beta, threshold: _softplus(x, beta),
+                 lambda beta, threshold: _softplus_limit(beta, +1),
+                 lambda beta, threshold: _softplus_limit(beta, -1),
                  {"beta": 1.0, "threshold": 20.0}),
 }
 
@@ -103,8 +127,9 @@ _GRAD_DEFS = {
     "tanh": (lambda x: mpmath.sech(x) ** 2, lambda: 0.0, lambda: 0.0),
     "gelu": (_gelu_grad, lambda approximate: 1.0, lambda approximate: 0.0),
     "silu": (lambda x: _sigmoid(x) * (1 + x * _sigmoid(-x)), lambda: 1.0, lambda: 0.0),
-    "softplus": (lambda x, beta, threshold: _sigmoid(beta * x),
-                 lambda beta, threshold: 1.0, lambda beta, threshold: 0.0),
+    "softplus": (lambda x, beta, threshold: _softplus_grad(x, beta),
+                 lambda beta, threshold: _sigmoid_limit(beta, +1),
+                 lambda beta, threshold: _sigmoid_limit(beta, -1)),
 }
 
 ELEMENTWISE = tuple(_ELEMENTWISE_DEFS)
@@ -122,7 +147,7 @@ PARAMETER_SETS = {
     "tanh": [{}],
     "gelu": [{}, {"approximate": "tanh"}],
     "silu": [{}],
-    "softplus": [{}, {"beta": 2.0}, {"beta": 0.5, "threshold": 5.0}],
+    "softplus": [{}, {"beta": 2.0}, {"beta": 0.5, "threshold": 5.0}, {"beta": -1.0}],
     "softmax": [{}],
     "log_softmax": [{}],
 }

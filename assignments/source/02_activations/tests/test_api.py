@@ -142,3 +142,14 @@ def test_pytorch_style_namespaces():
         function_out = call(name, x, "the nn.functional form")
         assert np.array_equal(layer_out, function_out, equal_nan=True), (
             f"nn.{cls}()(x) = {show(layer_out)} but nn.functional.{name}(x) = {show(function_out)} for x = {show(x)}")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "longdouble"])
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_other_float_dtypes_are_a_clear_type_error(name, dtype):
+    call(name, np.array([-1.0, 0.5], np.float32), "float32 before the other dtypes")
+    x = Tensor(np.array([-12.0, 0.5, 3.0]).astype(dtype))
+    with pytest.raises(TypeError, match="float32"):
+        function(name)(x)
+    with pytest.raises(TypeError, match="float32"):
+        function(name + "_backward")(x.data, x.data)

@@ -112,6 +112,7 @@ LIMITS = {  # f(-inf), f(+inf) for the default parameters, and some others
     ("silu", ()): (0.0, np.inf),
     ("softplus", ()): (0.0, np.inf),
     ("softplus", (("beta", 2.0),)): (0.0, np.inf),
+    ("softplus", (("beta", -1.0),)): (-np.inf, 0.0),
 }
 
 
@@ -152,3 +153,12 @@ def test_no_warning_at_extremes(case, dtype):
     assert not caught, (
         f"{label(name, params)} must not make NumPy warn for any input; on {show(x)} it said "
         f"{sorted(set(caught))}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_softplus_with_beta_zero_is_inf_as_pytorch(dtype):
+    x = np.array([-30.0, -1.0, 0.0, 2.0, 1e4], dtype)
+    got, caught = call_recording("softplus", x, "beta = 0 (log(2) / 0)", beta=0.0)
+    assert not caught, f"softplus(beta=0) must not warn: {caught}"
+    assert np.all(got == np.inf) and got.dtype == dtype, (
+        f"softplus(x, beta=0) is log(2) / 0 = inf for every finite x (as PyTorch), got {show(got)}")
