@@ -105,8 +105,6 @@ def relu(x: Tensor) -> Tensor:
     data = as_array(x)
     if data.dtype.kind not in "iu":  # integers stay integers; the rest become float32/float64
         data = float_array(data)
-    # TODO: return max(0, x) elementwise, as a new Tensor.
-    # HINTS: a nan input must give nan, -inf must give 0, and an int64 input an int64 result.
     return Tensor(np.maximum(data, 0))
 
 
@@ -120,8 +118,6 @@ def relu_backward(grad, x) -> np.ndarray:
     Returns: the gradient with respect to x, a NumPy array.
     """
     grad, x = backward_inputs(grad, x)
-    # TODO: return grad where x > 0 and 0 elsewhere.
-    # HINTS: the kink x = 0 takes 0. grad * (x > 0) looks right, but inf * 0 is nan.
     return np.where(x > 0, grad, 0)
 
 
@@ -158,9 +154,6 @@ def sigmoid(x: Tensor) -> Tensor:
         Tensor([0.5     , 0.880797], dtype=float32)
     """
     x = float_array(x)
-    # TODO: return 1 / (1 + exp(-x)) as a new Tensor, with no NumPy warning for any input.
-    # HINTS: exp(-x) overflows for x < -88.7 in float32. Is the value then wrong, or only
-    #   the warning? Either say the overflow is expected or use a form that never overflows.
     with np.errstate(over="ignore"):  # exp(-x) = inf for x < -88.7: 1 / (1 + inf) = 0, the right limit
         return Tensor(1 / (1 + np.exp(-x)))
 
@@ -175,7 +168,6 @@ def sigmoid_backward(grad, out) -> np.ndarray:
     Returns: the gradient with respect to the input, a NumPy array.
     """
     grad, s = backward_inputs(grad, out)
-    # TODO: return grad * sigmoid'(x), using only the saved output s.
     return grad * s * (1 - s)
 
 
@@ -213,8 +205,6 @@ def tanh(x: Tensor) -> Tensor:
         Tensor([0.       , 0.7615942], dtype=float32)
     """
     x = float_array(x)
-    # TODO: return tanh(x) as a new Tensor.
-    # HINTS: NumPy has an accurate tanh; the definition above overflows.
     return Tensor(np.tanh(x))
 
 
@@ -228,7 +218,6 @@ def tanh_backward(grad, out) -> np.ndarray:
     Returns: the gradient with respect to the input, a NumPy array.
     """
     grad, t = backward_inputs(grad, out)
-    # TODO: return grad * tanh'(x), using only the saved output t.
     return grad * (1 - t * t)
 
 
@@ -272,9 +261,6 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
         negative_slope = int(negative_slope)  # integers stay integers
     else:
         data, negative_slope = float_array(data), float(negative_slope)
-    # TODO: return x where x > 0 and negative_slope * x elsewhere, as a new Tensor.
-    # HINTS: it must hold for every slope, also a > 1 and a < 0. a * x may overflow to
-    #   +-inf for huge x: that is its right value (no warning).
     with np.errstate(over="ignore"):
         return Tensor(np.where(data > 0, data, data * negative_slope))
 
@@ -290,8 +276,6 @@ def leaky_relu_backward(grad, x, negative_slope: float = 0.01) -> np.ndarray:
     Returns: the gradient with respect to x, a NumPy array.
     """
     grad, x = backward_inputs(grad, x)
-    # TODO: return grad * (1 if x > 0 else negative_slope).
-    # HINTS: the kink x = 0 takes the slope (PyTorch's convention).
     return np.where(x > 0, grad, grad * float(negative_slope))
 
 
@@ -338,9 +322,6 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
         Tensor([-0.63212055,  2.        ], dtype=float32)
     """
     x = float_array(x)
-    # TODO: return x where x > 0 and alpha * (e^x - 1) elsewhere, as a new Tensor.
-    # HINTS: e^x - 1 cancels for x near 0: NumPy has a function for exactly this. The
-    #   branch for x <= 0 is also evaluated at large positive x: keep it from overflowing.
     return Tensor(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))))
 
 
@@ -358,8 +339,6 @@ def elu_backward(grad, x, alpha: float = 1.0) -> np.ndarray:
     Returns: the gradient with respect to x, a NumPy array.
     """
     grad, x = backward_inputs(grad, x)
-    # TODO: return grad * (1 if x > 0 else alpha * e^x).
-    # HINTS: the kink x = 0 takes alpha (PyTorch's convention); e^x overflows for large x.
     return np.where(x > 0, grad, grad * (alpha * np.exp(np.minimum(x, 0))))
 
 
@@ -405,9 +384,6 @@ def silu(x: Tensor) -> Tensor:
         Tensor([-0.2689414,  0.7310586], dtype=float32)
     """
     x = float_array(x)
-    # TODO: return x * sigmoid(x) as a new Tensor: 0 at -inf (its limit), no warnings.
-    # HINTS: below about -1e4 the result is 0 in any float format, so -inf may be treated
-    #   like any very negative number.
     x = np.maximum(x, -1e4)  # -inf / inf would be nan; silu(-1e4) is -0 already
     with np.errstate(over="ignore"):
         return Tensor(x / (1 + np.exp(-x)))
@@ -423,8 +399,6 @@ def silu_backward(grad, x) -> np.ndarray:
     Returns: the gradient with respect to x, a NumPy array.
     """
     grad, x = backward_inputs(grad, x)
-    # TODO: return grad * silu'(x) (formula above), finite at +-inf.
-    # HINTS: at x = +-inf the formula meets inf * 0; beyond +-1e4 silu' is exactly 1 or 0.
     x = np.clip(x, -1e4, 1e4)
     with np.errstate(over="ignore"):
         s = 1 / (1 + np.exp(-x))
@@ -478,10 +452,6 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """
     _check_approximate(approximate)
     x = float_array(x)
-    # TODO: return the exact GELU, or the tanh form when approximate == 'tanh'.
-    # HINTS: which bracket cancels for x < -6, and which form of it does not? Clamp x where
-    #   it enters erfc or u (beyond 1e4 GELU is x or 0); SQRT_2_OVER_PI, GELU_CUBIC and
-    #   INV_SQRT_2 are defined above.
     if approximate == "tanh":
         t = np.clip(x, -1e4, 1e4)  # t**3 stays finite
         u = SQRT_2_OVER_PI * (t + GELU_CUBIC * t ** 3)
@@ -507,8 +477,6 @@ def gelu_backward(grad, x, approximate: str = "none") -> np.ndarray:
     """
     _check_approximate(approximate)
     grad, x = backward_inputs(grad, x)
-    # TODO: return grad * gelu'(x) for the exact or the tanh form (formulas above).
-    # HINTS: clamp x to [-1e4, 1e4] first, so that inf * 0 cannot appear; INV_SQRT_2PI is given.
     x = np.clip(x, -1e4, 1e4)
     if approximate == "tanh":
         u = SQRT_2_OVER_PI * (x + GELU_CUBIC * x ** 3)
@@ -567,9 +535,6 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
         Tensor([ 0.6931472, 30.       ], dtype=float32)
     """
     x, beta = float_array(x), float(beta)
-    # TODO: return log(1 + exp(beta x)) / beta in the stable form above, as a new Tensor.
-    # HINTS: no warning for any input or beta: beta x may overflow (softplus(3e38, beta=2)
-    #   is 3e38, not inf), and beta = 0 divides log(2) by 0 (inf, as PyTorch).
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         z = beta * x  # may overflow to +-inf: then e^-|z| = 0, the right term
         return Tensor(np.where(z > 0, x, 0) + np.log1p(np.exp(-np.abs(z))) / beta)
@@ -586,7 +551,6 @@ def softplus_backward(grad, x, beta: float = 1.0) -> np.ndarray:
     Returns: the gradient with respect to x, a NumPy array.
     """
     grad, x = backward_inputs(grad, x)
-    # TODO: return grad * sigmoid(beta * x).
     with np.errstate(over="ignore", invalid="ignore"):
         return grad / (1 + np.exp(-float(beta) * x))
 
@@ -639,9 +603,6 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     axis = row_axis(dim, x.ndim)
     if x.size == 0:
         return Tensor(x.copy())
-    # TODO: softmax along `axis`, finite for logits of +-1000 and without warnings.
-    # HINTS: reduce with keepdims=True so the result broadcasts against x. A row of
-    #   only -inf gives -inf - (-inf) = nan: right (no value), but it must not warn.
     with np.errstate(invalid="ignore", over="ignore"):  # nan rows; x - m may pass -max
         e = np.exp(x - x.max(axis=axis, keepdims=True))
         return Tensor(e / e.sum(axis=axis, keepdims=True))
@@ -659,7 +620,6 @@ def softmax_backward(grad, out, dim: int = -1) -> np.ndarray:
     """
     grad, y = backward_inputs(grad, out)
     axis = row_axis(dim, y.ndim)
-    # TODO: return y * (grad - sum(grad * y)), the sum along the axis.
     return y * (grad - (grad * y).sum(axis=axis, keepdims=True))
 
 
@@ -713,8 +673,6 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     axis = row_axis(dim, x.ndim)
     if x.size == 0:
         return Tensor(x.copy())
-    # TODO: log_softmax along `axis` in the log domain (never log of softmax).
-    # HINTS: the same shift as softmax; the same rows without a value.
     with np.errstate(invalid="ignore", over="ignore"):
         shifted = x - x.max(axis=axis, keepdims=True)
         return Tensor(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
@@ -732,7 +690,6 @@ def log_softmax_backward(grad, out, dim: int = -1) -> np.ndarray:
     """
     grad, y = backward_inputs(grad, out)
     axis = row_axis(dim, y.ndim)
-    # TODO: return grad - exp(y) * sum(grad), the sum along the axis.
     return grad - np.exp(y) * grad.sum(axis=axis, keepdims=True)
 
 
@@ -773,13 +730,19 @@ def _pieces(arrays, step):
         yield [a[start:start + step] for a in arrays]
 
 
-def _blocked(function, arrays: int, rows: bool):
+def _blocked(function, arrays: int, rows: bool, blocks: bool = True):
     """`function` run on pieces of its first `arrays` arguments, the results joined.
 
     Elementwise (rows=False): flat pieces of BLOCK elements. Row-wise (rows=True): pieces
-    of whole rows when `dim` is the last axis. Small inputs, mismatched shapes and any
-    other case run `function` unchanged, so its own errors are the ones raised.
+    of whole rows when `dim` is the last axis. A single number (0-d) runs as an array of
+    one element: NumPy turns 0-d results into scalars, which `out=` cannot take. Small
+    inputs, mismatched shapes and anything else run `function` unchanged, so its own
+    errors are the ones raised.
     """
+    def call(pieces, args, kwargs):
+        result = function(*[Tensor(p) if arrays == 1 else p for p in pieces], *args[arrays:], **kwargs)
+        return result, (result.data if isinstance(result, Tensor) else np.asarray(result))
+
     @functools.wraps(function)
     def run(*args, **kwargs):
         try:
@@ -787,7 +750,14 @@ def _blocked(function, arrays: int, rows: bool):
         except Exception:
             return function(*args, **kwargs)
         shape = data[0].shape
-        if data[0].size <= 2 * BLOCK or any(d.shape != shape for d in data):
+        if any(d.shape != shape for d in data):
+            return function(*args, **kwargs)
+        if not shape:  # a single number
+            result, values = call([d.reshape(1) for d in data], args, kwargs)
+            if values.shape != (1,):
+                return function(*args, **kwargs)
+            return Tensor(values.reshape(())) if isinstance(result, Tensor) else values.reshape(())
+        if not blocks or data[0].size <= 2 * BLOCK:
             return function(*args, **kwargs)
         if rows:
             dim = args[arrays] if len(args) > arrays else kwargs.get("dim", -1)
@@ -796,28 +766,35 @@ def _blocked(function, arrays: int, rows: bool):
             flat, step = [d.reshape(-1, shape[-1]) for d in data], max(1, BLOCK // shape[-1])
         else:
             flat, step = [d.reshape(-1) for d in data], BLOCK
-        out = None
+        out, position = None, 0
         for piece in _pieces(flat, step):
-            result = function(*[Tensor(p) if arrays == 1 else p for p in piece], *args[arrays:], **kwargs)
-            values = result.data if isinstance(result, Tensor) else np.asarray(result)
+            result, values = call(piece, args, kwargs)
             if values.shape != piece[0].shape:  # not elementwise: let the function speak for itself
                 return function(*args, **kwargs)
             if out is None:
                 out = np.empty(flat[0].shape, values.dtype)
-                position = 0
             out[position:position + len(values)] = values
             position += len(values)
         out = out.reshape(shape)
         return Tensor(out) if isinstance(result, Tensor) else out
+
+    run.blocked = True
     return run
 
 
-for _name in ("sigmoid", "leaky_relu", "elu", "silu", "gelu", "softplus"):
-    globals()[_name] = _blocked(globals()[_name], arrays=1, rows=False)
-for _name in ("sigmoid_backward", "tanh_backward", "leaky_relu_backward", "elu_backward",
-              "silu_backward", "gelu_backward", "softplus_backward"):
-    globals()[_name] = _blocked(globals()[_name], arrays=2, rows=False)
-for _name, _arrays in (("softmax", 1), ("log_softmax", 1), ("softmax_backward", 2),
-                       ("log_softmax_backward", 2)):
-    globals()[_name] = _blocked(globals()[_name], arrays=_arrays, rows=True)
-del _name, _arrays
+def _speed_up(namespace: dict) -> None:
+    """Wrap the module's functions in `_blocked` (each once; relu and tanh are one pass: 0-d only)."""
+    plan = [(name, 1, False, True) for name in ("sigmoid", "leaky_relu", "elu", "silu", "gelu", "softplus")]
+    plan += [(name, 1, False, False) for name in ("relu", "tanh")]
+    plan += [(name, 2, False, True) for name in ("sigmoid_backward", "tanh_backward", "leaky_relu_backward",
+                                                 "elu_backward", "silu_backward", "gelu_backward",
+                                                 "softplus_backward")]
+    plan += [("relu_backward", 2, False, False)]
+    plan += [(name, 1, True, True) for name in ("softmax", "log_softmax")]
+    plan += [(name, 2, True, True) for name in ("softmax_backward", "log_softmax_backward")]
+    for name, arrays, rows, blocks in plan:
+        if not getattr(namespace[name], "blocked", False):
+            namespace[name] = _blocked(namespace[name], arrays, rows, blocks)
+
+
+_speed_up(globals())

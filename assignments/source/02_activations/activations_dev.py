@@ -1497,8 +1497,10 @@ large = compare_sigmoids(10_000_000, repeat=3)
 # elements into new arrays and scatters the results back.
 #
 # The package takes that lesson without changing what you wrote: the cell below wraps
-# your elementwise functions so that arrays larger than two blocks are computed block
-# by block, each block by your own code, and softmax row by row. `tito bench
+# your functions so that arrays larger than two blocks are computed block by block, each
+# block by your own code (softmax: whole rows at a time), and a single number as an
+# array of one element (NumPy returns a scalar, not a 0-d array, from a ufunc on a 0-d
+# array, and `out=` cannot take a scalar). `tito bench
 # activations` times every function, forward and backward, against the copy floor and
 # against PyTorch on one thread, on your machine.
 
@@ -1513,13 +1515,19 @@ def _pieces(arrays, step):
         yield [a[start:start + step] for a in arrays]
 
 
-def _blocked(function, arrays: int, rows: bool):
+def _blocked(function, arrays: int, rows: bool, blocks: bool = True):
     """`function` run on pieces of its first `arrays` arguments, the results joined.
 
     Elementwise (rows=False): flat pieces of BLOCK elements. Row-wise (rows=True): pieces
-    of whole rows when `dim` is the last axis. Small inputs, mismatched shapes and any
-    other case run `function` unchanged, so its own errors are the ones raised.
+    of whole rows when `dim` is the last axis. A single number (0-d) runs as an array of
+    one element: NumPy turns 0-d results into scalars, which `out=` cannot take. Small
+    inputs, mismatched shapes and anything else run `function` unchanged, so its own
+    errors are the ones raised.
     """
+    def call(pieces, args, kwargs):
+        result = function(*[Tensor(p) if arrays == 1 else p for p in pieces], *args[arrays:], **kwargs)
+        return result, (result.data if isinstance(result, Tensor) else np.asarray(result))
+
     @functools.wraps(function)
     def run(*args, **kwargs):
         try:
@@ -1527,7 +1535,14 @@ def _blocked(function, arrays: int, rows: bool):
         except Exception:
             return function(*args, **kwargs)
         shape = data[0].shape
-        if data[0].size <= 2 * BLOCK or any(d.shape != shape for d in data):
+        if any(d.shape != shape for d in data):
+            return function(*args, **kwargs)
+        if not shape:  # a single number
+            result, values = call([d.reshape(1) for d in data], args, kwargs)
+            if values.shape != (1,):
+                return function(*args, **kwargs)
+            return Tensor(values.reshape(())) if isinstance(result, Tensor) else values.reshape(())
+        if not blocks or data[0].size <= 2 * BLOCK:
             return function(*args, **kwargs)
         if rows:
             dim = args[arrays] if len(args) > arrays else kwargs.get("dim", -1)
@@ -1536,31 +1551,38 @@ def _blocked(function, arrays: int, rows: bool):
             flat, step = [d.reshape(-1, shape[-1]) for d in data], max(1, BLOCK // shape[-1])
         else:
             flat, step = [d.reshape(-1) for d in data], BLOCK
-        out = None
+        out, position = None, 0
         for piece in _pieces(flat, step):
-            result = function(*[Tensor(p) if arrays == 1 else p for p in piece], *args[arrays:], **kwargs)
-            values = result.data if isinstance(result, Tensor) else np.asarray(result)
+            result, values = call(piece, args, kwargs)
             if values.shape != piece[0].shape:  # not elementwise: let the function speak for itself
                 return function(*args, **kwargs)
             if out is None:
                 out = np.empty(flat[0].shape, values.dtype)
-                position = 0
             out[position:position + len(values)] = values
             position += len(values)
         out = out.reshape(shape)
         return Tensor(out) if isinstance(result, Tensor) else out
+
+    run.blocked = True
     return run
 
 
-for _name in ("sigmoid", "leaky_relu", "elu", "silu", "gelu", "softplus"):
-    globals()[_name] = _blocked(globals()[_name], arrays=1, rows=False)
-for _name in ("sigmoid_backward", "tanh_backward", "leaky_relu_backward", "elu_backward",
-              "silu_backward", "gelu_backward", "softplus_backward"):
-    globals()[_name] = _blocked(globals()[_name], arrays=2, rows=False)
-for _name, _arrays in (("softmax", 1), ("log_softmax", 1), ("softmax_backward", 2),
-                       ("log_softmax_backward", 2)):
-    globals()[_name] = _blocked(globals()[_name], arrays=_arrays, rows=True)
-del _name, _arrays
+def _speed_up(namespace: dict) -> None:
+    """Wrap the module's functions in `_blocked` (each once; relu and tanh are one pass: 0-d only)."""
+    plan = [(name, 1, False, True) for name in ("sigmoid", "leaky_relu", "elu", "silu", "gelu", "softplus")]
+    plan += [(name, 1, False, False) for name in ("relu", "tanh")]
+    plan += [(name, 2, False, True) for name in ("sigmoid_backward", "tanh_backward", "leaky_relu_backward",
+                                                 "elu_backward", "silu_backward", "gelu_backward",
+                                                 "softplus_backward")]
+    plan += [("relu_backward", 2, False, False)]
+    plan += [(name, 1, True, True) for name in ("softmax", "log_softmax")]
+    plan += [(name, 2, True, True) for name in ("softmax_backward", "log_softmax_backward")]
+    for name, arrays, rows, blocks in plan:
+        if not getattr(namespace[name], "blocked", False):
+            namespace[name] = _blocked(namespace[name], arrays, rows, blocks)
+
+
+_speed_up(globals())
 
 # %% [markdown]
 # ## What's next
