@@ -1459,7 +1459,7 @@ def in_place_sigmoid(x):
     return out
 
 
-def blocked_sigmoid(x, block=16_384):
+def blocked_sigmoid(x, block=65_536):
     out = np.empty_like(x)
     for start in range(0, x.size, block):
         out[start:start + block] = naive_sigmoid(x[start:start + block])
@@ -1506,7 +1506,7 @@ large = compare_sigmoids(10_000_000, repeat=3)
 
 # %%
 #| exporti
-BLOCK = 16_384  # elements per piece: a formula's few temporaries of 64-128 KB stay in the cache
+BLOCK = 65_536  # elements per piece: a formula's few temporaries of 256-512 KB stay in the cache
 
 
 def _pieces(arrays, step):
