@@ -24,6 +24,8 @@ from typing import Callable
 
 import numpy as np
 
+from tito.numerics.specs import SPECS
+
 from tito import TORCH_INSTALL
 
 ROW = 1000                # softmax and log_softmax work on rows of this length
@@ -82,6 +84,10 @@ ACTIVATIONS = [
     Case("log_softmax", "log_softmax", "LogSoftmax", lambda torch, x: torch.log_softmax(x, -1),
          lambda aten, g, x, y: aten._log_softmax_backward_data(g, y, -1, y.dtype), rows=True),
 ]
+
+for _case in ACTIVATIONS:  # class names and defaults are the spec's (tito.numerics.specs)
+    assert _case.cls == SPECS[_case.function].cls and set(_case.kwargs) <= set(SPECS[_case.function].defaults)
+del _case
 
 BENCHMARKS = {"activations": ACTIVATIONS}   # module name -> its cases
 

@@ -946,7 +946,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     ### BEGIN SOLUTION
     if approximate == "tanh":
         t = np.clip(x, -1e4, 1e4)  # t**3 stays finite
-        u = SQRT_2_OVER_PI * (t + GELU_CUBIC * t ** 3)
+        u = SQRT_2_OVER_PI * (t + GELU_CUBIC * t * t * t)  # t * t * t: t ** 3 is a slow pow
         with np.errstate(over="ignore"):  # e^-2u = inf for very negative x: x / inf = -0
             return Tensor(np.maximum(x, -1e4) / (1 + np.exp(-2 * u)))
     x = np.maximum(x, -1e4)  # -inf * 0 would be nan; gelu(-1e4) is -0 already
@@ -975,7 +975,7 @@ def gelu_backward(grad, x, approximate: str = "none") -> np.ndarray:
     ### BEGIN SOLUTION
     x = np.clip(x, -1e4, 1e4)
     if approximate == "tanh":
-        u = SQRT_2_OVER_PI * (x + GELU_CUBIC * x ** 3)
+        u = SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)
         du = SQRT_2_OVER_PI * (1 + 3 * GELU_CUBIC * x * x)
         with np.errstate(over="ignore"):
             s = 1 / (1 + np.exp(-2 * u))

@@ -13,9 +13,10 @@ from activation_cases import (
     worst_message,
 )
 from tito.numerics import reference_grad, standard_inputs
+from tito.numerics.specs import SPECS
 from tito.numerics.tolerances import GRAD_RELATIVE
 
-KINKS = {"relu", "leaky_relu", "elu"}
+KINKS = {name for name, spec in SPECS.items() if spec.kinks}
 
 
 def central_difference(name, x, params):
@@ -91,10 +92,8 @@ def test_backward_finite_at_extremes(case, dtype):
         f"{label(name, params)} backward at {show(x)} must be {show(hi)} (the limits of f'), got {show(grad)}")
 
 
-KINK_CONVENTIONS = [  # f'(0) and f'(-0), as PyTorch
-    ("relu", {}, 0.0), ("leaky_relu", {}, 0.01), ("leaky_relu", {"negative_slope": 0.25}, 0.25),
-    ("elu", {}, 1.0), ("elu", {"alpha": 2.0}, 2.0), ("elu", {"alpha": 0.5}, 0.5),
-]
+KINK_CONVENTIONS = [(name, params, slope)  # f'(0) and f'(-0), as PyTorch
+                    for name, spec in SPECS.items() for params, slope in spec.kinks]
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
