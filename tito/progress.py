@@ -1,7 +1,8 @@
 """Which exercises of a dev file are done, not started or broken: the first thing `tito test` says.
 
-An exercise is a function or method of the dev file that carries a `# TODO` comment or a
-`raise NotImplementedError(...)` at the top of its body (the student edition's stub). One
+An exercise is a function or method of the dev file that carries a `# TODO` comment, a
+solution block (`### BEGIN SOLUTION`) or a `raise NotImplementedError(...)` at the top of
+its body (the student edition's stub). One
 that still raises is *not started*; its tests are not run at all (they could only say
 "not implemented", and a whole suite of those takes minutes): a pytest plugin (this module,
 loaded with `-p tito.progress`) deselects every test whose id names a not-started exercise.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV = "TITO_NOT_STARTED"  # comma-separated names the plugin deselects tests for
-_TODO = re.compile(r"^\s*# TODO\b")
+_TODO = re.compile(r"^\s*(# TODO\b|### BEGIN SOLUTION)")
 
 
 @dataclass

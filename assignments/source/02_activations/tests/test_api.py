@@ -36,6 +36,7 @@ SHAPES = [(), (0,), (1,), (7,), (2, 0, 3), (3, 4), (2, 3, 4), (70_001,)]
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_shape_is_kept(name, shape):
+    call(name, np.ones((2, 3), np.float32), "a 2 x 3 input before the others")
     x = np.random.default_rng(1).normal(0, 3, shape).astype(np.float32)
     got = call(name, x, f"shape {shape} in, the same shape out")
     assert got.shape == x.shape, f"{name}: input shape {x.shape} gave output shape {got.shape}"
@@ -121,6 +122,8 @@ def test_layer_arguments_are_used():
 
 
 def test_bad_arguments_are_clear_errors():
+    call("gelu", np.array([1.0], np.float32), "gelu before its bad arguments")
+    call("softmax", np.array([[1.0, 2.0]], np.float32), "softmax before its bad arguments")
     with pytest.raises(ValueError, match="approximate"):
         function("gelu")(Tensor([1.0]), approximate="fast")
     with pytest.raises(IndexError):
