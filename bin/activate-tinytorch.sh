@@ -16,7 +16,7 @@ else
 fi
 
 _tt_setup() {
-    local root python stamp wanted extras spec
+    local root python stamp wanted extras spec log
     root="$(cd "$(dirname "$1")/.." && pwd)" || return 1
     python="${TINYTORCH_PYTHON:-python3}"
     extras="${TINYTORCH_EXTRAS:-}"
@@ -37,10 +37,14 @@ _tt_setup() {
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
         spec="$root"
         [ -n "$extras" ] && spec="$root[$extras]"
+        log="$root/.venv/tinytorch-install.log"
+        echo "TinyTorch: updating pip (log: $log)"
+        "$root/.venv/bin/python" -m pip install --upgrade pip >"$log" 2>&1
         echo "TinyTorch: installing TinyTorch and its dependencies into .venv (a few minutes the first time)"
-        "$root/.venv/bin/python" -m pip install --quiet --upgrade pip >/dev/null 2>&1
-        if ! "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"; then
-            echo "TinyTorch: installation failed (see pip's message above); fix it and source this file again" >&2
+        if ! "$root/.venv/bin/python" -m pip install --disable-pip-version-check -e "$spec" >>"$log" 2>&1; then
+            echo "TinyTorch: installation failed; pip's full output is in $log. Its last lines:" >&2
+            tail -n 8 "$log" >&2
+            echo "TinyTorch: fix that and source this file again" >&2
             return 1
         fi
         echo "$wanted" > "$stamp"

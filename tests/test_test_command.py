@@ -131,3 +131,39 @@ def _alive(pid: int) -> bool:
             return handle.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+def _two_exercises(project, stub_half: bool) -> None:
+    """The demo module with a second function `half`, stubbed as the student edition has it."""
+    dev = project.module() / "demo_dev.py"
+    body = ('    raise NotImplementedError("half: not implemented yet")\n' if stub_half
+            else "    return np.asarray(x) / 2\n")
+    dev.write_text(dev.read_text().replace("# %%\nassert double(2) == 4\n", (
+        "# %%\n#| export\ndef half(x):\n    \"\"\"x / 2.\"\"\"\n    # TODO: return half of x.\n"
+        f"    ### BEGIN SOLUTION\n{body}    ### END SOLUTION\n")))
+    tests = project.module() / "tests" / "test_demo.py"
+    tests.write_text(tests.read_text().replace("from tinytorch.core.demo import double",
+                                               "from tinytorch.core.demo import double, half")
+                     + "\ndef test_half_of_four():\n    assert half(4) == 2\n")
+
+
+def test_progress_says_done_and_not_started_and_skips_the_stubs_tests(project):
+    _two_exercises(project, stub_half=True)
+    done = project.tito("test", "demo")
+    assert done.returncode == 1, done.stdout
+    lines = done.stdout.splitlines()
+    assert any("double" in line and "done" in line for line in lines), done.stdout
+    assert any("half" in line and "not started" in line and "1 tests wait" in line for line in lines), done.stdout
+    assert "2 passed, 0 failed, 0 skipped, 1 not run" in done.stdout
+    assert done.stdout.index("not started") < done.stdout.index("TinyTorch tests")  # progress comes first
+
+
+def test_progress_names_a_broken_exercise_and_shows_only_its_failures(project):
+    _two_exercises(project, stub_half=False)
+    dev = project.module() / "demo_dev.py"
+    dev.write_text(dev.read_text().replace("return 2 * np.asarray(x)", "return 3 * np.asarray(x)"))
+    done = project.tito("test", "demo")
+    assert done.returncode == 1
+    assert any("double" in line and "broken" in line for line in done.stdout.splitlines()), done.stdout
+    assert any("half" in line and "done" in line for line in done.stdout.splitlines()), done.stdout
+    assert "double(3) should be 6" in done.stdout

@@ -4,7 +4,9 @@ A dev file is a jupytext percent-format script. Its cells follow nbdev's directi
 `#| default_exp core.activations` (once) names the target module, `#| export` marks a cell
 for the package (`#| exporti` too, kept out of `__all__`), `#| hide` only hides a cell from
 readers. Lines `### BEGIN SOLUTION` / `### END SOLUTION` (nbgrader's markers) are dropped;
-the code between them is kept.
+the code between them is kept. So are the learner's scaffolding comments (`# TODO:`,
+`# APPROACH:`, `# HINTS:` and their indented continuation lines): the package carries
+finished code, not exercises. `__all__` lists the names of `#| export` cells only.
 
 Nothing is written until every dev file involved has parsed, and each file is replaced
 atomically (write beside it, then `os.replace`), so an error never leaves a half-written
@@ -27,6 +29,8 @@ from tito.modules import Module
 
 _DIRECTIVE = re.compile(r"^\s*#\|\s*([A-Za-z_][\w-]*)\s*(.*?)\s*$")
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+_SCAFFOLD = re.compile(r"^\s*# (TODO|APPROACH|HINTS)\b")
+_CONTINUED = re.compile(r"^\s*#( {2,}|\t)\S")  # "#   2. then ..." under a TODO or HINTS line
 EXPORT_DIRECTIVES = {"export", "exporti"}
 
 
@@ -101,6 +105,18 @@ def strip_solution_markers(code: str) -> str:
     return "\n".join(line for line in code.splitlines() if not _MARKER.match(line))
 
 
+def strip_scaffolding(code: str) -> str:
+    """`code` without the TODO / APPROACH / HINTS comment blocks written for learners."""
+    kept, inside = [], False
+    for line in code.splitlines():
+        if _SCAFFOLD.match(line):
+            inside = True
+        elif not (inside and _CONTINUED.match(line)):
+            inside = False
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def _public_names(code: str) -> list[str]:
     names = []
     for node in ast.parse(code).body:
@@ -166,7 +182,7 @@ def export_dev_file(dev_file: Path, root: Path | None = None) -> Export:
             target = directives["default_exp"]
         kinds = EXPORT_DIRECTIVES & directives.keys()
         if kinds:
-            exported.append((strip_solution_markers(body).strip("\n"), "export" in kinds))
+            exported.append((strip_scaffolding(strip_solution_markers(body)).strip("\n"), "export" in kinds))
     if not target or not re.fullmatch(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*", target):
         raise TitoError(
             f"{shown}: missing or invalid `#| default_exp` directive (found {target!r})",

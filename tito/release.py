@@ -22,13 +22,14 @@ from dataclasses import dataclass
 
 from tito.console import TitoError
 from tito.export import EXPORT_DIRECTIVES, split_directives
+from tito.progress import STUB_SUFFIX
 
 _BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 _END = re.compile(r"^\s*### END SOLUTION\s*$")
 _HIDDEN_BEGIN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$")
 _HIDDEN_END = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
 _CELL = re.compile(r"^# %%")
-STUB_MESSAGE = "{what}: not implemented yet"
+STUB_MESSAGE = "{what}: " + STUB_SUFFIX
 
 
 @dataclass

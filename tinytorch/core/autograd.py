@@ -18,12 +18,6 @@ def unbroadcast(grad, shape):
     >>> unbroadcast(np.ones((4, 3)), (3,))
     array([4., 4., 4.])
     """
-    # TODO: sum grad over the axes that broadcasting added or stretched.
-    # APPROACH:
-    #   1. Leading axes that `shape` does not have: sum them away.
-    #   2. Axes where shape has size 1 but grad does not: sum them with keepdims=True.
-    # HINTS: grad.ndim - len(shape) leading axes are extra. Shape (4, 1) is stretched along
-    #        axis 1, not axis 0: compare axis by axis.
     if np.shape(grad) == tuple(shape):  # the common case: nothing was broadcast
         return grad
     grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
@@ -62,8 +56,6 @@ def _released(grad):
 
 def connect(out, inputs, backward, op):
     """Record that `out` was computed from `inputs` by `op`, with the rule `backward`."""
-    # TODO: give `out` its node and mark it as requiring a gradient.
-    # HINTS: the node is Node(op, inputs, backward); it lives in out.grad_fn.
     out.grad_fn = Node(op, inputs, backward)
     out.requires_grad = True
 
@@ -89,10 +81,6 @@ def topological_order(root):
 
 def accumulate_grad(tensor, grad):
     """Add `grad` (an ndarray of tensor's shape) into tensor.grad, a Tensor of tensor's dtype."""
-    # TODO: the first gradient becomes tensor.grad; later ones add to it.
-    # APPROACH: convert to the tensor's dtype; if tensor.grad is None store a new Tensor
-    #           of a copy, else store the sum as a new Tensor.
-    # HINTS: a copy, because `grad` may be an array the caller keeps using.
     grad = np.array(grad, dtype=tensor.dtype)
     tensor.grad = Tensor(grad if tensor.grad is None else tensor.grad.data + grad)
 
@@ -104,16 +92,6 @@ def run_backward(order, grads):
         grad = grads.pop(id(tensor), None)
         if grad is None:  # nothing reached this tensor (e.g. a max that was not the maximum)
             continue
-        # TODO: store the gradient of a leaf (or of a tensor that retains it); for every
-        #       other tensor, run its node's rule and add each share into `grads`.
-        # APPROACH:
-        #   1. tensor.is_leaf or tensor.retains_grad: accumulate_grad. A leaf stops here.
-        #   2. node = tensor.grad_fn; shares = node.backward(grad), one per node.inputs.
-        #   3. For each input that requires a gradient (and a share that is not None):
-        #      reduce the share with unbroadcast to the input's shape, then put it in
-        #      grads[id(input)], or add it to what is there.
-        # HINTS: the same input can appear twice (x * x): add, never overwrite. Add with
-        #        `a + b`, not `+=`: a rule may hand the same array to two inputs.
         if tensor.is_leaf or tensor.retains_grad:
             accumulate_grad(tensor, grad)
         if tensor.is_leaf:
@@ -297,7 +275,6 @@ def add(a, b):
     out = a + b
 
     def backward(grad):
-        # TODO: return the gradients of a and b.
         return grad, grad
     return out, backward
 
@@ -308,7 +285,6 @@ def sub(a, b):
     out = a - b
 
     def backward(grad):
-        # TODO: return the gradients of a and b.
         return grad, -grad
     return out, backward
 
@@ -319,7 +295,6 @@ def mul(a, b):
     out = a * b
 
     def backward(grad):
-        # TODO: return the gradients of a and b.
         return grad * b.data, grad * a.data
     return out, backward
 
@@ -330,8 +305,6 @@ def div(a, b):
     out = a / b
 
     def backward(grad):
-        # TODO: return the gradients of a and b.
-        # HINTS: -a/b^2 is also -out/b, one operation fewer.
         with np.errstate(all="ignore"):
             return grad / b.data, -grad * out.data / b.data
     return out, backward
@@ -343,7 +316,6 @@ def neg(a):
     out = -a
 
     def backward(grad):
-        # TODO: return the gradient of a, as a one-element tuple.
         return (-grad,)
     return out, backward
 
@@ -355,9 +327,6 @@ def power(a, b):
     out = a ** b
 
     def backward(grad):
-        # TODO: return the gradients of a and b (None for b unless b.requires_grad).
-        # HINTS: x**0 is constant, so its gradient is 0 even at x = 0 (where 0 * 0^-1 is nan).
-        #        log(a) is nan for a < 0: compute it only when b needs a gradient.
         x, y = a.data, b.data
         with np.errstate(all="ignore"):
             da = grad * np.where(y == 0, 0, y * x ** (y - 1))
@@ -377,8 +346,6 @@ def matmul(a, b):
             y, g = y[:, None], g[..., None]
         if x.ndim == 1:  # (k,) is a (1, k) matrix, and the result lost its row axis
             x, g = x[None, :], g[..., None, :]
-        # TODO: the gradients of x and y (matrices, or stacks of them).
-        # HINTS: "transpose" swaps the last two axes only: np.swapaxes(m, -1, -2).
         da = g @ np.swapaxes(y, -1, -2)
         db = np.swapaxes(x, -1, -2) @ g
         if a.ndim == 1:
@@ -405,8 +372,6 @@ def _axes(x, axis=None, keepdims=False, dim=None, keepdim=None):
 
 def _expand(grad, axes, keepdims):
     """grad with the reduced axes back as size 1 (no-op when keepdims kept them)."""
-    # TODO: put the reduced axes back into grad, unless keepdims kept them.
-    # HINTS: np.expand_dims accepts a tuple of axes.
     return np.asarray(grad) if keepdims else np.expand_dims(grad, axes)
 
 
@@ -417,8 +382,6 @@ def reduce_sum(x, *args, **kwargs):
     out = x.sum(axis=axes, keepdims=keepdims)
 
     def backward(grad):
-        # TODO: grad copied back to every element of x.
-        # HINTS: np.broadcast_to(..., x.shape) copies nothing.
         return (np.broadcast_to(_expand(grad, axes, keepdims), x.shape),)
     return out, backward
 
@@ -431,16 +394,12 @@ def reduce_mean(x, *args, **kwargs):
     count = int(np.prod([x.shape[a] for a in axes]))
 
     def backward(grad):
-        # TODO: like sum, divided by the number of elements averaged.
         return (np.broadcast_to(_expand(grad, axes, keepdims) / count, x.shape),)
     return out, backward
 
 
 def _extreme(x, out, axes, keepdims, grad):
     """The gradient of max or min: grad shared equally by the elements equal to the extreme."""
-    # TODO: grad to the elements of x equal to the result, divided by how many tie.
-    # APPROACH: expand out and grad (as in sum), mask = x == expanded out, count the mask
-    #           along the axes (keepdims=True), return mask * grad / count.
     hit = x.data == _expand(out.data, axes, keepdims)
     count = hit.sum(axis=axes, keepdims=True)
     return (hit * (_expand(grad, axes, keepdims) / count),)
@@ -468,7 +427,6 @@ def reshape(x, *shape):
     out = x.reshape(*shape)
 
     def backward(grad):
-        # TODO: the gradient in x's shape.
         return (np.reshape(grad, x.shape),)
     return out, backward
 
@@ -479,8 +437,6 @@ def transpose(x, dim0=None, dim1=None):
     out = x.transpose(dim0, dim1)
 
     def backward(grad):
-        # TODO: undo the transpose on grad.
-        # HINTS: swapping twice, or reversing twice, gives the original order back.
         if dim0 is None:
             return (np.transpose(grad),)
         return (np.swapaxes(grad, dim0, dim1),)
@@ -500,8 +456,6 @@ def getitem(x, index):
     out = x[index]
 
     def backward(grad):
-        # TODO: zeros shaped like x, with grad added at the indexed places.
-        # HINTS: repeated indices must add up; zeros of the gradient's dtype.
         full = np.zeros(x.shape, dtype=np.result_type(grad))
         np.add.at(full, _plain_index(index), grad)
         return (full,)
@@ -520,7 +474,6 @@ def exp(x):
         out = Tensor(np.exp(_float(x)))
 
     def backward(grad):
-        # TODO: the gradient of x.
         with np.errstate(all="ignore"):
             return (grad * out.data,)
     return out, backward
@@ -533,7 +486,6 @@ def log(x):
         out = Tensor(np.log(_float(x)))
 
     def backward(grad):
-        # TODO: the gradient of x.
         with np.errstate(all="ignore"):
             return (grad / x.data,)
     return out, backward
@@ -543,7 +495,6 @@ def log(x):
 def relu(x):
     """max(0, x), differentiable. Module 02: relu, relu_backward(grad, x)."""
     out = _activations.relu(x)
-    # TODO: return out and its backward, using module 02's derivative.
     return out, lambda grad: (_activations.relu_backward(grad, x.data),)
 
 
@@ -551,7 +502,6 @@ def relu(x):
 def sigmoid(x):
     """1 / (1 + e^-x), differentiable. Module 02: sigmoid, sigmoid_backward(grad, out)."""
     out = _activations.sigmoid(x)
-    # TODO: return out and its backward, using module 02's derivative.
     return out, lambda grad: (_activations.sigmoid_backward(grad, out.data),)
 
 
@@ -559,7 +509,6 @@ def sigmoid(x):
 def tanh(x):
     """tanh(x), differentiable. Module 02: tanh, tanh_backward(grad, out)."""
     out = _activations.tanh(x)
-    # TODO: return out and its backward, using module 02's derivative.
     return out, lambda grad: (_activations.tanh_backward(grad, out.data),)
 
 
@@ -567,7 +516,6 @@ def tanh(x):
 def softmax(x, dim=-1):
     """e^x / sum(e^x) along dim, differentiable. Module 02: softmax_backward(grad, out, dim)."""
     out = _activations.softmax(x, dim=dim)
-    # TODO: return out and its backward, using module 02's derivative.
     return out, lambda grad: (_activations.softmax_backward(grad, out.data, dim=dim),)
 
 

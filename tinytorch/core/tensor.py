@@ -28,12 +28,6 @@ def promote_types(a, b):
     dtype('int32')
     """
     a, b = np.dtype(a), np.dtype(b)
-    # TODO: return the promoted dtype of a and b.
-    # APPROACH:
-    #   1. Look up the rank of each kind in _KIND_RANK (a.kind is "b", "i", "u" or "f").
-    #   2. Ranks differ: return the dtype with the higher rank, unchanged.
-    #   3. Ranks equal: let np.promote_types(a, b) pick the wider one.
-    # HINTS: np.dtype("int64").kind == "i"; np.promote_types("int8", "int32") is int32.
     rank_a, rank_b = _KIND_RANK[a.kind], _KIND_RANK[b.kind]
     if rank_a != rank_b:
         return a if rank_a > rank_b else b
@@ -105,15 +99,6 @@ def _scan(data, where=""):
         # as in PyTorch), checked at C speed: without this shortcut a list of a million
         # numbers takes 100 times longer than np.array.
         return (len(data),), _DEFAULT_DTYPE[max((_PYTHON_RANK[k] for k in kinds), default=2)]
-    # TODO: return the shape and dtype of any other list or tuple.
-    # APPROACH:
-    #   1. Scan each element recursively: _scan(item, f"{where}[{i}]").
-    #   2. Every element must have the shape of element 0. If element i differs, raise
-    #      TypeError(f"ragged nested list: data{where}[{i}] {_describe(shape_i)} but "
-    #                f"data{where}[0] {_describe(shape_0)}; row lengths differ ...").
-    #   3. The shape is (len(data),) + shape_0; the dtype is all element dtypes
-    #      combined with promote_types.
-    # HINTS: tuples concatenate: (2,) + (3,) == (2, 3). The list is not empty here.
     parts = [_scan(item, f"{where}[{i}]") for i, item in enumerate(data)]
     first_shape, dtype = parts[0]
     for i, (shape, item_dtype) in enumerate(parts):
@@ -244,21 +229,6 @@ class Tensor:
     # ---- 3a. creating tensors ------------------------------------------------
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        # TODO: store the data as a numpy array in self.data, and set
-        #       self.requires_grad and self.grad.
-        # APPROACH:
-        #   1. _, inferred = _scan(data)  (raises the clear TypeErrors for bad data).
-        #      The target dtype is `inferred`, or _to_dtype(dtype) when dtype is given.
-        #   2. A Tensor: continue with its .data.
-        #   3. A numpy array or numpy scalar: _cast(np.asarray(data), target) (no copy
-        #      when the dtype already matches; like the list form, it refuses integers
-        #      that do not fit, where astype would wrap 300 to 44 in int8).
-        #      Anything else (numbers, lists): a new array, np.array(data, dtype=target).
-        #      Build it in the target dtype directly: going through float32 first
-        #      would turn 1.7 into 1.7000000476837158 in a float64 tensor.
-        #   4. requires_grad on a non-float tensor: raise RuntimeError (as PyTorch).
-        #   5. self.data = array; self.requires_grad = bool(requires_grad); self.grad = None.
-        # HINTS: array.dtype.kind == "f" for floating point.
         _, inferred = _scan(data)
         target = inferred if dtype is None else _to_dtype(dtype)
         if isinstance(data, Tensor):
@@ -305,9 +275,6 @@ class Tensor:
 
     def item(self):
         """The single element as a Python number; RuntimeError unless size == 1."""
-        # TODO: return the only element as a Python bool/int/float.
-        # APPROACH: if self.size != 1, raise RuntimeError naming the size and shape;
-        #           otherwise self.data.item().
         if self.size != 1:
             raise RuntimeError(f"item() needs a tensor with exactly one element, "
                                f"this one has {self.size} (shape {self.shape})")
@@ -315,7 +282,6 @@ class Tensor:
 
     def __len__(self):
         """Length of the first axis; TypeError for a 0-d tensor (as PyTorch)."""
-        # TODO: raise TypeError("len() of a 0-d tensor") when ndim == 0, else shape[0].
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
@@ -381,11 +347,6 @@ class Tensor:
 
     def __repr__(self):
         """Tensor([1., 2.], dtype=float32), with ', requires_grad=True' when set."""
-        # TODO: build the text shown in the docstring.
-        # APPROACH:
-        #   1. np.array2string(self.data, separator=", ", prefix="Tensor(") formats the
-        #      numbers; prefix= indents the later rows of a matrix under the first.
-        #   2. Append f", dtype={self.dtype}" and, if requires_grad, ", requires_grad=True".
         numbers = np.array2string(self.data, separator=", ", prefix="Tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"Tensor({numbers}, dtype={self.dtype}{grad})"
@@ -401,18 +362,6 @@ class Tensor:
         unless it is of a higher kind (then that kind's default); true division of
         integers or bools gives float32.
         """
-        # TODO: compute the result Tensor.
-        # APPROACH:
-        #   1. If _is_number(other): its dtype is _DEFAULT_DTYPE of its kind's rank
-        #      (use _leaf_dtype(other) and _KIND_RANK). A number of the same or lower
-        #      kind leaves the dtype as self.dtype; a higher kind gives promote_types.
-        #   2. Else if other is a Tensor, ndarray, list or tuple: other = Tensor(other),
-        #      dtype = promote_types(self.dtype, other.dtype), and use other.data.
-        #   3. Anything else: return NotImplemented (Python then raises its TypeError).
-        #   4. If op is np.true_divide and dtype is not floating point: use float32.
-        #   5. Cast: a = self.data.astype(dtype, copy=False); b = np.asarray(other, dtype=dtype).
-        #   6. Return Tensor(op(b, a)) if reflected else Tensor(op(a, b)).
-        # HINTS: np.asarray(1000, dtype=np.int8) raises OverflowError: that is fine.
         if _is_number(other):
             number_dtype = _DEFAULT_DTYPE[_KIND_RANK[_leaf_dtype(other).kind]]
             if _KIND_RANK[number_dtype.kind] <= _KIND_RANK[self.dtype.kind]:
@@ -463,13 +412,6 @@ class Tensor:
     @np.errstate(all="ignore")
     def _reduce(self, op, axis, keepdims, dim, keepdim):
         """op(self.data) over `axis` (None: all elements); `dim`/`keepdim` are aliases."""
-        # TODO: apply the numpy reduction `op` (np.sum, np.mean, np.max, np.min).
-        # APPROACH:
-        #   1. dim given: it is the axis; both axis and dim given: raise TypeError.
-        #      keepdim given: it is keepdims. A list of axes becomes a tuple.
-        #   2. np.mean of a non-float tensor: np.mean(..., dtype=np.float64), then
-        #      .astype(np.float32).
-        #   3. Otherwise Tensor(op(self.data, axis=axis, keepdims=keepdims)).
         if dim is not None:
             if axis is not None:
                 raise TypeError("give the axis as axis= or dim= (its PyTorch name), not both")
@@ -508,8 +450,6 @@ class Tensor:
     @_tracked("reshape")
     def reshape(self, *shape):
         """Same elements, new shape: x.reshape(2, 3), x.reshape((2, 3)), x.reshape(-1)."""
-        # TODO: accept reshape(2, 3) and reshape((2, 3)); return a new Tensor.
-        # APPROACH: one tuple or list argument is the whole shape; then self.data.reshape.
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return Tensor(self.data.reshape(shape))
@@ -517,8 +457,6 @@ class Tensor:
     @_tracked("transpose")
     def transpose(self, dim0=None, dim1=None):
         """Swap axes dim0 and dim1; with neither given, reverse all axes (like .T)."""
-        # TODO: no dims: reverse all axes (self.data.T). Both: np.swapaxes.
-        #       Only one: raise TypeError.
         if dim0 is None and dim1 is None:
             return Tensor(self.data.T)
         if dim0 is None or dim1 is None:
@@ -533,8 +471,4 @@ class Tensor:
     @_tracked("getitem")
     def __getitem__(self, index):
         """x[0], x[:, 1], x[1:3, ::2], x[mask] ... as in numpy; Tensors may be indices."""
-        # TODO: index self.data and wrap the result in a Tensor.
-        # HINTS: x[1, 2] passes the tuple (1, 2) as `index`; x[mask] passes mask itself.
-        #        numpy accepts a Tensor inside the index: it converts it with __array__.
-        #        A single element comes back as a numpy scalar; Tensor() keeps its dtype.
         return Tensor(self.data[index])

@@ -19,7 +19,9 @@ from rich.table import Table
 from tito import children
 from tito.console import TitoError, console
 from tito.export import build_package, shown_location, workspace_exports
-from tito.modules import add_workspace_argument, all_modules, find_module, project_root, use_workspace
+from tito.modules import Module, add_workspace_argument, all_modules, find_module, project_root, use_workspace
+from tito.progress import ENV as NOT_STARTED_ENV
+from tito.progress import Exercise, attribute, exercises
 
 NAME = "test"
 ORDER = 10
@@ -76,12 +78,19 @@ class Outcome:
     skipped: int = 0
     seconds: float = 0.0
     problems: list[tuple[str, str]] = field(default_factory=list)  # (test id, message)
+    passed_ids: list[str] = field(default_factory=list)
     output: str = ""
     returncode: int = 0
+    exercises: list[Exercise] = field(default_factory=list)  # the module's, when it has any
+    waiting: int = 0  # tests not run: they name an exercise that is not started
+
+    @property
+    def not_started(self) -> list[Exercise]:
+        return [e for e in self.exercises if e.status == "not started"]
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and self.failed == 0 and self.passed > 0
+        return self.returncode == 0 and self.failed == 0 and self.passed > 0 and not self.not_started
 
 
 def _warn(message: str) -> None:
@@ -109,6 +118,7 @@ def _read_junit(path: Path, outcome: Outcome) -> None:
                 outcome.problems.append((test_id, "skipped: " + (case.find("skipped").get("message") or "")))
             else:
                 outcome.passed += 1
+                outcome.passed_ids.append(test_id)
 
 
 def pytest_command() -> list[str]:
@@ -121,11 +131,13 @@ def pytest_command() -> list[str]:
     return [sys.executable, "-c", bootstrap]
 
 
-def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args) -> Outcome:
+def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
+               module: Module | None = None) -> Outcome:
     outcome = Outcome(label)
     junit = package_dir / f"junit-{label}.xml"
     watchdog = package_dir / f"watchdog-{label}.txt"
     command = [*pytest_command(), str(target), "-p", "no:cacheprovider", "-p", "tito.watchdog",
+               "-p", "tito.progress",
                f"--junitxml={junit}", "-o", "junit_family=xunit1"]
     command += ["-v", "--tb=short"] if args.verbose else ["-q", "--tb=no", "--no-header"]
     if args.k:
@@ -137,6 +149,11 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args) ->
                TINYTORCH_TEST_WATCHDOG=str(watchdog))
     env["PYTHONPATH"] = os.pathsep.join([str(package_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     started = time.monotonic()
+    counts = package_dir / f"waiting-{label}.txt"
+    if module is not None and module.dev_file.exists():
+        outcome.exercises = exercises(module.dev_file)
+        env[NOT_STARTED_ENV] = ",".join(e.short for e in outcome.not_started)
+        env[NOT_STARTED_ENV + "_COUNTS"] = str(counts)
     if args.verbose:
         outcome.returncode = children.run(command, cwd=root, env=env).returncode
     else:
@@ -147,6 +164,11 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args) ->
         outcome.returncode, outcome.output = done.returncode, done.stdout
     remember_seconds(str(target), time.monotonic() - started)
     _read_junit(junit, outcome)
+    if counts.exists():
+        waiting = dict(line.rsplit(" ", 1) for line in counts.read_text(encoding="utf-8").splitlines() if line)
+        for exercise in outcome.not_started:
+            exercise.tests = int(waiting.get(exercise.short, 0))
+        outcome.waiting = sum(int(v) for v in waiting.values())
     if watchdog.exists() and watchdog.read_text(encoding="utf-8", errors="replace").strip():
         outcome.failed += 1
         outcome.problems.append((label, f"stopped: a test or the import of a test module ran longer than "
@@ -194,7 +216,45 @@ def stuck_at(dump: str) -> str:
     return f"{shown_location(filename, int(line))} in {function}"
 
 
+
+_STATUS_STYLE = {"done": "green", "not started": "dim", "broken": "red", "untested": "yellow"}
+
+
+def _progress(o: Outcome) -> list[tuple[str, str]]:
+    """Print one line per exercise; return the failures still to show (the broken ones' and unclaimed)."""
+    failures = [(t, m) for t, m in o.problems if not m.startswith("skipped: ")]
+    unclaimed = attribute(o.exercises, failures, o.passed_ids)
+    width = max(len(e.name) for e in o.exercises)
+    counts = {s: sum(e.status == s for e in o.exercises) for s in _STATUS_STYLE}
+    untested = f", {counts['untested']} untested" if counts["untested"] else ""
+    console.print(f"[bold]{escape(o.label)}[/]: {counts['done']} done, {counts['broken']} broken, "
+                  f"{counts['not started']} not started{untested} (of {len(o.exercises)})")
+    for e in o.exercises:
+        style = _STATUS_STYLE[e.status]
+        if e.status == "not started":
+            detail = f"  ({e.tests} tests wait for it)" if e.tests else ""
+        elif e.status == "broken":
+            detail = f"  ({len(e.failures)} failing test(s), below)"
+        elif e.status == "untested":
+            detail = "  (written; its tests wait for something not started)"
+        else:
+            detail = ""
+        console.print(f"  [{style}]{escape(e.name.ljust(width))}  {e.status}[/]{escape(detail)}")
+    stubs = [e for e in o.exercises if e.stub]
+    if stubs:
+        console.print(f"  [dim]not started: still raises {escape(stubs[0].stub)}[/]")
+    if unclaimed:
+        console.print(f"  [red]{len(unclaimed)} failing test(s) name no exercise[/] (below)")
+    shown = {id(p) for e in o.exercises for p in e.failures}
+    return [p for p in failures if id(p) in shown] + unclaimed
+
+
 def _report(outcomes: list[Outcome], verbose: bool) -> None:
+    # First what a learner needs most: which exercises are done, not started, broken.
+    shown: dict[str, list[tuple[str, str]]] = {}
+    for o in outcomes:
+        if o.exercises:
+            shown[o.label] = _progress(o)
     table = Table(title="TinyTorch tests", title_justify="left")
     for column in ("tests", "passed", "failed", "skipped", "seconds", "result"):
         table.add_column(column, justify="left" if column == "tests" else "right")
@@ -210,7 +270,13 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
         for reason, ids in skips.items():
             more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
             console.print(f"[yellow]- {o.label}: {len(ids)} skipped[/] ({escape(ids[0])}{more}): {escape(reason)}")
-        for test_id, message in o.problems:
+        problems = shown.get(o.label, o.problems)
+        hidden = sum(1 for _, m in o.problems if not m.startswith("skipped: ")) - \
+            sum(1 for _, m in problems if not m.startswith("skipped: "))
+        if hidden > 0:
+            console.print(f"[dim]{o.label}: {hidden} failing test(s) only say 'not implemented' "
+                          "(they need an exercise that is not started): not shown[/]")
+        for test_id, message in problems:
             if message.startswith("skipped: "):
                 continue
             lines = message.splitlines() or ["(no message)"]
@@ -218,7 +284,9 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
             for line in lines[:8]:
                 console.print(f"    {line}", markup=False)
         if not o.ok and not verbose:
-            if o.returncode == 5:
+            if o.returncode == 5 and o.waiting:
+                pass  # every test waits for an exercise that is not started: said above
+            elif o.returncode == 5:
                 console.print(f"[red]{o.label}: no tests were collected[/]")
             elif o.returncode not in (0, 1) or (o.failed == 0 and o.returncode != 0):
                 console.print(f"[red]{o.label}: pytest stopped (exit code {o.returncode}):[/]")
@@ -249,12 +317,16 @@ def run(args) -> int:
                       f"{', '.join(label for label, _ in targets)}{usual}")
     with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as tmp:
         package_dir = build_package(Path(tmp), workspace_exports(root, modules, warn=_warn), root)
-        outcomes = [run_pytest(label, target, package_dir, root, args) for label, target in targets]
+        by_folder = {m.folder: m for m in modules}
+        outcomes = [run_pytest(label, target, package_dir, root, args, by_folder.get(label))
+                    for label, target in targets]
     _report(outcomes, args.verbose)
     failed = [o.label for o in outcomes if not o.ok]
     if failed:
         console.print(f"[bold red]{len(failed)} of {len(outcomes)} test group(s) failed:[/] {', '.join(failed)}")
-    passed, bad, skipped = (sum(getattr(o, k) for o in outcomes) for k in ("passed", "failed", "skipped"))
+    passed, bad, skipped, waiting = (sum(getattr(o, k) for o in outcomes)
+                                     for k in ("passed", "failed", "skipped", "waiting"))
     # One plain closing line, the same whatever ran, for people and CI logs alike.
-    console.print(f"tito: {passed} passed, {bad} failed, {skipped} skipped", markup=False)
+    not_run = f", {waiting} not run (their exercise is not started)" if waiting else ""
+    console.print(f"tito: {passed} passed, {bad} failed, {skipped} skipped{not_run}", markup=False)
     return 1 if failed else 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from tito.numerics.specs import SPECS
+
 INF = math.inf
 
 
@@ -145,6 +147,10 @@ _ALL = (
 )
 
 ACTIVATIONS: dict[str, Activation] = {a.name: a for a in _ALL}
+for _row in _ALL:  # the class and the PyTorch defaults are the spec's (tito.numerics.specs)
+    _spec = SPECS[_row.function]
+    assert _row.cls == _spec.cls and set(_row.params) == set(_spec.defaults), _row.name
+del _row, _spec
 NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
 CORE = ("relu", "sigmoid", "tanh")  # the three the learner implements first
 

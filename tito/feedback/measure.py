@@ -26,6 +26,7 @@ import numpy as np
 from tito import numerics
 from tito.feedback.functions import Activation
 from tito.feedback.probe import Broken, Implementation, Problem, TimedOut
+from tito.numerics.properties import decreasing, outside, symmetry_broken
 from tito.numerics.tolerances import GRAD_RELATIVE
 
 PASS, WARN, FAIL, MISSING = "pass", "warn", "fail", "missing"
@@ -458,8 +459,8 @@ class Measurement:
         y, _ = self.standard()
         lo, hi = self.a.bounds
         with np.errstate(invalid="ignore"):
-            judged = ~np.isnan(y) & ~np.isnan(self.ref.x)
-            below, above = judged & (y < lo), judged & (y > hi)
+            broken = outside(y, self.a.bounds) & ~np.isnan(self.ref.x)
+            below, above = broken & (y < lo), broken & (y > hi)
         for mask, side, bound in ((below, "below", lo), (above, "above", hi)):
             if mask.any():
                 i = np.unravel_index(int(np.argmax(mask)), mask.shape)
@@ -495,24 +496,12 @@ class Measurement:
         x = np.linspace(top / 400, top, 400).astype(self.dtype)
         y, _ = self.impl.forward(np.concatenate([x, -x]))
         yp, yn = y[:x.size].astype(np.float64), y[x.size:].astype(np.float64)
-        x64 = x.astype(np.float64)
-        if kind == "odd":
-            residual, scale, law = yp + yn, np.maximum(np.abs(yp), np.abs(yn)), "f(-x) = -f(x)"
-        elif kind == "complement":
-            residual, scale, law = yp + yn - 1.0, np.ones_like(yp), "f(-x) = 1 - f(x)"
-        else:
-            c = self.a.linear_slope
-            residual = yp - yn - c * x64
-            scale = np.maximum.reduce([np.abs(yp), np.abs(yn), np.abs(c * x64)])
-            law = "f(x) - f(-x) = x" if c == 1 else f"f(x) - f(-x) = {c:g} x"
-        allowed = self._ulp_slack() * numerics.ulp_of(scale, self.dtype)
-        with np.errstate(invalid="ignore"):
-            bad = ~(np.abs(residual) <= allowed)
+        bad, law = symmetry_broken(kind, x, yp, yn, self.dtype, self._ulp_slack(), self.a.linear_slope)
         if bad.any():
-            i = int(np.argmax(np.where(bad, np.abs(residual) / allowed, 0)))
+            i = int(np.argmax(bad))
             return Check("symmetry", "properties", FAIL,
                          f"{law} broken at x = {fmt(x[i], self.dtype)}: f(x) = {fmt(yp[i], self.dtype)}, "
-                         f"f(-x) = {fmt(yn[i], self.dtype)} (off by {abs(residual[i]):.2g})",
+                         f"f(-x) = {fmt(yn[i], self.dtype)}",
                          value="broken", details={"input": _json_float(x[i]), "law": law})
         return Check("symmetry", "properties", PASS, f"{law} for 0 < x <= {top:g}", value=law)
 
@@ -522,14 +511,9 @@ class Measurement:
         x = np.unique(np.concatenate([self.ref.x[np.isfinite(self.ref.x)],
                                       np.linspace(-20, 20, 4001).astype(self.dtype)]))
         y, _ = self.impl.forward(x.copy())
-        y64 = y.astype(np.float64)
-        drop = y64[:-1] - y64[1:]
-        scale = np.maximum(np.abs(y64[:-1]), np.abs(y64[1:]))
-        allowed = self._ulp_slack() * numerics.ulp_of(scale, self.dtype)
-        with np.errstate(invalid="ignore"):
-            bad = drop > allowed
+        bad = decreasing(y, self.dtype, self._ulp_slack())
         if bad.any():
-            i = int(np.argmax(np.where(bad, drop / allowed, 0)))
+            i = int(np.argmax(bad))
             return Check("monotonic", "properties", FAIL,
                          f"decreases from {fmt(y[i], y.dtype)} at x = {fmt(x[i], self.dtype)} to "
                          f"{fmt(y[i + 1], y.dtype)} at x = {fmt(x[i + 1], self.dtype)}", value="no",

@@ -32,6 +32,11 @@ TOLERANCES, tolerance(name, dtype, **params)
     The accuracy contract as data: what "correct" means for each function.
 FUNCTIONS, ELEMENTWISE, ROWWISE
     The function names, and `PARAMETER_SETS`: the parameter values worth testing.
+SPECS (tito.numerics.specs)
+    One record per activation (class, PyTorch defaults, parameter sets, kinks, bounds,
+    monotonicity), read by the reference, the module tests, tito check, plot and bench.
+tito.numerics.properties
+    The property predicates (decreasing, outside, symmetry_broken), written once.
 """
 
 from tito.numerics.inputs import softmax_inputs, standard_inputs
@@ -44,6 +49,7 @@ from tito.numerics.reference import (
     reference_values,
     ulp_error,
 )
+from tito.numerics.specs import SPECS, Spec
 from tito.numerics.tolerances import TOLERANCES, Tolerance, tolerance
 from tito.numerics.ulp import (
     absolute_error,
@@ -58,6 +64,8 @@ __all__ = [
     "FUNCTIONS",
     "PARAMETER_SETS",
     "ROWWISE",
+    "SPECS",
+    "Spec",
     "TOLERANCES",
     "Tolerance",
     "absolute_error",

@@ -20,8 +20,10 @@ from pathlib import Path
 import mpmath
 import numpy as np
 
+from tito.numerics import specs
+
 PRECISION = 192  # bits of the mpmath working precision
-_VERSION = "1"  # bump when a formula below changes: invalidates the disk cache
+_VERSION = "2"  # bump when a formula below changes: invalidates the disk cache
 
 # --------------------------------------------------------------------------
 # The definitions: one exact formula per function, written for mpmath.
@@ -52,29 +54,50 @@ def _gelu_tanh(x):
     return x * _sigmoid(2 * _gelu_tanh_u(x))
 
 
+def _softplus(x, beta):
+    # beta = 0: log(2) / 0 = inf, PyTorch's value (the limit as beta -> 0+)
+    beta = mpmath.mpf(beta)
+    return mpmath.inf if beta == 0 else mpmath.log1p(mpmath.exp(beta * x)) / beta
+
+
+def _softplus_limit(beta, sign):
+    """softplus at sign * inf: inf or -inf where beta x -> +inf, 0 where -> -inf; nan for beta = 0."""
+    if beta == 0:
+        return math.nan  # 0 * inf, as PyTorch
+    return sign * math.inf if beta * sign > 0 else 0.0
+
+
+def _softplus_grad(x, beta):
+    return mpmath.mpf(0.5) if beta == 0 else _sigmoid(mpmath.mpf(beta) * x)
+
+
+def _sigmoid_limit(beta, sign):
+    if beta == 0:
+        return math.nan
+    return 1.0 if beta * sign > 0 else 0.0
+
+
 def _gelu(x, approximate):
     return _gelu_tanh(x) if approximate == "tanh" else _gelu_exact(x)
 
 
 _ELEMENTWISE_DEFS = {
-    # name: (f(x, **params), limit(+inf), limit(-inf), defaults)
+    # name: (f(x, **params), limit(+inf), limit(-inf)); the defaults are the spec's
     "relu": (lambda x: x if x > 0 else mpmath.mpf(0),
-             lambda: math.inf, lambda: 0.0, {}),
+             lambda: math.inf, lambda: 0.0),
     "leaky_relu": (lambda x, negative_slope: x if x > 0 else x * mpmath.mpf(negative_slope),
                    lambda negative_slope: math.inf,
-                   lambda negative_slope: -math.inf * np.sign(negative_slope) if negative_slope else 0.0,
-                   {"negative_slope": 0.01}),
+                   lambda negative_slope: -math.inf * np.sign(negative_slope) if negative_slope else 0.0),
     "elu": (lambda x, alpha: x if x > 0 else mpmath.mpf(alpha) * mpmath.expm1(x),
-            lambda alpha: math.inf, lambda alpha: -float(alpha), {"alpha": 1.0}),
-    "sigmoid": (_sigmoid, lambda: 1.0, lambda: 0.0, {}),
-    "tanh": (mpmath.tanh, lambda: 1.0, lambda: -1.0, {}),
-    "gelu": (_gelu, lambda approximate: math.inf, lambda approximate: 0.0,
-             {"approximate": "none"}),
-    "silu": (lambda x: x * _sigmoid(x), lambda: math.inf, lambda: 0.0, {}),
+            lambda alpha: math.inf, lambda alpha: -float(alpha)),
+    "sigmoid": (_sigmoid, lambda: 1.0, lambda: 0.0),
+    "tanh": (mpmath.tanh, lambda: 1.0, lambda: -1.0),
+    "gelu": (_gelu, lambda approximate: math.inf, lambda approximate: 0.0),
+    "silu": (lambda x: x * _sigmoid(x), lambda: math.inf, lambda: 0.0),
     # The true softplus: `threshold` is PyTorch's shortcut, not part of the maths.
-    "softplus": (lambda x, beta, threshold: mpmath.log1p(mpmath.exp(beta * x)) / beta,
-                 lambda beta, threshold: math.inf, lambda beta, threshold: 0.0,
-                 {"beta": 1.0, "threshold": 20.0}),
+    "softplus": (lambda x, beta, threshold: _softplus(x, beta),
+                 lambda beta, threshold: _softplus_limit(beta, +1),
+                 lambda beta, threshold: _softplus_limit(beta, -1)),
 }
 
 
@@ -103,39 +126,20 @@ _GRAD_DEFS = {
     "tanh": (lambda x: mpmath.sech(x) ** 2, lambda: 0.0, lambda: 0.0),
     "gelu": (_gelu_grad, lambda approximate: 1.0, lambda approximate: 0.0),
     "silu": (lambda x: _sigmoid(x) * (1 + x * _sigmoid(-x)), lambda: 1.0, lambda: 0.0),
-    "softplus": (lambda x, beta, threshold: _sigmoid(beta * x),
-                 lambda beta, threshold: 1.0, lambda beta, threshold: 0.0),
+    "softplus": (lambda x, beta, threshold: _softplus_grad(x, beta),
+                 lambda beta, threshold: _sigmoid_limit(beta, +1),
+                 lambda beta, threshold: _sigmoid_limit(beta, -1)),
 }
 
-ELEMENTWISE = tuple(_ELEMENTWISE_DEFS)
-ROWWISE = ("softmax", "log_softmax")
-FUNCTIONS = ELEMENTWISE + ROWWISE
-_ROW_DEFAULTS = {"dim": -1}
-
-# Parameter values worth testing besides the defaults (each exact in float32,
-# so the reference and the implementation mean the same number).
-PARAMETER_SETS = {
-    "relu": [{}],
-    "leaky_relu": [{}, {"negative_slope": 0.25}, {"negative_slope": 2.0}, {"negative_slope": -0.5}],
-    "elu": [{}, {"alpha": 0.5}, {"alpha": 2.0}],
-    "sigmoid": [{}],
-    "tanh": [{}],
-    "gelu": [{}, {"approximate": "tanh"}],
-    "silu": [{}],
-    "softplus": [{}, {"beta": 2.0}, {"beta": 0.5, "threshold": 5.0}],
-    "softmax": [{}],
-    "log_softmax": [{}],
-}
+ELEMENTWISE, ROWWISE, FUNCTIONS, PARAMETER_SETS = specs.ELEMENTWISE, specs.ROWWISE, specs.FUNCTIONS, specs.PARAMETER_SETS
+assert set(ELEMENTWISE) == set(_ELEMENTWISE_DEFS), "a spec without an exact formula, or the reverse"
 
 
 def _params(name: str, params: dict) -> dict:
     """Fill in defaults and reject unknown parameters."""
-    if name in _ELEMENTWISE_DEFS:
-        defaults = _ELEMENTWISE_DEFS[name][3]
-    elif name in ROWWISE:
-        defaults = _ROW_DEFAULTS
-    else:
+    if name not in specs.SPECS:
         raise ValueError(f"unknown function {name!r}; known: {', '.join(FUNCTIONS)}")
+    defaults = specs.SPECS[name].defaults
     unknown = set(params) - set(defaults)
     if unknown:
         raise TypeError(f"{name}() got unexpected parameter(s) {sorted(unknown)}")

@@ -6,7 +6,8 @@ For each function and dtype, a `Tolerance`:
 - kind "relative": relative error at most `bound` (softmax probabilities;
   relative to max(|true|, smallest normal), so underflowing probabilities are
   judged in absolute terms);
-- kind "absolute": |error| <= `bound` * max(1, |true|) (log_softmax).
+- kind "absolute": |error| <= `bound` * max(1, |true|, |x|) (log_softmax: x - m - log(sum)
+  and x - (m + log(sum)) differ by the rounding of the logits themselves).
 Outside the ULP domain, or where the true result is subnormal, every
 elementwise function must still be within `outside` relative error (again
 floored at the smallest normal): no garbage, no wrong limits, no nan.
@@ -34,7 +35,7 @@ class Tolerance:
             return f"<= {self.bound:g} ULP{where}"
         if self.kind == "relative":
             return f"relative error <= {self.bound:g}"
-        return f"error <= {self.bound:g} * max(1, |result|)"
+        return f"error <= {self.bound:g} * max(1, |result|, |x|)"
 
     def measure(self, got, x, hi, lo, dtype) -> tuple[np.ndarray, np.ndarray, str]:
         """(error, ratio, unit) of `got` against the true values hi + lo at inputs `x`.
@@ -55,15 +56,33 @@ class Tolerance:
                     inside &= np.abs(x.astype(np.float64)) <= self.domain
             relative = relative_error(got, hi, lo, dtype)
             ratio = np.where(inside, error / self.bound, relative / self.outside)
+            # Below the normal range nobody can notice: an absolute error under the
+            # smallest normal, times |x| for the x * (something that underflowed) forms
+            # (silu, gelu), passes wherever the result is.
+            ratio = np.where(absolute_error(got, hi, lo) <= underflow_floor(x, dtype), 0.0, ratio)
             unit = "ULP"
         elif self.kind == "relative":
             error = relative_error(got, hi, lo, dtype)
             ratio, unit = error / self.bound, "rel"
-        else:
-            scale = np.maximum(1.0, np.abs(np.where(np.isfinite(hi), hi, 0.0)))
+        else:  # log_softmax: the logits' own rounding (eps |x|) is as large as any formula's error
+            with np.errstate(invalid="ignore"):
+                logits = np.abs(np.where(np.isfinite(x), x.astype(np.float64), 0.0))
+            scale = np.maximum(np.maximum(1.0, logits), np.abs(np.where(np.isfinite(hi), hi, 0.0)))
             error = absolute_error(got, hi, lo) / scale
             ratio, unit = error / self.bound, "abs"
         return error, np.where(np.isnan(ratio), np.inf, ratio), unit
+
+
+def underflow_floor(x, dtype) -> np.ndarray:
+    """The absolute error no user of an elementwise result can notice at input x.
+
+    The smallest normal number of `dtype`, times |x| clipped to [1, 1024]: x * f(x) where
+    f(x) underflowed (silu = x sigmoid(x), gelu = x Phi(x)) is off by |x| times the
+    underflow. Errors this small are never failures (`tito check` may note them).
+    """
+    with np.errstate(invalid="ignore"):
+        scale = np.clip(np.abs(np.asarray(x, dtype=np.float64)), 1.0, 1024.0)
+    return np.where(np.isnan(scale), 1.0, scale) * float(np.finfo(dtype).smallest_normal)
 
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -82,9 +101,11 @@ TOLERANCES: dict = {
     "elu": _both(Tolerance("ulp", 4)),
     "silu": _both(Tolerance("ulp", 4)),
     "softplus": _both(Tolerance("ulp", 4)),
-    # Exact GELU in float64 loses about x^2/2 ULP in the far negative tail.
-    ("gelu", "none"): {_F32: Tolerance("ulp", 16, domain=10.0, outside=1e-4),
-                       _F64: Tolerance("ulp", 128, domain=10.0, outside=1e-10)},
+    # Exact GELU is ill-conditioned in the negative tail (d log gelu / d log x is about x^2):
+    # the textbook 0.5 x erfc(-x / sqrt 2) loses 74 ULP in float32 and 146 in float64
+    # near x = -9.5 (x * ndtr(x): 1.4 and 135), measured on standard_inputs(size="full").
+    ("gelu", "none"): {_F32: Tolerance("ulp", 128, domain=10.0, outside=1e-4),
+                       _F64: Tolerance("ulp", 256, domain=10.0, outside=1e-10)},
     ("gelu", "tanh"): {_F32: Tolerance("ulp", 16, domain=3.0, outside=1e-4),
                        _F64: Tolerance("ulp", 16, domain=3.0, outside=1e-10)},
     "softmax": {_F32: Tolerance("relative", 1e-5), _F64: Tolerance("relative", 1e-12)},

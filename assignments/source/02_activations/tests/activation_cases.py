@@ -14,16 +14,13 @@ import pytest
 import tinytorch.core.activations as activations
 from tinytorch.core.tensor import Tensor
 from tito.numerics import ELEMENTWISE, PARAMETER_SETS, ROWWISE
+from tito.numerics.specs import SPECS
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 DTYPES = [F32, F64]
 
 # function name -> class name; the keyword arguments are the same for both
-CLASS_OF = {
-    "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "leaky_relu": "LeakyReLU",
-    "elu": "ELU", "gelu": "GELU", "silu": "SiLU", "softplus": "Softplus",
-    "softmax": "Softmax", "log_softmax": "LogSoftmax",
-}
+CLASS_OF = {name: spec.cls for name, spec in SPECS.items()}
 ALL_FUNCTIONS = list(ELEMENTWISE) + list(ROWWISE)
 # parameters of the backward functions (forward's minus those that do not matter)
 ELEMENTWISE_CASES = [(name, params) for name in ELEMENTWISE for params in PARAMETER_SETS[name]]

@@ -36,6 +36,7 @@ SHAPES = [(), (0,), (1,), (7,), (2, 0, 3), (3, 4), (2, 3, 4), (70_001,)]
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_shape_is_kept(name, shape):
+    call(name, np.ones((2, 3), np.float32), "a 2 x 3 input before the others")
     x = np.random.default_rng(1).normal(0, 3, shape).astype(np.float32)
     got = call(name, x, f"shape {shape} in, the same shape out")
     assert got.shape == x.shape, f"{name}: input shape {x.shape} gave output shape {got.shape}"
@@ -63,11 +64,9 @@ def test_input_is_not_mutated(name):
 
 
 def test_functions_take_pytorch_keywords():
-    expected = {
-        "leaky_relu": {"negative_slope": 0.01}, "elu": {"alpha": 1.0}, "gelu": {"approximate": "none"},
-        "softplus": {"beta": 1.0, "threshold": 20.0}, "softmax": {"dim": -1}, "log_softmax": {"dim": -1},
-    }
-    for name, defaults in expected.items():
+    from tito.numerics.specs import SPECS
+
+    for name, defaults in ((n, s.defaults) for n, s in SPECS.items() if s.defaults):
         signature = inspect.signature(function(name))
         for keyword, default in defaults.items():
             assert keyword in signature.parameters, f"{name} needs the keyword argument {keyword!r}"
@@ -123,6 +122,8 @@ def test_layer_arguments_are_used():
 
 
 def test_bad_arguments_are_clear_errors():
+    call("gelu", np.array([1.0], np.float32), "gelu before its bad arguments")
+    call("softmax", np.array([[1.0, 2.0]], np.float32), "softmax before its bad arguments")
     with pytest.raises(ValueError, match="approximate"):
         function("gelu")(Tensor([1.0]), approximate="fast")
     with pytest.raises(IndexError):
@@ -142,3 +143,14 @@ def test_pytorch_style_namespaces():
         function_out = call(name, x, "the nn.functional form")
         assert np.array_equal(layer_out, function_out, equal_nan=True), (
             f"nn.{cls}()(x) = {show(layer_out)} but nn.functional.{name}(x) = {show(function_out)} for x = {show(x)}")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "longdouble"])
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_other_float_dtypes_are_a_clear_type_error(name, dtype):
+    call(name, np.array([-1.0, 0.5], np.float32), "float32 before the other dtypes")
+    x = Tensor(np.array([-12.0, 0.5, 3.0]).astype(dtype))
+    with pytest.raises(TypeError, match="float32"):
+        function(name)(x)
+    with pytest.raises(TypeError, match="float32"):
+        function(name + "_backward")(x.data, x.data)
