@@ -132,14 +132,19 @@ def render(card: Card, verbose: bool = False):
             lines.append(check.detail)
     parts = [table] + ([lines] if lines else [])
     parts += [Text(note, style="yellow") for note in card.notes]
-    style = "green" if card.score == 100 else "yellow" if card.ok else "red"
-    summary = Text()
-    summary.append(f"score {card.score}/100", style=f"bold {style}")
-    counts = {s: sum(r.status == s for r in card.rows) for s in (PASS, WARN, FAIL, MISSING)}
-    summary.append("   " + ", ".join(f"{n} {LABEL[s].lower()}" for s, n in counts.items() if n))
-    summary.append(f"   {card.seconds:.1f} s", style="bright_black")
-    parts += [summary, Text.assemble(("next: ", "bold"), card.next_step())]
+    parts += closing_lines(card.score, card.ok, [r.status for r in card.rows], card.seconds, card.next_step())
     return Group(*parts)
+
+
+def closing_lines(score: int, ok: bool, statuses: list[str], seconds: float, next_step: str) -> list[Text]:
+    """The last two lines of every report card: the score with the rows per status, and next."""
+    style = "green" if score == 100 else "yellow" if ok else "red"
+    summary = Text()
+    summary.append(f"score {score}/100", style=f"bold {style}")
+    counts = {s: statuses.count(s) for s in (PASS, WARN, FAIL, MISSING)}
+    summary.append("   " + ", ".join(f"{n} {LABEL[s].lower()}" for s, n in counts.items() if n))
+    summary.append(f"   {seconds:.1f} s", style="bright_black")
+    return [summary, Text.assemble(("next: ", "bold"), next_step)]
 
 
 def where(error: BaseException) -> str:

@@ -13,6 +13,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from tito.card import closing_lines
 from tito.feedback.functions import ACTIVATIONS
 from tito.feedback.measure import FAIL, GROUPS, MISSING, PASS, SEVERITY, WARN, Result
 
@@ -151,12 +152,6 @@ def render(report: Report, verbose: bool = False):
         parts.append(lines)
     for note in report.notes:
         parts.append(Text(note, style="yellow"))
-    score_style = "green" if report.score == 100 else "yellow" if report.ok else "red"
-    summary = Text()
-    summary.append(f"score {report.score}/100", style=f"bold {score_style}")
-    counts = {s: sum(r.status == s for r in report.results) for s in (PASS, WARN, FAIL, MISSING)}
-    summary.append("   " + ", ".join(f"{n} {LABEL[s].lower()}" for s, n in counts.items() if n))
-    summary.append(f"   {report.seconds:.1f} s", style="bright_black")
-    parts.append(summary)
-    parts.append(Text.assemble(("next: ", "bold"), report.next_step()))
+    parts += closing_lines(report.score, report.ok, [r.status for r in report.results], report.seconds,
+                           report.next_step())
     return Group(*parts)
