@@ -12,7 +12,9 @@ if [ -n "${BASH_VERSION:-}" ]; then
 elif [ -n "${ZSH_VERSION:-}" ]; then
     _tt_script="${(%):-%x}"
 else
-    _tt_script="$0"
+    echo "TinyTorch: this file needs bash or zsh (sh cannot activate a virtual environment for you)." >&2
+    echo "TinyTorch: in a bash or zsh terminal, run: source bin/activate-tinytorch.sh" >&2
+    return 1 2>/dev/null || exit 1
 fi
 
 _tt_setup() {

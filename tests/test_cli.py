@@ -58,3 +58,16 @@ def test_doctor_lists_dependencies_with_versions(project):
     assert "numpy" in done.stdout and "jupytext" in done.stdout and "Python" in done.stdout
     import numpy
     assert numpy.__version__ in done.stdout
+
+
+def test_the_set_up_script_refuses_sh_and_being_run_with_a_clear_message():
+    """`sh bin/activate-tinytorch.sh` used to do nothing, silently; bash run (not sourced) too."""
+    import subprocess
+    from pathlib import Path
+
+    script = str(Path(__file__).resolve().parents[1] / "bin" / "activate-tinytorch.sh")
+    for shell in (["sh", script], ["sh", "-c", f". {script}"]):
+        done = subprocess.run(shell, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1 and "needs bash or zsh" in done.stderr, (shell, done.stderr)
+    done = subprocess.run(["bash", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "source this file, do not run it" in done.stderr, done.stderr
