@@ -11,7 +11,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from tito import sandbox
+from tito.grading import sandbox
 
 SOLUTION = "    return 2 * np.asarray(x)\n"
 IMPORTS = "#| export\nimport numpy as np\n"
