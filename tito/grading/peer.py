@@ -181,10 +181,10 @@ class Peer:
     def before_request(self, header: dict) -> None:
         pass
 
-    def encode_object(self, obj) -> dict:
+    def encode_object(self, obj, encoder=None) -> dict:
         raise NotImplementedError
 
-    def decode_object(self, tag: dict):
+    def decode_object(self, tag: dict, decoder=None):
         raise NotImplementedError
 
     def serve(self, header: dict, buffers: list) -> None:

@@ -99,8 +99,8 @@ class Mirror(type):
 class _Attribute:
     """A name found in a learner class's own namespace (a method, a property, ...)."""
 
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self, name: str, method: bool = False):
+        self.name, self.method = name, method
 
     def __set_name__(self, owner, name):
         self.owner = owner
@@ -109,8 +109,34 @@ class _Attribute:
         judge = _judge()
         first = next((k for k in (type(obj) if obj is not None else owner).__mro__ if self.name in vars(k)), None)
         if first is self.owner:   # a plain attribute read: the learner's own rules apply
+            if self.method and obj is not None:
+                return _Method(obj, self.name)   # resolved in the worker when called: one round trip
             return judge.request("getattr", [obj if obj is not None else owner, self.name])
         return judge.request("getattr_from", [self.owner, obj, self.name])   # super().name
+
+
+class _Method:
+    """`obj.name`, a method of a learner class, looked up and called in the worker on call."""
+
+    __slots__ = ("obj", "name")
+
+    def __init__(self, obj, name):
+        self.obj, self.name = obj, name
+
+    def __call__(self, *args, **kwargs):
+        return _judge().request("callmethod", [self.obj, self.name, args, kwargs])
+
+    def __getattr__(self, attr):
+        if attr.startswith("__") and attr.endswith("__") and attr not in FORWARDED_DUNDERS:
+            raise AttributeError(attr)
+        return getattr(_judge().request("getattr", [self.obj, self.name]), attr)
+
+    @property
+    def __signature__(self):
+        return _judge().signature(_judge().request("getattr", [self.obj, self.name]))
+
+    def __repr__(self):
+        return f"<method {self.name} of a submission object>"
 
 
 def _binary(name, reflected=False):
@@ -132,13 +158,20 @@ def _unary(name):
 class Handle(metaclass=Mirror, info={"name": "Handle"}):
     """A learner object that stays in the worker."""
 
-    __slots__ = ("_tt_key", "__weakref__")
+    __slots__ = ("_tt_key", "_tt_snap", "__weakref__")
     __array_ufunc__ = None     # NumPy defers to the learner's operators, as with a Tensor
 
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__") and name not in FORWARDED_DUNDERS:
             raise AttributeError(name)
-        return _judge().request("getattr", [self, name])
+        judge = _judge()
+        try:
+            epoch, seen = object.__getattribute__(self, "_tt_snap")
+        except AttributeError:
+            epoch, seen = None, None
+        if epoch == judge.epoch and name in seen:
+            return seen[name]
+        return judge.request("getattr", [self, name])
 
     def __setattr__(self, name, value):
         _judge().request("setattr", [self, name, value])
@@ -264,6 +297,7 @@ class Judge(Peer):
         self.classes: dict = {}             # (generation, id) -> mirror class
         self.named: dict = {}               # (module, qualname) -> mirror class or function proxy
         self.depth = 0
+        self.epoch = 0                      # requests sent so far: a snapshot is valid until the next
 
     # -- the worker's life ----------------------------------------------------------------------
     def _ensure(self) -> None:
@@ -305,6 +339,7 @@ class Judge(Peer):
     def request(self, op, payload):
         self._ensure()
         generation = self.generation
+        self.epoch += 1
         self.depth += 1
         try:
             return super().request(op, payload)
@@ -325,7 +360,7 @@ class Judge(Peer):
             header["np"] = state
 
     # -- encoding -------------------------------------------------------------------------------
-    def encode_object(self, obj) -> dict:
+    def encode_object(self, obj, encoder=None) -> dict:
         if isinstance(obj, ProxyModule):
             return {"o": 0, "by": WORKER, "mod": obj.__name__}
         if isinstance(obj, Mirror):
@@ -370,7 +405,7 @@ class Judge(Peer):
             raise WorkerGone("the submission did not make the subclass the tests asked for")
 
     # -- decoding -------------------------------------------------------------------------------
-    def decode_object(self, tag: dict):
+    def decode_object(self, tag: dict, decoder=None):
         key, by = tag.get("o"), tag.get("by")
         if type(key) is not int:
             raise WireError("bad object reference")
@@ -401,12 +436,17 @@ class Judge(Peer):
                 return found
             return self._handle(full, RemoteFunction, str(tag["fn"]))
         if "c" in tag:
-            cls = self.decode_object(tag["c"]) if type(tag["c"]) is dict else None
+            cls = self.decode_object(tag["c"], decoder) if type(tag["c"]) is dict else None
             if isinstance(cls, type) and issubclass(cls, BaseException):
                 cls = Handle   # an exception object handed back as a value
             if not isinstance(cls, Mirror):
                 raise WireError("an object without a class")
-            return self._handle(full, cls)
+            handle = self._handle(full, cls)
+            if "snap" in tag:
+                seen = decoder.value(tag["snap"]) if decoder is not None else None
+                if type(seen) is dict:
+                    object.__setattr__(handle, "_tt_snap", (self.epoch, seen))
+            return handle
         raise WireError("unknown object")
 
     def _handle(self, full, cls, name=None):
@@ -466,9 +506,10 @@ class Judge(Peer):
             return cls
         bases = [b for b in bases if isinstance(b, Mirror) and not (b._tt_info or {}).get("exc")] or [Handle]
         namespace["__slots__"] = ()
+        methods = set(info.get("methods", [])) if type(info.get("methods")) is list else set()
         for attr in info.get("names", []) if type(info.get("names")) is list else []:
             if type(attr) is str and attr.isidentifier() and attr not in namespace:
-                namespace[attr] = _Attribute(attr)
+                namespace[attr] = _Attribute(attr, method=attr in methods and attr != "__init__")
         info = dict(info, path=list(path) if path else None)
         try:
             return Mirror(name, tuple(bases), namespace, info=info)

@@ -54,7 +54,7 @@ _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 1, 4, 36
 
 @dataclass(frozen=True)
 class Limits:
-    timeout: float = 120.0   # wall-clock seconds for one submission (math.inf: none)
+    timeout: float = 300.0   # wall-clock seconds for one submission (math.inf: none)
     memory_mb: int = 2048    # address space (RLIMIT_AS)
     file_mb: int = 64        # largest file it may write (RLIMIT_FSIZE)
     disk_mb: int = 256       # everything it may write, in isolated mode (tmpfs size)
@@ -94,7 +94,12 @@ def prctl(option: int, value: int) -> bool:
 
 @lru_cache(maxsize=1)
 def probe() -> Sandbox:
-    """Whether this machine gives isolated mode (root, and `unshare` with all namespaces)."""
+    """Whether this machine gives isolated mode (root, and `unshare` with all namespaces).
+
+    TINYTORCH_GRADE_SANDBOX=limits asks for limits only even where isolation works (to see
+    what an instructor without root gets)."""
+    if os.environ.get("TINYTORCH_GRADE_SANDBOX") == "limits":
+        return Sandbox(False, "limits only, as TINYTORCH_GRADE_SANDBOX asks")
     if not sys.platform.startswith("linux"):
         return Sandbox(False, "namespaces need Linux")
     if os.geteuid() != 0:

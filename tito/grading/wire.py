@@ -111,7 +111,7 @@ class Encoder:
             return {"ty": v.__name__}
         if isinstance(v, type) and BUILTIN_TYPES.get(v.__name__) is v:
             return {"ty": "builtins." + v.__name__}
-        return self.other(v)
+        return self.other(v, self)
 
 
 class Decoder:
@@ -134,7 +134,7 @@ class Decoder:
         if t is not dict or len(v) == 0:
             raise WireError("bad value")
         if "o" in v:
-            return self.other(v)
+            return self.other(v, self)
         if "a" in v:
             dtype = safe_dtype(v.get("dt"))
             shape = v.get("sh")

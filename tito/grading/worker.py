@@ -74,6 +74,37 @@ class JudgeObject:
         return "<an object of the tests>"
 
 
+SNAPSHOT_BYTES = 1 << 20
+
+
+def _plain_attributes(obj) -> dict | None:
+    """The instance attributes that are plain data, sent along with a reference so that
+    reading `tensor.data` right after a call costs no round trip (valid until the next request)."""
+    kind = type(obj)
+    if kind.__getattribute__ is not object.__getattribute__:
+        return None
+    try:
+        attributes = object.__getattribute__(obj, "__dict__")
+    except AttributeError:
+        return None
+    if type(attributes) is not dict:
+        return None
+    found, size = {}, 0
+    for name, value in attributes.items():
+        if type(name) is not str or name.startswith("__"):
+            continue
+        if type(value) is np.ndarray:
+            size += value.nbytes
+            if size > SNAPSHOT_BYTES or value.dtype.hasobject:
+                continue
+        elif not (value is None or type(value) in (bool, int, float, str) or isinstance(value, (np.generic, np.dtype))):
+            continue
+        if any(name in vars(k) and hasattr(type(vars(k)[name]), "__set__") for k in kind.__mro__):
+            continue   # a property of the same name would answer instead
+        found[name] = value
+    return found
+
+
 def _named(obj) -> list | None:
     """[module, qualname] when `obj` is importable by that name from the tinytorch package."""
     module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
@@ -106,7 +137,7 @@ class Worker(Peer):
         self.judge_refs: dict[int, int] = {}     # id(class made for the tests) -> the judge's reference
 
     # -- objects ----------------------------------------------------------------------------
-    def encode_object(self, obj) -> dict:
+    def encode_object(self, obj, encoder=None) -> dict:
         if type(obj) is JudgeObject:
             return {"o": obj._ref, "by": JUDGE}
         if isinstance(obj, type):
@@ -127,7 +158,11 @@ class Worker(Peer):
         key = self.lend(obj)
         if isinstance(obj, FUNCTION_TYPES):
             return {"o": key, "by": WORKER, "fn": str(getattr(obj, "__name__", "function"))}
-        return {"o": key, "by": WORKER, "c": self.encode_object(type(obj))}
+        tag = {"o": key, "by": WORKER, "c": self.encode_object(type(obj))}
+        seen = _plain_attributes(obj)
+        if seen and encoder is not None:
+            tag["snap"] = encoder.value(seen)
+        return tag
 
     def _describe_class(self, cls: type) -> dict:
         bases = [self.encode_object(b) for b in cls.__bases__ if b is not object and
@@ -136,11 +171,12 @@ class Worker(Peer):
         exc = next((_type_name(k) for k in cls.__mro__ if issubclass(k, BaseException)
                     and k.__module__ == "builtins"), None)
         names = sorted(n for n in vars(cls) if not (n.startswith("__") and n.endswith("__")) or n == "__init__")
+        methods = [n for n in names if type(vars(cls)[n]) is types.FunctionType]
         judge = self.judge_refs.get(id(cls))
         return {"name": cls.__name__, "qualname": cls.__qualname__, "module": str(cls.__module__),
-                "bases": bases, "exc": exc, "names": names, "path": _named(cls), "judge": judge}
+                "bases": bases, "exc": exc, "names": names, "methods": methods, "path": _named(cls), "judge": judge}
 
-    def decode_object(self, tag: dict):
+    def decode_object(self, tag: dict, decoder=None):
         key, by = tag.get("o"), tag.get("by")
         if by == WORKER:
             if "path" in tag:
@@ -244,6 +280,9 @@ class Worker(Peer):
 
     def op_call(self, fn, args, kwargs):
         return fn(*args, **kwargs)
+
+    def op_callmethod(self, obj, name, args, kwargs):
+        return getattr(obj, name)(*args, **kwargs)
 
     def op_binary(self, name, a, b):
         return BINARY[name](a, b)
