@@ -115,12 +115,12 @@ def read_submission(path: Path) -> str:
         if os.path.islink(path):
             raise ValueError("it is a symbolic link: grading reads only the file itself, never a link") from None
         raise ValueError(f"cannot read it: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise ValueError("it is a folder, not a dev file (.py) or notebook (.ipynb)" if stat.S_ISDIR(info.st_mode)
+                         else "not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if stat.S_ISDIR(info.st_mode):
-            raise ValueError("it is a folder, not a dev file (.py) or notebook (.ipynb)")
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("not a regular file")
         if info.st_size > 32 * 2**20:
             raise ValueError(f"too large ({info.st_size / 2**20:.0f} MB)")
         data = handle.read()

@@ -32,7 +32,7 @@ import weakref
 import numpy as np
 
 from tito.grading.peer import Peer
-from tito.grading.wire import WireError
+from tito.grading.wire import Decoder, WireError
 
 JUDGE, WORKER = "j", "w"
 DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
@@ -495,7 +495,8 @@ class Judge(Peer):
     def _mirror(self, info: dict, path):
         name = str(info.get("name", "object"))
         name = name if name.isidentifier() else "object"
-        bases = [self.decode_object(b) for b in info.get("bases", []) if type(b) is dict] \
+        decoder = Decoder([], self.decode_object)
+        bases = [decoder.value(b) for b in info.get("bases", []) if type(b) is dict] \
             if type(info.get("bases")) is list else []
         exc = _trusted_class([info.get("exc")]) if info.get("exc") else None
         namespace = {"__module__": str(info.get("module", "")), "__qualname__": str(info.get("qualname", name))}

@@ -109,7 +109,8 @@ class Encoder:
             return {"dt": v.str}
         if isinstance(v, type) and issubclass(v, np.generic) and getattr(np, v.__name__, None) is v:
             return {"ty": v.__name__}
-        if isinstance(v, type) and BUILTIN_TYPES.get(v.__name__) is v:
+        if isinstance(v, type) and (BUILTIN_TYPES.get(v.__name__) is v or (
+                issubclass(v, BaseException) and getattr(builtins, v.__name__, None) is v)):
             return {"ty": "builtins." + v.__name__}
         return self.other(v, self)
 
@@ -186,6 +187,9 @@ class Decoder:
             name = str(v["ty"])
             if name.startswith("builtins."):
                 kind = BUILTIN_TYPES.get(name[9:])
+                found = getattr(builtins, name[9:], None) if name[9:].isidentifier() else None
+                if kind is None and isinstance(found, type) and issubclass(found, BaseException):
+                    kind = found
                 if kind is None:
                     raise WireError(f"unknown type {name!r}")
                 return kind

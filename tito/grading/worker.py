@@ -165,7 +165,8 @@ class Worker(Peer):
         return tag
 
     def _describe_class(self, cls: type) -> dict:
-        bases = [self.encode_object(b) for b in cls.__bases__ if b is not object and
+        bases = [{"ty": "builtins." + b.__name__} if b.__module__ == "builtins" else self.encode_object(b)
+                 for b in cls.__bases__ if b is not object and
                  (_named(b) is not None or b in self.judge_classes.values()
                   or (issubclass(b, BaseException) and b.__module__ == "builtins"))]
         exc = next((_type_name(k) for k in cls.__mro__ if issubclass(k, BaseException)
