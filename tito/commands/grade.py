@@ -36,12 +36,13 @@ pass/fail and points are decided: results files, pytest's hooks, NumPy's compari
 the tests' assertions all live in the judge. Values it returns arrive as plain data (an
 ndarray subclass arrives as a plain array); its own objects stay in the worker and are
 reached by reference; its exceptions arrive as the matching builtin; its prints go to a
-log nobody parses; ending its process (os._exit, a crash) fails the tests that needed it.
-In isolated mode (root and `unshare`) it also has no network, sees no copy of the
-solutions the grader found (the checkout, its git worktrees and clones, an installed
-tinytorch, anything named with --hide), runs as a throwaway user with a disk quota, and
-every process it starts dies with it; without isolated mode it runs as your user and can
-read and change your files (the report says which protections were given).
+log nobody parses; ending its process (os._exit, a crash) fails the tests that needed it;
+every process it starts is killed when it ends, daemons too. In isolated mode (root and
+`unshare`) it also has no network, sees no copy of the solutions the grader found (the
+checkout, its git worktrees and clones, an installed tinytorch, anything named with
+--hide) and runs as a throwaway user with a disk quota. Without isolated mode it runs as
+your user and can read and change your files, the tests included, so only isolated mode
+makes a forged grade impossible (the report says which protections were given).
 
 What it can still do: make a test pass whose own check trusts a learner object's answer
 (e.g. `assert obj == 6` where obj is a learner object and not plain data); use its full

@@ -183,7 +183,7 @@ class Grader:
         self.possible: dict[str, float] = {}
 
     # -- one judged run --------------------------------------------------------------------
-    def _judge(self, folder: Path, number_: int, export: Export, dev_text: str, timeout: float) -> tuple:
+    def _judge(self, folder: Path, number_: int, export: Export, timeout: float) -> tuple:
         """Run the module's tests in a judge against `export`; (how it ended, results or None)."""
         judge_dir = folder / "judge"
         judge_dir.mkdir(mode=0o700)
@@ -264,8 +264,7 @@ class Grader:
         folder = Path(tempfile.mkdtemp(prefix="reference-", dir=self.base))
         folder.chmod(0o755)
         try:
-            text = self.module.dev_file.read_text(encoding="utf-8")
-            timed_out, code, data, tail = self._judge(folder, 0, self.reference, text, self.reference_timeout)
+            timed_out, code, data, tail = self._judge(folder, 0, self.reference, self.reference_timeout)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if timed_out:
@@ -327,7 +326,7 @@ class Grader:
         if export.target != self.reference.target:
             result.reason = f"it exports tinytorch.{export.target}, not tinytorch.{self.reference.target}"
             return
-        timed_out, code, data, tail = self._judge(folder, number_, export, text, self.limits.timeout)
+        timed_out, code, data, tail = self._judge(folder, number_, export, self.limits.timeout)
         if timed_out:
             result.status, result.reason = "timeout", f"no result within {self.limits.timeout:g} s (an endless loop?)"
             return
