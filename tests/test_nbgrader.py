@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tito.modules import all_modules
-from tito.release import make_edition, notebook_text, strip_hidden_tests, test_weights
+from tito.release import make_edition, notebook_text, strip_hidden_tests, grading_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = all_modules(ROOT / "assignments" / "source")
@@ -42,7 +42,7 @@ def _workflow(module, base: Path) -> dict:
     course = base / module.folder
     name = module.name
     text = module.dev_file.read_text(encoding="utf-8")
-    edition = make_edition(text, module.dev_file.name, test_weights(module.tests_dir, text, ROOT))
+    edition = make_edition(text, module.dev_file.name, grading_weights(module.tests_dir, text, ROOT))
     notebook_name = module.dev_file.with_suffix(".ipynb").name
     (course / "source" / name).mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(CONFIG)

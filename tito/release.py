@@ -15,7 +15,7 @@ Text in, text out, so the edition's `.py` keeps the author's layout line for lin
   top-level definition that uses one, transitively); a cell that would pass without any
   learner code (a demo of NumPy's own behaviour) is not graded. Its points follow
   `tito grade`: each solution function is worth the number of the module's tests that name
-  it (`test_weights`), shared among the checks that use it; `#| points N` overrides.
+  it (`grading_weights`), shared among the checks that use it; `#| points N` overrides.
 """
 from __future__ import annotations
 
@@ -191,7 +191,7 @@ def solution_reach(text: str) -> dict[str, set[str]]:
     return reach
 
 
-def test_weights(tests_dir: Path, text: str, root: Path | None = None) -> dict[str, float]:
+def grading_weights(tests_dir: Path, text: str, root: Path | None = None) -> dict[str, float]:
     """How much each solution function of the dev file `text` weighs in `tito grade`: the
     number of the module's collected tests naming it (at least 1)."""
     names = sorted(set().union(*solution_reach(text).values()))
@@ -287,7 +287,7 @@ def _names_used(source: str) -> set[str]:
 
 
 def make_edition(text: str, shown: str, weights: dict[str, float] | None = None) -> Edition:
-    """The student edition of a dev file's text; `weights` (see test_weights) sets the checks' points."""
+    """The student edition of a dev file's text; `weights` (see grading_weights) sets the checks' points."""
     import jupytext  # imported here: at module level it slows every tito command by a second
     import nbformat
 
