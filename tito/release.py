@@ -20,6 +20,7 @@ Text in, text out, so the edition's `.py` keeps the author's layout line for lin
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -199,9 +200,10 @@ def grading_weights(tests_dir: Path, text: str, root: Path | None = None) -> dic
     if not tests_dir.is_dir() or not names:
         return weights
     try:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [str(root or ""), os.environ.get("PYTHONPATH", "")] if p))
         done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
                                str(tests_dir)], capture_output=True, text=True, timeout=600,
-                              cwd=root or tests_dir)
+                              cwd=root or tests_dir, env=env)
     except (OSError, subprocess.TimeoutExpired):
         return weights
     pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
