@@ -189,11 +189,19 @@ def test_broken_notebook_and_wrong_module_are_error_rows(project, tmp_path):
 
 
 def test_table_output_names_each_submission(project, tmp_path):
+    """Also: learner code writes into a test's tmp_path (another user's folder in isolated mode)."""
+    dev = project.module() / "demo_dev.py"
+    dev.write_text(dev.read_text() + "\n# %%\n#| export\ndef save_double(x, path):\n    np.save(path, double(x))\n")
+    (project.module() / "tests" / "test_files.py").write_text(
+        "import numpy as np\nfrom tinytorch.core.demo import save_double\n\n"
+        "def test_learner_code_writes_into_tmp_path(tmp_path):\n"
+        "    save_double(np.arange(3), str(tmp_path / 'y.npy'))\n"
+        "    assert np.load(tmp_path / 'y.npy').tolist() == [0, 2, 4]\n")
     sub = tmp_path / "alice.py"
-    sub.write_text((project.module() / "demo_dev.py").read_text())
+    sub.write_text(dev.read_text())
     done = project.tito("grade", "-m", "demo", str(sub))
     assert done.returncode == 0
-    assert "alice.py" in done.stdout and "graded" in done.stdout and "100" in done.stdout
+    assert "alice.py" in done.stdout and "graded" in done.stdout and "3/3" in done.stdout and "100" in done.stdout
 
 
 def test_tests_the_reference_skips_here_are_not_graded(project, tmp_path):
