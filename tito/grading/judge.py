@@ -39,7 +39,8 @@ def _worker_starter(spec: dict):
 def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     sandbox.guard_judge()
-    judge = proxy.Judge(_worker_starter(spec), max_restarts=spec.get("max_restarts", 10))
+    judge = proxy.Judge(_worker_starter(spec), max_restarts=spec.get("max_restarts", 10),
+                        limit_mb=spec["limits"]["memory_mb"])
 
     def stop(signum, frame):
         judge.close()

@@ -18,12 +18,14 @@ import weakref
 
 import numpy as np
 
-from tito.grading.wire import Decoder, Encoder, WireError, receive, send
+from tito.grading.wire import MAX_MESSAGE, Decoder, Encoder, WireError, receive, send
 
 TRACK_BYTES = 16 << 20   # arrays larger than this are copied without being kept in step
 
 
 class Peer:
+    limit = MAX_MESSAGE   # the largest message accepted, in bytes
+
     def __init__(self, rfd: int, wfd: int):
         self.rfd, self.wfd = rfd, wfd
         self.seq = 0
@@ -153,7 +155,7 @@ class Peer:
         send(self.wfd, header, encoder.buffers)
 
     def take(self) -> tuple[dict, list]:
-        header, buffers = receive(self.rfd)
+        header, buffers = receive(self.rfd, self.limit)
         if "rel" in header:
             self._released(header["rel"])
         if "upd" in header:

@@ -288,8 +288,10 @@ def install(judge: "Judge") -> None:
 class Judge(Peer):
     """Talks to one worker at a time; starts a fresh one (a new generation) after one ends."""
 
-    def __init__(self, start, max_restarts: int = 10):
+    def __init__(self, start, max_restarts: int = 10, limit_mb: int | None = None):
         super().__init__(-1, -1)
+        if limit_mb:   # no message larger than the worker's own memory: it cannot exhaust the judge's
+            self.limit = limit_mb << 20
         self.start, self.max_restarts = start, max_restarts
         self.generation, self.starts, self.process = 0, 0, None
         self.ended: list[str] = []          # how each worker that ended did so
@@ -509,7 +511,8 @@ class Judge(Peer):
         namespace["__slots__"] = ()
         methods = set(info.get("methods", [])) if type(info.get("methods")) is list else set()
         for attr in info.get("names", []) if type(info.get("names")) is list else []:
-            if type(attr) is str and attr.isidentifier() and attr not in namespace:
+            if type(attr) is str and attr.isidentifier() and attr not in namespace and not attr.startswith("_tt_") \
+                    and (attr == "__init__" or not attr.startswith("__")):   # no dunder: `__class__` would fool isinstance
                 namespace[attr] = _Attribute(attr, method=attr in methods and attr != "__init__")
         info = dict(info, path=list(path) if path else None)
         try:
