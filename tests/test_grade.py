@@ -260,6 +260,12 @@ def test_hostile_submissions_cannot_forge_their_grade(project, tmp_path):
             "numpy.ndarray.__eq__ = lambda *a: True\n"),
         "fake_summary": "print('=== 2 passed in 0.01s ===')\nprint('PASSED test_demo.py::test_double_of_three_is_six')\n",
         "exit_at_import": "import os\nos._exit(0)\n",
+        "forged_protocol": (   # the worker itself answers every request with 'passed'-looking data
+            "import tito.grading.worker as _w\n"
+            "from tito.grading.wire import send as _send\n"
+            "def _serve(self, header, buffers):\n"
+            "    _send(self.wfd, {'r': header.get('q'), 'v': True}, [])\n"
+            "_w.Worker.serve = _serve\n"),
     }
     cases = {name: edition.replace(IMPORTS, IMPORTS + code) for name, code in attacks.items()}
     cases["always_equal"] = edition.replace(
