@@ -67,7 +67,10 @@ class Project:
         return self.root / "assignments" / "source" / folder
 
     def tito(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-        env = dict(os.environ, TINYTORCH_ROOT=str(self.root), COLUMNS="200", NO_COLOR="1")
+        return self.tito_env({}, *args, check=check)
+
+    def tito_env(self, extra: dict, *args: str, check: bool = False) -> subprocess.CompletedProcess:
+        env = dict(os.environ, TINYTORCH_ROOT=str(self.root), COLUMNS="200", NO_COLOR="1", **extra)
         env.pop("PYTHONPATH", None)
         done = subprocess.run([sys.executable, "-m", "tito", *args], cwd=self.root, env=env,
                               capture_output=True, text=True, timeout=600)

@@ -11,7 +11,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from tito import sandbox
+from tito.grading import sandbox
 
 SOLUTION = "    return 2 * np.asarray(x)\n"
 IMPORTS = "#| export\nimport numpy as np\n"
@@ -121,7 +121,9 @@ def test_grading_contains_every_submission(project, tmp_path, listener):
     before = _snapshot(project.root / "assignments", project.root / "tinytorch")
     gradebook = tmp_path / "grades.csv"
 
-    done = project.tito("grade", "--module", "demo", *paths, "--jobs", "2", "--timeout", "8",
+    # The limit only has to stop the endless loop: a normal submission of this module takes a
+    # few seconds even on a loaded 2-core machine, so 60 s leaves a wide margin.
+    done = project.tito("grade", "--module", "demo", *paths, "--jobs", "2", "--timeout", "60",
                         "--memory", "1024", "--json", "--csv", str(gradebook))
 
     assert done.returncode == 0, done.stderr
@@ -140,9 +142,10 @@ def test_grading_contains_every_submission(project, tmp_path, listener):
     assert rows["d_syntax"]["status"] == "error"
     assert rows["d_syntax"]["reason"].startswith(f"syntax error at line {syntax_line}")
     assert rows["e_loop"]["status"] == "timeout" and rows["e_loop"]["score"] == 0
-    assert rows["f_exit"]["status"] == "error" and "without a result" in rows["f_exit"]["reason"]
+    assert rows["f_exit"]["score"] == 0 and "process exited with code 0" in rows["f_exit"]["reason"]
     assert rows["g_sysexit"]["score"] == 0 and rows["g_sysexit"]["status"] in ("graded", "error")
-    assert rows["h_memory"]["score"] == 0 and rows["h_memory"]["status"] in ("graded", "error")
+    assert rows["h_memory"]["score"] == 0 and rows["h_memory"]["status"] == "graded"
+    assert "reached the memory limit (1024 MB)" in rows["h_memory"]["reason"]
     with open(gradebook, newline="") as handle:
         book = list(csv.DictReader(handle))
     assert [b["submission"] for b in book] == paths
@@ -166,11 +169,6 @@ def test_grading_contains_every_submission(project, tmp_path, listener):
 
 
 def test_grade_refuses_bad_input_clearly(project, tmp_path):
-    done = project.tito("grade", "--module", "demo", str(tmp_path / "missing.py"))
-    assert done.returncode == 2 and "no such submission file" in done.stderr
-    (tmp_path / "notes.txt").write_text("hello")
-    done = project.tito("grade", "--module", "demo", str(tmp_path / "notes.txt"))
-    assert done.returncode == 2 and "not a dev file" in done.stderr
     done = project.tito("grade", "--module", "dmeo", str(tmp_path / "notes.txt"))
     assert done.returncode == 2 and "unknown module 'dmeo'" in done.stderr
     done = project.tito("grade", str(tmp_path / "notes.txt"))
@@ -191,11 +189,19 @@ def test_broken_notebook_and_wrong_module_are_error_rows(project, tmp_path):
 
 
 def test_table_output_names_each_submission(project, tmp_path):
+    """Also: learner code writes into a test's tmp_path (another user's folder in isolated mode)."""
+    dev = project.module() / "demo_dev.py"
+    dev.write_text(dev.read_text() + "\n# %%\n#| export\ndef save_double(x, path):\n    np.save(path, double(x))\n")
+    (project.module() / "tests" / "test_files.py").write_text(
+        "import numpy as np\nfrom tinytorch.core.demo import save_double\n\n"
+        "def test_learner_code_writes_into_tmp_path(tmp_path):\n"
+        "    save_double(np.arange(3), str(tmp_path / 'y.npy'))\n"
+        "    assert np.load(tmp_path / 'y.npy').tolist() == [0, 2, 4]\n")
     sub = tmp_path / "alice.py"
-    sub.write_text((project.module() / "demo_dev.py").read_text())
+    sub.write_text(dev.read_text())
     done = project.tito("grade", "-m", "demo", str(sub))
     assert done.returncode == 0
-    assert "alice.py" in done.stdout and "graded" in done.stdout and "100" in done.stdout
+    assert "alice.py" in done.stdout and "graded" in done.stdout and "3/3" in done.stdout and "100" in done.stdout
 
 
 def test_tests_the_reference_skips_here_are_not_graded(project, tmp_path):
@@ -211,3 +217,142 @@ def test_tests_the_reference_skips_here_are_not_graded(project, tmp_path):
     row = json.loads(done.stdout)[0]
     assert (row["score"], row["max_points"]) == (100, 1), row
     assert "1 test(s) skip with the reference solution" in done.stderr and "oracle not installed" in done.stderr
+
+
+EDITION_PATH = "assignments/release/01_demo/demo_dev.py"
+
+
+def test_hostile_submissions_cannot_forge_their_grade(project, tmp_path):
+    """Each attack on the verdict, built on the untouched edition, scores what the edition scores."""
+    project.tito("release", check=True)
+    reference = (project.module() / "demo_dev.py").read_text()
+    edition = (project.root / EDITION_PATH).read_text()
+    copy = tmp_path / "another-clone"   # a second copy of the solutions elsewhere on disk
+    (copy / "assignments" / "source" / "01_demo").mkdir(parents=True)
+    (copy / "assignments" / "source" / "01_demo" / "demo_dev.py").write_text(reference)
+    solution_files = [str(project.module() / "demo_dev.py"), str(copy / "assignments/source/01_demo/demo_dev.py"),
+                      str(project.root / "tinytorch" / "core" / "demo.py")]
+    attacks = {
+        "results_file": (
+            "import atexit, glob, json, os\n"
+            "def _forge():\n"
+            "    for path in glob.glob('/tmp/**/results.json', recursive=True) + glob.glob(os.getcwd() + '/../**/*.json', recursive=True):\n"
+            "        try:\n"
+            "            data = json.load(open(path))\n"
+            "            data['outcomes'] = {k: {'outcome': 'passed', 'message': ''} for k in data.get('points', {})}\n"
+            "            json.dump(data, open(path, 'w'))\n"
+            "        except Exception:\n"
+            "            pass\n"
+            "atexit.register(_forge)\n"),
+        "pytest_hooks": (
+            "import _pytest.runner, _pytest.reports\n"
+            "_orig = _pytest.runner.CallInfo.from_call\n"
+            "def _from_call(func, when, reraise=None):\n"
+            "    info = _orig(func, when, reraise)\n"
+            "    info.excinfo = None\n"
+            "    return info\n"
+            "_pytest.runner.CallInfo.from_call = staticmethod(_from_call)\n"
+            "_pytest.reports.TestReport.passed = property(lambda self: True)\n"),
+        "numpy_comparisons": (
+            "import numpy\n"
+            "numpy.array_equal = lambda *a, **k: True\n"
+            "numpy.allclose = lambda *a, **k: True\n"
+            "numpy.ndarray.__eq__ = lambda *a: True\n"),
+        "fake_summary": "print('=== 2 passed in 0.01s ===')\nprint('PASSED test_demo.py::test_double_of_three_is_six')\n",
+        "exit_at_import": "import os\nos._exit(0)\n",
+        "forged_protocol": (   # the worker itself answers every request with 'passed'-looking data
+            "import tito.grading.worker as _w\n"
+            "from tito.grading.wire import send as _send\n"
+            "def _serve(self, header, buffers):\n"
+            "    _send(self.wfd, {'r': header.get('q'), 'v': True}, [])\n"
+            "_w.Worker.serve = _serve\n"),
+    }
+    cases = {name: edition.replace(IMPORTS, IMPORTS + code) for name, code in attacks.items()}
+    cases["always_equal"] = edition.replace(
+        '    raise NotImplementedError("double: not implemented yet")\n',
+        "    class Liar(np.ndarray):\n"
+        "        def __eq__(self, other):\n            return True\n"
+        "        shape = property(lambda self: np.shape(x))\n"
+        "    return np.zeros(1).view(Liar)\n")
+    cases["reads_solution"] = edition.replace(
+        '    raise NotImplementedError("double: not implemented yet")\n',
+        f"    for path in {solution_files!r}:\n"
+        "        try:\n"
+        "            if 'return 2 *' in open(path).read():\n"
+        "                return 2 * np.asarray(x)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    raise NotImplementedError('double: not implemented yet')\n")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, text in {"reference": reference, "edition": edition, **cases}.items():
+        (subs / f"{name}.py").write_text(text)
+    (subs / "symlink.py").symlink_to(project.module() / "demo_dev.py")
+    paths = sorted(str(p) for p in subs.iterdir())
+    done = project.tito("grade", "-m", "demo", *paths, "--jobs", "2", "--timeout", "120", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {Path(r["submission"]).stem: r for r in json.loads(done.stdout)}
+    assert rows["reference"]["score"] == 100 and rows["edition"]["score"] == 0
+    assert rows["symlink"]["status"] == "error" and "symbolic link" in rows["symlink"]["reason"]
+    isolated = sandbox.probe().isolated
+    for name in ["symlink", *cases]:
+        if name == "reads_solution" and not isolated:
+            continue   # without isolation the solutions are readable: the report says so
+        assert rows[name]["score"] == 0, (name, rows[name])
+
+
+def test_bad_inputs_each_give_one_row_and_print_verbatim(project, tmp_path):
+    reference = (project.module() / "demo_dev.py").read_text()
+    (tmp_path / "bob[red].py").write_text(reference)
+    (tmp_path / "markup.py").write_text(reference.replace("core.demo", "core.demo[/]"))
+    (tmp_path / "folder.py").mkdir()
+    paths = [str(tmp_path / "bob[red].py"), str(tmp_path / "missing.py"), str(tmp_path / "folder.py"),
+             str(tmp_path / "markup.py")]
+    done = project.tito("grade", "-m", "demo", *paths, "--timeout", "inf")
+    assert done.returncode == 0 and "Traceback" not in done.stderr + done.stdout, done.stderr
+    assert "bob[red].py" in done.stdout and "[/]" in done.stdout
+    done = project.tito("grade", "-m", "demo", *paths, "--json", "--timeout", "inf")
+    rows = json.loads(done.stdout)
+    assert [r["status"] for r in rows] == ["graded", "error", "error", "error"]
+    assert rows[0]["score"] == 100
+    assert rows[1]["reason"] == "no such file" and "folder" in rows[2]["reason"]
+    assert "core.demo[/]" in rows[3]["reason"]
+    done = project.tito("grade", "-m", "demo", str(tmp_path / "missing.py"))
+    assert done.returncode == 1 and "no such file" in done.stdout
+
+
+def test_the_reference_run_has_its_own_limit(project):
+    done = project.tito("grade", "-m", "demo", str(project.module() / "demo_dev.py"),
+                        "--reference-timeout", "0.01")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "the reference solution's own run" in done.stderr and "--reference-timeout" in done.stderr
+
+
+def test_every_process_dies_and_disk_is_bounded(project, tmp_path):
+    """A setsid double-forked daemon dies in limits-only mode too; the disk quota holds in isolated mode."""
+    reference = (project.module() / "demo_dev.py").read_text()
+    marker = f"daemon-marker-{tmp_path.name}"
+    daemon = (
+        "import os, sys, subprocess\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n    time.sleep(600)', {marker!r}], start_new_session=True)\n")
+    filler = (
+        "import os\n"
+        "written = 0\n"
+        "try:\n"
+        "    for i in range(12):\n"
+        "        with open(f'fill{i}', 'wb') as handle:\n"
+        "            handle.write(b'x' * (8 << 20))\n"
+        "        written += 8\n"
+        "except OSError:\n"
+        "    pass\n"
+        "WRITTEN = written\n")
+    (tmp_path / "daemon.py").write_text(reference.replace(IMPORTS, IMPORTS + daemon))
+    (tmp_path / "filler.py").write_text(reference.replace(IMPORTS, IMPORTS + filler).replace(
+        SOLUTION, "    return (2 if WRITTEN < 64 else 3) * np.asarray(x)\n"))
+    env = {"TINYTORCH_GRADE_SANDBOX": "limits"}
+    done = project.tito_env(env, "grade", "-m", "demo", str(tmp_path / "daemon.py"), "--json")
+    assert json.loads(done.stdout)[0]["score"] == 100, done.stderr
+    assert not any(marker in _cmdline(p) for p in Path("/proc").glob("[0-9]*/cmdline")), "a daemon outlived grading"
+    if sandbox.probe().isolated:
+        done = project.tito("grade", "-m", "demo", str(tmp_path / "filler.py"), "--disk", "32", "--json")
+        assert json.loads(done.stdout)[0]["score"] == 100, "it wrote 64 MB or more past a 32 MB quota"

@@ -9,15 +9,23 @@ Text in, text out, so the edition's `.py` keeps the author's layout line for lin
 - every block from `### BEGIN HIDDEN TESTS` to `### END HIDDEN TESTS` disappears, in the
   dev file and in the tests;
 - the `.ipynb` made from the stubbed file carries nbgrader's cell metadata (schema 3):
-  prose and package cells are read-only, solution cells are editable, and the checks
-  (code cells outside the package holding `assert`) are graded test cells worth one point
-  each, or N with a `#| points N` line at the top of the cell.
+  prose and package cells are read-only, solution cells are editable, and the checks are
+  graded test cells. A check is a code cell outside the package that holds `assert` and
+  uses a name whose code runs a solution block (a function or class holding one, or any
+  top-level definition that uses one, transitively); a cell that would pass without any
+  learner code (a demo of NumPy's own behaviour) is not graded. Its points follow
+  `tito grade`: each solution function is worth the number of the module's tests that name
+  it (`grading_weights`), shared among the checks that use it; `#| points N` overrides.
 """
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 
 from tito.console import TitoError
@@ -164,7 +172,52 @@ def _points(directives: dict[str, str], shown: str) -> float:
     return int(points) if points == int(points) else points
 
 
-def nbgrader_metadata(original, stubbed, shown: str) -> None:
+def solution_reach(text: str) -> dict[str, set[str]]:
+    """Top-level name -> the functions with solution blocks its code runs (directly or through others)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return {}
+    begins = [n for n, line in enumerate(text.splitlines(), 1) if _BEGIN.match(line)]
+    tops = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    reach = {name: {name} for name, node in tops.items() if any(node.lineno <= b <= node.end_lineno for b in begins)}
+    uses = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - {name} for name, node in tops.items()}
+    changed = True
+    while changed:
+        changed = False
+        for name, used in uses.items():
+            found = set().union(*(reach[u] for u in used if u in reach)) if used & reach.keys() else set()
+            if not found <= reach.get(name, set()):
+                reach[name] = reach.get(name, set()) | found
+                changed = True
+    return reach
+
+
+def grading_weights(tests_dir: Path, text: str, root: Path | None = None) -> dict[str, float]:
+    """How much each solution function of the dev file `text` weighs in `tito grade`: the
+    number of the module's collected tests naming it (at least 1)."""
+    names = sorted(set().union(*solution_reach(text).values()))
+    weights = dict.fromkeys(names, 1.0)
+    if not tests_dir.is_dir() or not names:
+        return weights
+    try:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [str(root or ""), os.environ.get("PYTHONPATH", "")] if p))
+        done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                               str(tests_dir)], capture_output=True, text=True, timeout=600,
+                              cwd=root or tests_dir, env=env)
+    except (OSError, subprocess.TimeoutExpired):
+        return weights
+    pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+                         + r")(?![A-Za-z0-9])")
+    counts = dict.fromkeys(names, 0)
+    for line in done.stdout.splitlines():
+        if "::" in line:
+            for found in set(pattern.findall(line.split("::", 1)[1])):
+                counts[found] += 1
+    return {n: float(max(1, c)) for n, c in counts.items()}
+
+
+def nbgrader_metadata(original, stubbed, shown: str, weights: dict[str, float] | None = None) -> None:
     """Give the cells of `stubbed` nbgrader metadata, by the roles of `original`'s cells."""
     if len(original.cells) != len(stubbed.cells):  # stubbing keeps every cell boundary
         raise TitoError(f"{shown}: the student edition lost or gained cells")
@@ -177,6 +230,32 @@ def nbgrader_metadata(original, stubbed, shown: str) -> None:
             name, n = f"{base}-{n}", n + 1
         used.add(name)
         return name
+
+    reach = solution_reach("\n".join(c.source for c in original.cells if c.cell_type == "code"
+                                      and EXPORT_DIRECTIVES & split_directives(c.source)[0].keys()))
+    checks = {}
+    for index, before in enumerate(original.cells, 1):
+        if before.cell_type != "code":
+            continue
+        directives, body = split_directives(before.source)
+        if EXPORT_DIRECTIVES & directives.keys() or "default_exp" in directives or not _has_assert(body):
+            continue
+        if any(_BEGIN.match(line) for line in before.source.splitlines()):
+            continue
+        used = _names_used(body)
+        checked = set().union(*(reach[n] for n in used if n in reach)) if used & reach.keys() else set()
+        if checked:
+            checks[index] = checked
+    covered: dict[str, int] = {}
+    for checked in checks.values():
+        for name in checked:
+            covered[name] = covered.get(name, 0) + 1
+
+    def points(index, directives):
+        if "points" in directives:
+            return _points(directives, shown)
+        share = sum((weights or {}).get(name, 1.0) / covered[name] for name in checks[index])
+        return int(share) if float(share).is_integer() else round(share, 2)
 
     for index, (before, cell) in enumerate(zip(original.cells, stubbed.cells), 1):
         if cell.cell_type == "markdown":
@@ -192,19 +271,26 @@ def nbgrader_metadata(original, stubbed, shown: str) -> None:
             elif EXPORT_DIRECTIVES & directives.keys() or "default_exp" in directives:
                 role = dict(grade=False, solution=False, locked=True,
                             grade_id=unique(f"package-{name or index}"))
-            elif _has_assert(body):
-                role = dict(grade=True, solution=False, locked=True, points=_points(directives, shown),
+            elif index in checks:
+                role = dict(grade=True, solution=False, locked=True, points=points(index, directives),
                             grade_id=unique(f"check-{index}"))
             else:
-                continue  # demos and plots: the learner may play with them
+                continue  # demos, plots and checks of NumPy itself: the learner may play with them
         cell.metadata["nbgrader"] = {**role, "schema_version": 3, "task": False}
         if role["locked"]:  # JupyterLab honours these; nbgrader checks `locked` itself
             cell.metadata["editable"] = False
             cell.metadata["deletable"] = False
 
 
-def make_edition(text: str, shown: str) -> Edition:
-    """The student edition of a dev file's text."""
+def _names_used(source: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
+
+
+def make_edition(text: str, shown: str, weights: dict[str, float] | None = None) -> Edition:
+    """The student edition of a dev file's text; `weights` (see grading_weights) sets the checks' points."""
     import jupytext  # imported here: at module level it slows every tito command by a second
     import nbformat
 
@@ -212,7 +298,7 @@ def make_edition(text: str, shown: str) -> Edition:
     stubbed, stubs = stub_solutions(without_hidden, shown)
     original = jupytext.reads(without_hidden, fmt="py:percent")
     notebook = jupytext.reads(stubbed, fmt="py:percent")
-    nbgrader_metadata(original, notebook, shown)
+    nbgrader_metadata(original, notebook, shown, weights)
     notebook.metadata.pop("jupytext", None)  # a plain notebook; the .py is the text form
     nbformat.validate(notebook)
     return Edition(stubbed, notebook, stubs, hidden)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tito.console import TitoError, console
 from tito.modules import Module, project_root, select_modules
-from tito.release import make_edition, notebook_text, strip_hidden_tests
+from tito.release import make_edition, notebook_text, strip_hidden_tests, grading_weights
 
 NAME = "release"
 ORDER = 70
@@ -49,7 +49,8 @@ def add_arguments(parser) -> None:
 def _write_module(module: Module, dest: Path, root: Path) -> tuple[int, int]:
     """Write one module's edition into the empty folder `dest`; (stubs, hidden blocks)."""
     shown = str(module.dev_file.relative_to(root))
-    edition = make_edition(module.dev_file.read_text(encoding="utf-8"), shown)
+    text = module.dev_file.read_text(encoding="utf-8")
+    edition = make_edition(text, shown, weights=grading_weights(module.tests_dir, text, root))
     dest.mkdir(parents=True)
     (dest / module.dev_file.name).write_text(edition.py, encoding="utf-8")
     (dest / module.dev_file.with_suffix(".ipynb").name).write_text(notebook_text(edition.notebook), encoding="utf-8")

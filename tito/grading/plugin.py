@@ -1,6 +1,7 @@
-"""pytest plugin of `tito grade`: each test's outcome and points, written as JSON.
+"""pytest plugin of the judge (tito.grading.judge): each test's outcome and points.
 
-Loaded with `-p tito.grade_plugin`; writes to the file named by $TINYTORCH_GRADE_RESULTS.
+Loaded with `-p tito.grading.plugin` in the judge, a process that never imports the
+submission; `results()` is what the judge writes for tito grade once pytest is done.
 A test is worth 1 point, or n with `@pytest.mark.points(n)`. Hypothesis keeps the module's
 settings but skips shrinking (and explaining) a failing example: the outcome of a test is the
 same, and a failing submission is graded about ten times faster. Test ids lose memory addresses
@@ -9,9 +10,9 @@ name the same test the same way.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -48,7 +49,7 @@ def pytest_configure(config):
     except ImportError:
         return
     current = settings.default
-    settings.register_profile("tito-grade", parent=current,
+    settings.register_profile("tito-grade", parent=current, database=None,
                               phases=[p for p in current.phases if p not in (Phase.shrink, Phase.explain)])
     settings.load_profile("tito-grade")
 
@@ -75,9 +76,18 @@ def pytest_runtest_logreport(report):
         _outcomes[name] = {"outcome": outcome, "message": "" if outcome == "passed" else _message(report)}
 
 
-def pytest_sessionfinish(session, exitstatus):
-    path = os.environ.get("TINYTORCH_GRADE_RESULTS")
-    if path:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump({"points": _points, "outcomes": _outcomes, "errors": _errors,
-                       "exitstatus": int(exitstatus)}, handle)
+def results() -> dict:
+    return {"points": _points, "outcomes": _outcomes, "errors": _errors}
+
+
+@pytest.fixture
+def tmp_path(tmp_path: Path) -> Path:
+    """The test's folder, also writable by the submission's worker (its own user id in isolated mode)."""
+    base = Path(os.environ.get("TINYTORCH_GRADE_TMP", tmp_path.anchor))
+    for folder in [tmp_path, *tmp_path.parents]:
+        if folder == base or base not in folder.parents:
+            break
+        folder.chmod(0o777)
+    if base in tmp_path.parents:
+        base.chmod(0o711)
+    return tmp_path

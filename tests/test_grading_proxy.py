@@ -1,0 +1,253 @@
+"""The judge's view of learner code: proxies that behave like the objects, data that cannot lie.
+
+A small package stands in for a submission; one judge process (a subprocess here, so this
+test run's own `tinytorch` is untouched) runs every check against it through a worker.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PACKAGE = '''
+import os
+import warnings
+
+import numpy as np
+
+
+class Thing:
+    def __init__(self, data):
+        self.data = np.asarray(data, dtype=float)
+
+    def scale(self, k):
+        return Thing(self.data * k)
+
+    def scale_in_place(self, k):
+        self.data *= k
+
+    def __add__(self, other):
+        return Thing(self.data + (other.data if isinstance(other, Thing) else other))
+
+    __radd__ = __add__
+
+    def __len__(self):
+        return len(self.data)
+
+    def __iter__(self):
+        return iter(self.data.tolist())
+
+    @property
+    def size(self):
+        return int(self.data.size)
+
+
+class Base:
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self.forward(x)
+
+
+class ThingError(ValueError):
+    pass
+
+
+def boom():
+    raise ThingError("bad thing")
+
+
+def missing_key():
+    raise KeyError("k")
+
+
+def warn():
+    warnings.warn("careful", RuntimeWarning)
+    return 1
+
+
+def overflow():
+    return np.exp(np.float32(100.0))
+
+
+def liar():
+    class Liar(np.ndarray):
+        def __eq__(self, other):
+            return np.ones(self.shape, bool)
+    return np.zeros(3).view(Liar)
+
+
+def objects():
+    return np.array([object(), 1], dtype=object)
+
+
+def apply(fn, x):
+    return fn(x)
+
+
+def double_in_place(a):
+    a *= 2
+
+
+def same(a):
+    return a
+
+
+def die():
+    os._exit(3)
+
+
+class Interface:
+    __array_interface__ = {"data": (8, False), "shape": (1 << 20,), "typestr": "<f8", "version": 3}
+
+
+def interface():
+    return Interface()
+'''
+
+CHECKS = r'''
+import json, os, subprocess, sys, warnings
+import numpy as np
+import pytest
+from tito.grading import proxy
+
+class Process:
+    def __init__(self, p): self.p = p
+    def end(self, expect_exit=False):
+        if not expect_exit: self.p.kill()
+        self.p.wait()
+        return f"exited with code {self.p.returncode}"
+
+def start():
+    a, b = os.pipe(); c, d = os.pipe()
+    p = subprocess.Popen([sys.executable, "-m", "tito.grading.worker", str(a), str(d)], pass_fds=(a, d))
+    os.close(a); os.close(d)
+    return Process(p), c, b
+
+judge = proxy.Judge(start)
+proxy.install(judge)
+import tinytorch.core.things as things
+from tinytorch.core.things import Base, Thing, ThingError
+
+def check_classes_and_identity():
+    t = Thing([1, 2])
+    assert isinstance(t, Thing) and type(t) is Thing and not isinstance(t, Base)
+    import tinytorch.core.things as again
+    assert again.Thing is Thing and things.boom is again.boom
+    assert t.data is t.data, "one array of the worker is one array here"
+    assert things.same(t.data) is t.data
+
+def check_values_are_plain_data():
+    t = Thing([1, 2])
+    assert type(t.data) is np.ndarray and t.data.dtype == np.float64 and list(t.data) == [1.0, 2.0]
+    assert (t + 1).data.tolist() == [2.0, 3.0] and (1 + t).data.tolist() == [2.0, 3.0]
+    assert t.scale(3).data.tolist() == [3.0, 6.0] and t.size == 2 and len(t) == 2 and list(t) == [1.0, 2.0]
+
+def check_an_ndarray_subclass_arrives_as_a_plain_array():
+    got = things.liar()
+    assert type(got) is np.ndarray and not (got == 1).all()
+
+def check_object_arrays_stay_behind():
+    got = things.objects()
+    assert not isinstance(got, np.ndarray)
+    with pytest.raises(TypeError):
+        np.asarray(got)
+
+def check_no_array_interface_is_read_here():
+    got = things.interface()
+    assert not hasattr(got, "__array_interface__")
+
+def check_exceptions_keep_type_and_message():
+    with pytest.raises(ThingError, match="bad thing") as caught:
+        things.boom()
+    assert isinstance(caught.value, ValueError)
+    with pytest.raises(KeyError) as caught:
+        things.missing_key()
+    assert str(caught.value) == "'k'"
+    with pytest.raises(AttributeError):
+        things.nothing_here
+
+def check_warnings_and_errstate_cross():
+    with pytest.warns(RuntimeWarning, match="careful"):
+        assert things.warn() == 1
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError):
+            things.overflow()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="warn"):
+            with pytest.raises(RuntimeWarning):
+                things.overflow()
+
+def check_subclasses_and_callbacks_run_here():
+    class Net(Base):
+        def __init__(self):
+            super().__init__()
+            self.scale = 3
+
+        def forward(self, x):
+            return x * self.scale
+
+    net = Net()
+    assert isinstance(net, Base) and net(2) == 6 and net(5) == 15 and net.calls == 2
+    assert things.apply(lambda v: v + 1, 41) == 42
+    with pytest.raises(ZeroDivisionError):
+        things.apply(lambda v: v / 0, 1)
+
+def check_in_place_changes_are_seen_both_ways():
+    a = np.ones(2)
+    things.double_in_place(a)
+    assert a.tolist() == [2.0, 2.0]
+    t = Thing([1, 2])
+    data = t.data
+    t.scale_in_place(10)
+    assert t.data.tolist() == [10.0, 20.0] and data.tolist() == [10.0, 20.0]
+    data[0] = -1
+    assert t.scale(1).data.tolist() == [-1.0, 20.0]
+
+def check_a_dead_worker_fails_one_call_and_a_new_one_starts():
+    with pytest.raises(proxy.WorkerGone, match="code 3"):
+        things.die()
+    assert Thing([4]).data.tolist() == [4.0]
+
+results = {}
+for name, check in list(globals().items()):
+    if name.startswith("check_"):
+        try:
+            check()
+            results[name] = "ok"
+        except BaseException as exc:
+            import traceback
+            results[name] = traceback.format_exc()[-1500:]
+judge.close()
+print(json.dumps(results))
+'''
+NAMES = [line.split("(")[0][4:] for line in CHECKS.splitlines() if line.startswith("def check_")]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    base = tmp_path_factory.mktemp("submission")
+    (base / "tinytorch" / "core").mkdir(parents=True)
+    (base / "tinytorch" / "__init__.py").write_text("")
+    (base / "tinytorch" / "core" / "__init__.py").write_text("")
+    (base / "tinytorch" / "core" / "things.py").write_text(PACKAGE)
+    (base / "checks.py").write_text(CHECKS)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(base), str(ROOT)]))
+    done = subprocess.run([sys.executable, str(base / "checks.py")], capture_output=True, text=True, env=env,
+                          cwd=base, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_proxy(outcomes, name):
+    assert outcomes[name] == "ok", outcomes[name]

@@ -1,0 +1,93 @@
+"""The instructor's other path: the released notebook of every module through real nbgrader.
+
+generate_assignment on the released notebook, autograde of a solved copy (full marks) and
+of the untouched one (0), export to CSV. Every module in assignments/source is picked up;
+the modules run side by side (each workflow is mostly waiting for a notebook to execute).
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tito.modules import all_modules
+from tito.release import make_edition, notebook_text, strip_hidden_tests, grading_weights
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = all_modules(ROOT / "assignments" / "source")
+CONFIG = '''c = get_config()
+c.CourseDirectory.course_id = "tinytorch"
+c.ExecutePreprocessor.timeout = 900
+'''
+
+
+def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    env = dict(os.environ, MPLBACKEND="Agg", TINYTORCH_HYPOTHESIS_PROFILE="fast")
+    return subprocess.run([str(nbgrader), *args], cwd=course, capture_output=True, text=True, env=env, timeout=1800)
+
+
+def _workflow(module, base: Path) -> dict:
+    """Run the whole nbgrader path for one module; what each step printed and the gradebook rows."""
+    import jupytext
+    import nbformat
+
+    course = base / module.folder
+    name = module.name
+    text = module.dev_file.read_text(encoding="utf-8")
+    edition = make_edition(text, module.dev_file.name, grading_weights(module.tests_dir, text, ROOT))
+    notebook_name = module.dev_file.with_suffix(".ipynb").name
+    (course / "source" / name).mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text(CONFIG)
+    (course / "source" / name / notebook_name).write_text(notebook_text(edition.notebook))
+    steps = {"generate": _nbgrader(course, "generate_assignment", name, "--force")}
+    released = nbformat.read(course / "release" / name / notebook_name, as_version=4)
+    original = jupytext.reads(strip_hidden_tests(text, module.dev_file.name)[0], fmt="py:percent")
+    for student, solved in (("solved", True), ("untouched", False)):
+        notebook = copy.deepcopy(released)
+        if solved:
+            for cell, source in zip(notebook.cells, original.cells):
+                if cell.metadata.get("nbgrader", {}).get("solution"):
+                    cell.source = source.source
+        folder = course / "submitted" / student / name
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / notebook_name)
+    steps["autograde"] = _nbgrader(course, "autograde", name, "--create", "--force")
+    steps["export"] = _nbgrader(course, "export", "--to", str(course / "grades.csv"))
+    rows = {}
+    if (course / "grades.csv").exists():
+        with open(course / "grades.csv", newline="") as handle:
+            rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    graded = sum(1 for c in edition.notebook.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    return {"steps": steps, "rows": rows, "graded_cells": graded}
+
+
+@pytest.fixture(scope="module")
+def workflows(tmp_path_factory):
+    if shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None:
+        pytest.fail("nbgrader is not installed: pip install -e '.[grading]' (CI installs it)")
+    base = tmp_path_factory.mktemp("nbgrader")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {m.folder: pool.submit(_workflow, m, base) for m in MODULES}
+        return {folder: future.result() for folder, future in futures.items()}
+
+
+@pytest.mark.parametrize("module", MODULES, ids=[m.folder for m in MODULES])
+def test_nbgrader_gives_the_solution_full_marks_and_the_untouched_notebook_zero(workflows, module):
+    result = workflows[module.folder]
+    for step, done in result["steps"].items():
+        assert done.returncode == 0, f"nbgrader {step} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    rows = result["rows"]
+    assert set(rows) == {"solved", "untouched"}, rows
+    assert result["graded_cells"] > 0
+    solved, untouched = rows["solved"], rows["untouched"]
+    assert float(solved["max_score"]) > 0
+    assert float(solved["score"]) == float(solved["max_score"]), f"the solved notebook lost points: {solved}"
+    assert float(untouched["score"]) == 0, f"the untouched notebook scored: {untouched}"

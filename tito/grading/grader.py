@@ -1,0 +1,363 @@
+"""Grading a class: every submission exported, judged by its own judge against its own sandboxed worker.
+
+For each submission (and first for the reference solution, which decides which tests
+count), the grader:
+
+1. reads it (never through a symbolic link), exports it with tito.export (parsing only: nothing of
+   it runs here), and builds a package of its own: the other modules' reference exports
+   plus this export;
+2. starts a judge (tito.grading.judge) in a trusted subprocess with the module's tests;
+   the judge starts the worker in the sandbox (tito.grading.sandbox), with every copy of
+   the solutions it found hidden;
+3. reads the judge's results from the judge's own folder, after the judge has ended.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tito
+from tito.console import TitoError
+from tito.export import Export, build_package, export_dev_file, export_modules
+from tito.grading import sandbox
+from tito.modules import Module, all_modules
+
+REFERENCE_TIMEOUT = 900.0   # seconds for the reference solution's own run (a busy machine is slow)
+_SKIP_SCAN = {"proc", "sys", "dev", "usr", "lib", "lib32", "lib64", "bin", "sbin", "etc", "boot", "run",
+              "snap", "var", "nix", "lost+found"}
+
+
+@dataclass
+class Result:
+    submission: str
+    status: str = "error"   # graded | timeout | error
+    score: float = 0.0      # 0-100
+    passed: int = 0
+    failed: int = 0
+    points: float = 0
+    max_points: float = 0
+    reason: str = ""
+    seconds: float = 0.0
+    failures: list[dict] = field(default_factory=list)
+
+
+def solution_copies(root: Path, named: list[str] = ()) -> list[str]:
+    """Every copy of the reference solutions this machine shows: folders to hide from a worker.
+
+    The checkout itself; its git worktrees, the repository they share and local clones it
+    names; an installed `tinytorch` outside it; any folder (three levels below /, the home
+    folders and the checkout's parents) that holds `assignments/source`; and `named`.
+    """
+    found = {root.resolve()}
+    git = shutil.which("git")
+    if git and (root / ".git").exists():
+        for args in (["worktree", "list", "--porcelain"], ["rev-parse", "--path-format=absolute", "--git-common-dir"],
+                     ["config", "--get-regexp", r"remote\..*\.url"]):
+            try:
+                out = subprocess.run([git, "-C", str(root), *args], capture_output=True, text=True, timeout=20).stdout
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+            for line in out.splitlines():
+                value = line.split(" ", 1)[-1].strip()
+                path = Path(value).parent if value.endswith(".git") else Path(value)
+                if path.is_absolute() and path.exists():
+                    found.add(path.resolve())
+    try:
+        spec = importlib.util.find_spec("tinytorch")
+    except (ImportError, ValueError):
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        found.add(Path(location).resolve())
+    bases = {Path("/"), Path.home(), Path("/home"), Path("/root"), root.parent, root.parent.parent}
+    seen = 0
+    for base in bases:
+        frontier = [base]
+        for depth in range(3):
+            deeper = []
+            for folder in frontier:
+                try:
+                    entries = list(os.scandir(folder))
+                except OSError:
+                    continue
+                for entry in entries:
+                    seen += 1
+                    if seen > 20000 or not entry.is_dir(follow_symlinks=False) or entry.name.startswith(".") \
+                            or (folder == Path("/") and entry.name in _SKIP_SCAN):
+                        continue
+                    path = Path(entry.path)
+                    if (path / "assignments" / "source").is_dir():
+                        found.add(path.resolve())
+                    elif depth < 2:
+                        deeper.append(path)
+            frontier = deeper
+    found.update(Path(p).expanduser().resolve() for p in named)
+    return sorted(str(p) for p in found)
+
+
+def read_submission(path: Path) -> str:
+    """The submission's text as a percent-format dev file; ValueError saying why it cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ValueError("no such file") from None
+    except OSError as exc:
+        if os.path.islink(path):
+            raise ValueError("it is a symbolic link: grading reads only the file itself, never a link") from None
+        raise ValueError(f"cannot read it: {exc.strerror}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise ValueError("it is a folder, not a dev file (.py) or notebook (.ipynb)" if stat.S_ISDIR(info.st_mode)
+                         else "not a regular file")
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > 32 * 2**20:
+            raise ValueError(f"too large ({info.st_size / 2**20:.0f} MB)")
+        data = handle.read()
+    if path.suffix not in (".py", ".ipynb"):
+        raise ValueError("not a dev file (.py) or notebook (.ipynb)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    if path.suffix == ".ipynb":
+        import jupytext  # only for notebooks: importing it costs every tito command a second
+
+        try:
+            return jupytext.writes(jupytext.reads(text, fmt="ipynb"), fmt="py:percent")
+        except Exception as exc:  # nbformat and json report broken notebooks in many ways
+            raise ValueError(f"not a readable notebook: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
+    return text
+
+
+def _readable(folder: Path) -> None:
+    """Readable (not writable) by the sandbox's throwaway user: files 0644, folders 0755."""
+    for path in [folder, *folder.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def _read_results(path: Path) -> dict | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        try:
+            data = json.loads(handle.read().decode("utf-8", errors="replace"))
+        except ValueError:
+            return None
+    return data if isinstance(data, dict) else None
+
+
+class Grader:
+    """Everything the submissions of one module share: the reference, the tests, the limits."""
+
+    def __init__(self, root: Path, module: Module, limits: sandbox.Limits, base: Path,
+                 hide: list[str] = (), reference_timeout: float = REFERENCE_TIMEOUT):
+        self.root, self.module, self.limits, self.base = root, module, limits, base
+        self.reference_timeout = reference_timeout
+        self.modules = all_modules(module.path.parent)
+        self.exports = export_modules(self.modules, root)
+        self.reference = next((e for e in self.exports if e.dev_file == module.dev_file), None)
+        if self.reference is None:
+            raise TitoError(f"module {module.folder} has no dev file to grade against")
+        self.sandbox = sandbox.probe()
+        self.hidden = solution_copies(root, list(hide))
+        self.possible: dict[str, float] = {}
+
+    # -- one judged run --------------------------------------------------------------------
+    def _judge(self, folder: Path, number_: int, export: Export, timeout: float) -> tuple:
+        """Run the module's tests in a judge against `export`; (how it ended, results or None)."""
+        judge_dir = folder / "judge"
+        judge_dir.mkdir(mode=0o700)
+        checkout = judge_dir / "checkout"
+        module_dir = checkout / "assignments" / "source" / self.module.folder
+        shutil.copytree(self.module.tests_dir, module_dir / "tests",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for extra in ("module.yaml", "README.md"):
+            if (self.module.path / extra).exists():
+                shutil.copy2(self.module.path / extra, module_dir / extra)
+        if (self.root / "pyproject.toml").exists():  # the project's pytest settings, e.g. filterwarnings
+            shutil.copy2(self.root / "pyproject.toml", checkout / "pyproject.toml")
+        else:
+            (checkout / "pyproject.toml").write_text("[tool.pytest.ini_options]\n", encoding="utf-8")
+        package = build_package(folder / "package", [e for e in self.exports if e.target != export.target] + [export],
+                                self.root)
+        _readable(package)
+        shared_tmp = folder / "tmp"
+        results = judge_dir / "results.json"
+        tito_path = str(Path(tito.__file__).resolve().parents[1])
+        common = {"MPLBACKEND": "Agg", "LANG": "C.UTF-8", "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1",
+                  "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                  "MKL_NUM_THREADS": "1", "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])}
+        if "CI" in os.environ:
+            common["CI"] = os.environ["CI"]
+        work = folder / "work"
+        worker_env = dict(common, HOME=str(work), TMPDIR=str(work / "tmp"), MPLCONFIGDIR=str(work / "tmp"),
+                          PYTHONPATH=os.pathsep.join([str(package), tito_path]))
+        judge_env = dict(common, HOME=str(judge_dir), TMPDIR=str(judge_dir), MPLCONFIGDIR=str(judge_dir),
+                         PYTHONPATH=tito_path, TINYTORCH_ROOT=str(checkout), TINYTORCH_GRADE_TMP=str(shared_tmp))
+        tests = module_dir / "tests"
+        pytest_args = [str(tests), "-p", "no:cacheprovider", "-p", "tito.grading.plugin", "-q", "--tb=no",
+                       "--no-header", "-c", str(checkout / "pyproject.toml"), "--rootdir", str(checkout),
+                       "--basetemp", str(shared_tmp), "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+        if importlib.util.find_spec("hypothesis"):
+            pytest_args.append("--hypothesis-seed=0")  # every submission meets the same examples
+        keep = [sys.prefix, sys.base_prefix, str(Path(tito.__file__).resolve().parent), str(folder)]
+        hide = self.hidden + [os.path.expanduser("~"), *sandbox.WRITABLE]
+        spec = {"sandbox": {"isolated": self.sandbox.isolated, "reason": self.sandbox.reason},
+                "limits": {k: (None if isinstance(v, float) and math.isinf(v) else v)
+                           for k, v in self.limits.__dict__.items()},
+                "worker_env": worker_env, "worker_folder": str(folder), "number": number_,
+                "hide": hide, "keep": keep, "pytest_args": pytest_args, "results": str(results)}
+        spec_path = judge_dir / "spec.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        log = judge_dir / "judge.log"
+        with open(log, "wb") as output:
+            process = subprocess.Popen([sys.executable, "-m", "tito.grading.judge", str(spec_path)], cwd=judge_dir,
+                                       env=judge_env, stdin=subprocess.DEVNULL, stdout=output,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+            timed_out = False
+            try:
+                process.wait(None if math.isinf(timeout) else timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                process.terminate()   # the judge ends its worker and everything it started
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    pass
+            finally:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                process.wait()
+        data = None if timed_out else _read_results(results)
+        tail = log.read_bytes()[-2000:].decode("utf-8", errors="replace") if log.exists() else ""
+        return timed_out, process.returncode, data, tail
+
+    def collect_possible(self) -> None:
+        """The tests and their points: those the reference solution runs on this machine.
+
+        A test the reference skips here (a PyTorch cross-check without PyTorch) can be
+        passed by nobody, so it is left out of everyone's points; a submission that makes
+        a counted test skip does not earn it.
+        """
+        folder = Path(tempfile.mkdtemp(prefix="reference-", dir=self.base))
+        folder.chmod(0o755)
+        try:
+            timed_out, code, data, tail = self._judge(folder, 0, self.reference, self.reference_timeout)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if timed_out:
+            raise TitoError(f"the reference solution's own run of the {self.module.folder} tests took longer than "
+                            f"{self.reference_timeout:g} s (a busy machine?)",
+                            hint="raise --reference-timeout (seconds), or grade when the machine is less busy")
+        if data is None or not data.get("points"):
+            problem = (data["errors"][0]["message"] if data and data.get("errors") else
+                       "no tests were collected" if data else
+                       f"the judge {sandbox.describe_exit(code)}: {tail.strip()[-600:]}")
+            raise TitoError(f"the tests of {self.module.folder} do not collect with the reference solution: {problem}")
+        outcomes = data["outcomes"]
+        failed = [t for t in data["points"] if outcomes.get(t, {}).get("outcome") == "failed"]
+        if failed:
+            raise TitoError(f"the reference solution fails {len(failed)} test(s) of {self.module.folder}, e.g. "
+                            f"{failed[0]}: {outcomes[failed[0]]['message'][:300]}",
+                            hint="fix the dev file or its tests (tito test) before grading")
+        skipped = [t for t in data["points"] if outcomes.get(t, {}).get("outcome") == "skipped"]
+        self.possible = {t: float(p) for t, p in data["points"].items() if t not in skipped}
+        self.skipped = (len(skipped), outcomes[skipped[0]]["message"].removeprefix("skipped: ") if skipped else "")
+        if not self.possible:
+            raise TitoError(f"every test of {self.module.folder} skips with the reference solution here")
+
+    # -- one submission ------------------------------------------------------------------
+    def grade(self, number_: int, path: Path) -> Result:
+        result = Result(str(path), max_points=number(sum(self.possible.values())))
+        start = time.monotonic()
+        folder = Path(tempfile.mkdtemp(prefix=f"submission-{number_:04d}-", dir=self.base))
+        folder.chmod(0o755)
+        try:
+            self._grade(number_, path, folder, result)
+        except Exception as exc:  # one row's trouble never stops the others
+            result.status, result.reason = "error", f"could not grade: {type(exc).__name__}: {exc}"
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        result.seconds = round(time.monotonic() - start, 2)
+        return result
+
+    def _grade(self, number_: int, path: Path, folder: Path, result: Result) -> None:
+        try:
+            text = read_submission(path)
+            compile(text, path.name, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            result.reason = f"syntax error at line {exc.lineno}: {exc.msg}"
+            return
+        except (ValueError, OverflowError, MemoryError) as exc:
+            result.reason = str(exc)
+            return
+        staging = folder / "export"
+        staging.mkdir()
+        dev_file = staging / self.module.dev_file.name
+        dev_file.write_text(text, encoding="utf-8")
+        try:
+            export = export_dev_file(dev_file, staging)
+        except TitoError as error:
+            result.reason = error.message.split(": ", 1)[-1]
+            return
+        export = Export(self.module.dev_file, export.target, export.code)
+        if export.target != self.reference.target:
+            result.reason = f"it exports tinytorch.{export.target}, not tinytorch.{self.reference.target}"
+            return
+        timed_out, code, data, tail = self._judge(folder, number_, export, self.limits.timeout)
+        if timed_out:
+            result.status, result.reason = "timeout", f"no result within {self.limits.timeout:g} s (an endless loop?)"
+            return
+        if data is None:
+            result.reason = f"the judge ended without a result ({sandbox.describe_exit(code)})"
+            return
+        outcomes = data.get("outcomes", {})
+        if not outcomes and data.get("errors"):
+            result.reason = f"the tests could not start: {data['errors'][0]['message'][:300]}"
+            return
+        earned, memory = 0.0, 0
+        for test_id, points in self.possible.items():
+            outcome = outcomes.get(test_id, {"outcome": "missing", "message": "did not run"})
+            if outcome["outcome"] == "passed":
+                result.passed += 1
+                earned += points
+            else:
+                result.failed += 1
+                memory += "MemoryError" in outcome["message"]
+                result.failures.append({"test": test_id.rsplit("/", 1)[-1], "message": outcome["message"]})
+        result.status = "graded"
+        result.points = number(earned)
+        total = sum(self.possible.values())
+        result.score = round(100.0 * earned / total, 1) if total else 0.0
+        notes = []
+        if memory:
+            notes.append(f"reached the memory limit ({self.limits.memory_mb} MB) in {memory} test(s)")
+        ended = [str(e) for e in data.get("ended", [])]
+        if ended:
+            notes.append(f"its process ended {len(ended)} time(s) during the tests ({ended[0]})")
+        if not outcomes and not result.passed:
+            collection = data.get("errors") or [{"message": ""}]
+            notes.append(f"no test ran: {collection[0]['message'][:200]}")
+        result.reason = "; ".join(notes)

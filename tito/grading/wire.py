@@ -1,0 +1,259 @@
+"""The wire between the judge and the worker: messages that carry data, never code.
+
+A message is a JSON header followed by raw byte buffers:
+
+    [4 bytes: header length][header JSON][for each buffer: 8 bytes length, bytes]
+
+Values are JSON scalars (None, bool, int, float, str) or one-key objects:
+
+    {"l": [...]} list   {"t": [...]} tuple   {"d": [[k, v], ...]} dict   {"s": [...]} set
+    {"y": base64} bytes {"c": [re, im]} complex   {"sl": [start, stop, step]} slice
+    {"el": 0} Ellipsis  {"dt": "<f4"} numpy dtype  {"ty": "float32"} a numpy or builtin type
+    {"a": n, "dt": "<f4", "sh": [2, 3], "id": k}  the n-th buffer, as a base ndarray
+    {"g": n, "dt": "<f4"}                          a numpy scalar from the n-th buffer
+    {"o": ref, ...}                                an object that stays on the side that made it
+
+`decode` is where trust is checked: every dtype must be a plain number, bool, string or
+date type (no object, void or structured dtype, so no pickle and no Python object can be
+made), shapes and buffer lengths must agree, and whatever arrives is a base `ndarray`
+whatever class it had on the other side. Nothing in this file calls code named by a message.
+"""
+from __future__ import annotations
+
+import base64
+import builtins
+import json
+import os
+import struct
+
+import numpy as np
+
+MAX_MESSAGE = 1 << 33        # 8 GiB: far beyond any memory limit; the header is bounded separately
+MAX_HEADER = 64 << 20
+_SAFE_KINDS = set("biufcmMSU")
+BUILTIN_TYPES = {t.__name__: t for t in (int, float, bool, complex, str, bytes, list, tuple, dict, set,
+                                         frozenset, slice, object, type(None))}
+
+
+class WireError(Exception):
+    """A message that breaks the rules (from a hostile or broken peer)."""
+
+
+def safe_dtype(text) -> np.dtype:
+    if not isinstance(text, str) or len(text) > 32:
+        raise WireError("bad dtype")
+    try:
+        dtype = np.dtype(text)
+    except TypeError:
+        raise WireError(f"bad dtype {text!r}") from None
+    if dtype.kind not in _SAFE_KINDS or dtype.hasobject or dtype.fields is not None or dtype.subdtype:
+        raise WireError(f"dtype {text!r} cannot cross")
+    return dtype
+
+
+def numpy_type(name: str):
+    """A numpy scalar type by name (np.float32), only if it is one."""
+    kind = getattr(np, name, None) if isinstance(name, str) and name.isidentifier() else None
+    if isinstance(kind, type) and issubclass(kind, np.generic) and kind is not np.object_:
+        return kind
+    raise WireError(f"unknown type {name!r}")
+
+
+class Encoder:
+    """Turns a value into JSON + buffers. `other(obj)` encodes what is not plain data."""
+
+    def __init__(self, other, array_id=None):
+        self.other, self.array_id = other, array_id
+        self.buffers: list[bytes | memoryview] = []
+
+    def value(self, v):
+        t = type(v)
+        if v is None or t is bool or t is int or t is float or t is str:
+            return v
+        if isinstance(v, np.ndarray) and not v.dtype.hasobject and v.dtype.kind in _SAFE_KINDS \
+                and v.dtype.fields is None:
+            base = np.ascontiguousarray(v.view(np.ndarray)) if v.ndim else np.asarray(v.view(np.ndarray)).copy()
+            self.buffers.append(memoryview(base).cast("B") if base.size else b"")
+            out = {"a": len(self.buffers) - 1, "dt": base.dtype.str, "sh": list(base.shape)}
+            if self.array_id is not None:
+                out.update(self.array_id(v))
+            return out
+        if isinstance(v, np.generic) and v.dtype.kind in _SAFE_KINDS and v.dtype.fields is None:
+            self.buffers.append(np.asarray(v).tobytes())
+            return {"g": len(self.buffers) - 1, "dt": v.dtype.str}
+        if isinstance(v, bool):   # subclasses of the scalars become the scalars
+            return bool(v)
+        if isinstance(v, int):
+            return int(v)
+        if isinstance(v, float):
+            return float(v)
+        if isinstance(v, str):
+            return str(v)
+        if isinstance(v, tuple) and not hasattr(v, "_fields"):
+            return {"t": [self.value(x) for x in v]}
+        if isinstance(v, list):
+            return {"l": [self.value(x) for x in v]}
+        if isinstance(v, dict) and type(v).__module__ in ("builtins", "collections"):
+            return {"d": [[self.value(k), self.value(x)] for k, x in v.items()]}
+        if isinstance(v, (set, frozenset)):
+            return {"s": [self.value(x) for x in v], "f": isinstance(v, frozenset)}
+        if isinstance(v, (bytes, bytearray)):
+            return {"y": base64.b64encode(bytes(v)).decode()}
+        if isinstance(v, complex):
+            return {"c": [v.real, v.imag]}
+        if t is slice:
+            return {"sl": [self.value(v.start), self.value(v.stop), self.value(v.step)]}
+        if v is Ellipsis:
+            return {"el": 0}
+        if isinstance(v, np.dtype) and v.kind in _SAFE_KINDS and v.fields is None:
+            return {"dt": v.str}
+        if isinstance(v, type) and issubclass(v, np.generic) and getattr(np, v.__name__, None) is v:
+            return {"ty": v.__name__}
+        if isinstance(v, type) and (BUILTIN_TYPES.get(v.__name__) is v or (
+                issubclass(v, BaseException) and getattr(builtins, v.__name__, None) is v)):
+            return {"ty": "builtins." + v.__name__}
+        return self.other(v, self)
+
+
+class Decoder:
+    """Turns JSON + buffers back into values; `other(obj)` decodes the {"o": ...} objects."""
+
+    def __init__(self, buffers, other, array=None):
+        self.buffers, self.other, self.array = buffers, other, array
+
+    def _buffer(self, index):
+        if type(index) is not int or not 0 <= index < len(self.buffers):
+            raise WireError("bad buffer index")
+        return self.buffers[index]
+
+    def value(self, v):
+        t = type(v)
+        if v is None or t is bool or t is int or t is float or t is str:
+            return v
+        if t is list:
+            raise WireError("untagged list")
+        if t is not dict or len(v) == 0:
+            raise WireError("bad value")
+        if "o" in v:
+            return self.other(v, self)
+        if "a" in v:
+            dtype = safe_dtype(v.get("dt"))
+            shape = v.get("sh")
+            if type(shape) is not list or len(shape) > 64 or not all(type(n) is int and n >= 0 for n in shape):
+                raise WireError("bad shape")
+            data = self._buffer(v["a"])
+            count = 1
+            for n in shape:
+                count *= n
+            if count * dtype.itemsize != len(data):
+                raise WireError("buffer does not match its shape")
+            array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape).copy() if count else \
+                np.empty(shape, dtype)
+            if dtype.kind == "b":  # a bool array holds only 0 and 1, whatever bytes were sent
+                array = array.view(np.uint8) != 0
+            return self.array(array, v) if self.array else array
+        if "g" in v:
+            dtype = safe_dtype(v.get("dt"))
+            data = self._buffer(v["g"])
+            if len(data) != dtype.itemsize:
+                raise WireError("bad scalar")
+            return np.frombuffer(data, dtype=dtype)[0]
+        if "t" in v:
+            return tuple(self.value(x) for x in self._list(v["t"]))
+        if "l" in v:
+            return [self.value(x) for x in self._list(v["l"])]
+        if "d" in v:
+            out = {}
+            for pair in self._list(v["d"]):
+                if type(pair) is not list or len(pair) != 2:
+                    raise WireError("bad dict item")
+                out[self.value(pair[0])] = self.value(pair[1])
+            return out
+        if "s" in v:
+            items = [self.value(x) for x in self._list(v["s"])]
+            return frozenset(items) if v.get("f") else set(items)
+        if "y" in v:
+            return base64.b64decode(str(v["y"]))
+        if "c" in v:
+            re, im = self._list(v["c"])
+            return complex(float(re), float(im))
+        if "sl" in v:
+            return slice(*(self.value(x) for x in self._list(v["sl"])))
+        if "el" in v:
+            return Ellipsis
+        if "dt" in v:
+            return safe_dtype(v["dt"])
+        if "ty" in v:
+            name = str(v["ty"])
+            if name.startswith("builtins."):
+                kind = BUILTIN_TYPES.get(name[9:])
+                found = getattr(builtins, name[9:], None) if name[9:].isidentifier() else None
+                if kind is None and isinstance(found, type) and issubclass(found, BaseException):
+                    kind = found
+                if kind is None:
+                    raise WireError(f"unknown type {name!r}")
+                return kind
+            return numpy_type(name)
+        raise WireError("unknown value tag")
+
+    @staticmethod
+    def _list(x):
+        if type(x) is not list:
+            raise WireError("expected a list")
+        return x
+
+
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 24))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def send(fd: int, header: dict, buffers=()) -> None:
+    head = json.dumps(header, separators=(",", ":")).encode()
+    parts = [struct.pack("<I", len(head)), head]
+    for buffer in buffers:
+        parts.append(struct.pack("<Q", len(buffer) if not isinstance(buffer, memoryview) else buffer.nbytes))
+        parts.append(buffer)
+    header_bytes = struct.pack("<I", len(buffers))
+    data = b"".join([header_bytes, *parts]) if sum(len(p) if not isinstance(p, memoryview) else p.nbytes
+                                                   for p in parts) < (1 << 20) else None
+    if data is not None:
+        _write_all(fd, data)
+        return
+    _write_all(fd, header_bytes)
+    for part in parts:
+        _write_all(fd, part)
+
+
+def _write_all(fd: int, data) -> None:
+    view = memoryview(data).cast("B")
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def receive(fd: int, limit: int = MAX_MESSAGE) -> tuple[dict, list[bytes]]:
+    (count,) = struct.unpack("<I", _read_exact(fd, 4))
+    (size,) = struct.unpack("<I", _read_exact(fd, 4))
+    if size > MAX_HEADER or count > 1 << 20:
+        raise WireError("message header too large")
+    try:
+        header = json.loads(_read_exact(fd, size))
+    except ValueError:
+        raise WireError("message header is not JSON") from None
+    if type(header) is not dict:
+        raise WireError("message header is not an object")
+    buffers, total = [], 0
+    for _ in range(count):
+        (length,) = struct.unpack("<Q", _read_exact(fd, 8))
+        total += length
+        if total > limit:
+            raise WireError("message too large")
+        buffers.append(_read_exact(fd, length))
+    return header, buffers
