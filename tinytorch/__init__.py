@@ -23,3 +23,17 @@ def manual_seed(seed):
         raise TypeError(f"manual_seed expects an integer seed, got {type(seed).__name__}")
     default_generator.bit_generator.state = _np.random.PCG64(int(seed)).state
     return default_generator
+
+
+# ---- autograd (module 03) ----
+# `tinytorch.no_grad` and friends import tinytorch.core.autograd on first use, which installs
+# the autograd engine into Tensor; `import tinytorch` alone leaves modules 01-02 as they are.
+_AUTOGRAD_NAMES = ("no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled")
+
+
+def __getattr__(name):
+    if name in _AUTOGRAD_NAMES:
+        from tinytorch.core import autograd
+
+        return getattr(autograd, name)
+    raise AttributeError(f"module 'tinytorch' has no attribute {name!r}")
