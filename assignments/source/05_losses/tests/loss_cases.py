@@ -44,9 +44,10 @@ def run_torch(torch, name, x, y, upstream, **options):
     return out.detach().numpy(), xt.grad.numpy(), (yt.grad.numpy() if float_target else None)
 
 
-def close(what, got, want, rtol=RTOL):
+def close(what, got, want, rtol=RTOL, atol=0.0):
     """|got - want| <= rtol (|want| + max |want|): relative to each element, and to the
-    array's scale for elements near zero. nan must match nan, and inf the same inf."""
+    array's scale for elements near zero (plus atol: the rounding noise of central
+    differences, where the exact answer may be 0). nan must match nan, and inf the same inf."""
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
     finite = np.isfinite(want)
@@ -56,7 +57,7 @@ def close(what, got, want, rtol=RTOL):
         f"{what}: the infinities differ\ngot {got}\nwant {want}"
     scale = np.max(np.abs(want[finite])) if finite.any() else 0.0
     error = np.abs(got[finite] - want[finite])
-    allowed = rtol * (np.abs(want[finite]) + scale)
+    allowed = rtol * (np.abs(want[finite]) + scale) + atol
     assert np.all(error <= allowed), (f"{what}: off by up to {np.max(error / np.maximum(allowed, 1e-300)):.3g} "
                                       f"times the tolerance (rtol {rtol:g})\ngot  {got}\nwant {want}")
 
