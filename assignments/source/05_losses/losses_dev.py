@@ -620,6 +620,21 @@ print(CrossEntropyLoss(), "=", loss.item(), "; about log 3 =", np.log(3), "for a
 assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
 
 # %% [markdown]
+# ### Each loss and its gradient
+#
+# Your six functions along one input (the others fixed): the loss, the gradient your
+# backward returns, and, as dots, the slope of the loss measured from its values. Where
+# the dashed line leaves the dots, the backward is wrong.
+
+# %%
+import types  # noqa: E402
+
+from tito.feedback.losses import loss_figure  # noqa: E402
+
+figure, _ = loss_figure(types.SimpleNamespace(**globals()))
+figure
+
+# %% [markdown]
 # ## What's next
 #
 # - **Optimizers** (module 06) use these gradients to move `model.parameters()`.
