@@ -54,3 +54,25 @@ def report(results, kind: str) -> None:
     print(f"\n{kind:34s} {'exit':5s} {'s':>5s}  first failure")
     for entry, done, seconds in results:
         print(f"{entry.name:34s} {done.returncode:<5d} {seconds:5.1f}  {_first_failure(done.stdout)}")
+
+
+def reference_passes(package_dir: Path, tests_dir: Path) -> None:
+    """The catalogue's quick configuration passes on the reference (else every mistake 'is caught')."""
+    done = run_tests(package_dir, tests_dir)
+    assert done.returncode == 0, f"the module's tests fail on the reference:\n{done.stdout[-3000:]}"
+
+
+def judge(reference, module, module_file: str, mistakes: list, variants: list, tmp_path: Path) -> None:
+    """Every mistake makes the module's tests fail (exit 1); every correct variant passes them."""
+    package_dir, code = reference
+    results = run_all(package_dir, code, module_file, module.tests_dir, mistakes + variants, tmp_path)
+    report(results, "mistake / variant")
+    caught = [(m, done) for m, done, _ in results[:len(mistakes)]]
+    passed = [(v, done) for v, done, _ in results[len(mistakes):]]
+    print(f"mistakes caught: {sum(d.returncode == 1 for _, d in caught)}/{len(mistakes)}; "
+          f"correct variants passing: {sum(d.returncode == 0 for _, d in passed)}/{len(variants)}")
+    missed = [f"{m.name} ({m.what}): exit {done.returncode}" for m, done in caught if done.returncode != 1]
+    wrongly = [f"{v.name} ({v.what}):\n{done.stdout[-1500:]}" for v, done in passed if done.returncode != 0]
+    assert len(mistakes) >= 12
+    assert not missed, f"mistakes the {module.name} tests did not catch:\n" + "\n".join(missed)
+    assert not wrongly, f"correct variants the {module.name} tests reject:\n" + "\n".join(wrongly)
