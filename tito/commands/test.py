@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import re
 import sys
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +16,8 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from tito.console import TitoError, console
 from tito import children
+from tito.console import TitoError, console
 from tito.export import build_package, shown_location, workspace_exports
 from tito.modules import add_workspace_argument, all_modules, find_module, project_root, use_workspace
 
@@ -134,12 +136,16 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args) ->
     env = dict(os.environ, TINYTORCH_ROOT=str(root), TINYTORCH_TEST_TIMEOUT=str(limit),
                TINYTORCH_TEST_WATCHDOG=str(watchdog))
     env["PYTHONPATH"] = os.pathsep.join([str(package_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    started = time.monotonic()
     if args.verbose:
         outcome.returncode = children.run(command, cwd=root, env=env).returncode
     else:
-        with console.status(f"testing {label} ..."):
+        before = previous_seconds().get(str(target))
+        usual = f" (last time {_duration(before)})" if before else ""
+        with console.status(f"testing {label}{usual} ..."):
             done = children.run(command, cwd=root, env=env, capture=True)
         outcome.returncode, outcome.output = done.returncode, done.stdout
+    remember_seconds(str(target), time.monotonic() - started)
     _read_junit(junit, outcome)
     if watchdog.exists() and watchdog.read_text(encoding="utf-8", errors="replace").strip():
         outcome.failed += 1
@@ -148,6 +154,34 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args) ->
                                         f"{stuck_at(watchdog.read_text(encoding='utf-8', errors='replace'))}"
                                         " (raise the limit with --timeout)"))
     return outcome
+
+
+def _times_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tinytorch" / "test-seconds.json"
+
+
+def previous_seconds() -> dict:
+    """How long each test folder took the last time it ran here (measured, never guessed)."""
+    try:
+        data = json.loads(_times_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def remember_seconds(target: str, seconds: float) -> None:
+    data = previous_seconds()
+    data[target] = round(seconds, 1)
+    try:
+        _times_file().parent.mkdir(parents=True, exist_ok=True)
+        _times_file().write_text(json.dumps(data, indent=1), encoding="utf-8")
+    except OSError:
+        pass  # a read-only home: no memory of durations, nothing else changes
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def stuck_at(dump: str) -> str:
@@ -207,6 +241,12 @@ def run(args) -> int:
             raise TitoError(f"module {m.folder} has no tests/ folder")
     if args.all and (root / "tests").is_dir():
         targets.append(("tito", root / "tests"))
+    if len(targets) > 1:
+        known = previous_seconds()
+        total = sum(known.get(str(target), 0) for _, target in targets)
+        usual = f"; last time {_duration(total)} in all" if all(str(t) in known for _, t in targets) else ""
+        console.print(f"running {len(targets)} test groups one after another: "
+                      f"{', '.join(label for label, _ in targets)}{usual}")
     with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as tmp:
         package_dir = build_package(Path(tmp), workspace_exports(root, modules, warn=_warn), root)
         outcomes = [run_pytest(label, target, package_dir, root, args) for label, target in targets]

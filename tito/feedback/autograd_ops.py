@@ -49,7 +49,7 @@ class Op:
 
 def ours(autograd) -> SimpleNamespace:
     """The namespace `fn` sees for TinyTorch: tinytorch.core.autograd (the learner's or the package's)."""
-    names = ("exp", "log") + ACTIVATIONS
+    names = ("exp", "log", "abs", "clamp") + ACTIVATIONS
     space = {name: getattr(autograd, name) for name in names}
     space["amax"] = lambda x, dim=None, keepdim=False: x.max(dim=dim, keepdim=keepdim)
     space["amin"] = lambda x, dim=None, keepdim=False: x.min(dim=dim, keepdim=keepdim)
@@ -60,7 +60,7 @@ def theirs(torch) -> SimpleNamespace:
     """The same names in PyTorch."""
     F = torch.nn.functional
     return SimpleNamespace(
-        exp=torch.exp, log=torch.log, amax=torch.amax, amin=torch.amin,
+        exp=torch.exp, log=torch.log, abs=torch.abs, clamp=torch.clamp, amax=torch.amax, amin=torch.amin,
         relu=torch.relu, sigmoid=torch.sigmoid, tanh=torch.tanh, leaky_relu=F.leaky_relu,
         elu=F.elu, gelu=F.gelu, silu=F.silu, softplus=F.softplus,
         softmax=lambda x, dim=-1: F.softmax(x, dim=dim),
@@ -99,13 +99,16 @@ OPS = (
     Op("min(dim=0, keepdim=True)", lambda o, a: o.amin(a, dim=0, keepdim=True), ((3, 4),), "distinct",
        "reductions"),
     Op("a.reshape(4, 6)", lambda o, a: a.reshape(4, 6), ((2, 3, 4),), group="shapes"),
-    Op("a.transpose(0, 2)", lambda o, a: a.transpose(0, 2), ((2, 3, 4),), group="shapes"),
+    Op("a.transpose(1, 2)", lambda o, a: a.transpose(1, 2), ((2, 3, 4),), group="shapes"),
     Op("a.T", lambda o, a: a.T, ((3, 4),), group="shapes"),
     Op("a[1:, ::2]", lambda o, a: a[1:, ::2], ((3, 4),), group="shapes"),
     Op("a[[0, 0, 2]] (repeated)", lambda o, a: a[[0, 0, 2]], ((3, 4),), group="shapes"),
     Op("a[a > 0] (mask)", lambda o, a: a[a > 0], ((3, 4),), "away", "shapes"),
     Op("exp(a)", lambda o, a: o.exp(a), ((3, 4),), group="functions"),
     Op("log(a)", lambda o, a: o.log(a), ((3, 4),), "positive", "functions"),
+    Op("abs(a)", lambda o, a: o.abs(a), ((3, 4),), "away", "functions"),
+    Op("clamp(a, -0.5, 0.8)", lambda o, a: o.clamp(a, -0.5, 0.8), ((3, 4),), group="functions"),
+    Op("clamp(a, min=0.1)", lambda o, a: o.clamp(a, min=0.1), ((3, 4),), group="functions"),
     Op("relu(a)", lambda o, a: o.relu(a), ((3, 4),), "away", "activations"),
     Op("sigmoid(a)", lambda o, a: o.sigmoid(a), ((3, 4),), group="activations"),
     Op("tanh(a)", lambda o, a: o.tanh(a), ((3, 4),), group="activations"),

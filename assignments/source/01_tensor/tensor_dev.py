@@ -571,7 +571,10 @@ class Tensor:
 
     def __iter__(self):
         """Iterate over the first axis, yielding tensors (rows); TypeError for 0-d."""
-        return (Tensor(row) for row in self.data)  # numpy raises "iteration over a 0-d array"
+        rows = iter(self.data)  # numpy raises "iteration over a 0-d array"
+        if self.requires_grad:  # row by row through indexing, which autograd records
+            return (self[i] for i in range(len(self)))
+        return (Tensor(row) for row in rows)
 
     def __bool__(self):
         """Truth of a one-element tensor; ambiguous (RuntimeError) otherwise."""

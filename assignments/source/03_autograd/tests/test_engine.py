@@ -180,6 +180,13 @@ def test_repeated_indices_accumulate():
     np.testing.assert_array_equal(x.grad.data, [2.0, 1.0, 0.0], err_msg="x[0] is picked twice")
 
 
+def test_iterating_over_rows_is_recorded():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    first, second = x
+    (first * 2 + second * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[2.0, 2.0], [3.0, 3.0]])
+
+
 def test_sum_over_axis_one_of_a_square_matrix():
     """A peer framework returned this gradient transposed, without an error."""
     x = leaf(np.arange(9.0).reshape(3, 3))
@@ -337,3 +344,12 @@ def test_gradcheck_passes_a_correct_op_and_names_a_wrong_one():
         ag.gradcheck(cube_wrong, (x,))
     assert ag.gradcheck(cube_wrong, (x,), raise_exception=False) is False
     assert tinytorch.autograd.gradcheck is ag.gradcheck
+
+
+def test_abs_and_clamp_at_their_kinks_follow_pytorch():
+    x = leaf([-0.5, 0.0, 0.8, 1.0])
+    ag.clamp(x, -0.5, 0.8).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 1.0, 0.0], err_msg="bounds included")
+    y = leaf([-1.0, 0.0, 2.0])
+    ag.abs(y).sum().backward()
+    np.testing.assert_array_equal(y.grad.data, [-1.0, 0.0, 1.0], err_msg="abs'(0) = 0")
