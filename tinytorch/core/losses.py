@@ -36,8 +36,6 @@ def _check_reduction(reduction):
 def _reduce(losses, reduction):
     """The per-element losses reduced: 'mean', 'sum' or 'none' (all of them, same shape)."""
     _check_reduction(reduction)
-    # TODO: return the reduced array.
-    # HINTS: 'none' returns the array itself. np.mean of an empty array is nan, as in PyTorch.
     if reduction == "none":
         return losses
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -61,10 +59,6 @@ def mse_loss(input, target, reduction="mean"):
     """
     x, y = _floats("mse_loss", input, target)
     _check_reduction(reduction)
-    # TODO: the value, and the backward that turns grad into (grad of input, grad of target).
-    # APPROACH: d = x - y; value = _reduce(d * d, reduction).
-    #           backward: g = _spread(grad, reduction, d.shape); the input gets 2 d g,
-    #           the target its negative.
     d = x - y
     value = _reduce(d * d, reduction)
 
@@ -79,7 +73,6 @@ def l1_loss(input, target, reduction="mean"):
     """Mean absolute error: mean(abs(input - target)). Shapes must be equal."""
     x, y = _floats("l1_loss", input, target)
     _check_reduction(reduction)
-    # TODO: as mse_loss, with abs(d) and its derivative sign(d).
     d = x - y
     value = _reduce(np.abs(d), reduction)
 
@@ -162,9 +155,6 @@ def _class_scale(grad, reduction, c):
 def _weighted_reduce(row_losses, row_weight, reduction):
     """Reduce per-row class losses: 'mean' is weighted, sum(losses) / sum(row weights)."""
     _check_reduction(reduction)
-    # TODO: 'none': the row losses; 'sum': their sum; 'mean': their sum over the weights' sum.
-    # HINTS: divide by the sum of row_weight, not by the number of rows: ignored rows weigh 0,
-    #        and class weights would otherwise change the scale of the loss.
     if reduction == "none":
         return row_losses
     total = row_losses.sum()
@@ -182,14 +172,6 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """
     c = _class_rows("nll_loss", input, target, weight, ignore_index)
     _check_reduction(reduction)
-    # TODO: the value, and the backward giving the gradient of input (None for the target).
-    # APPROACH:
-    #   1. picked = c.rows[np.arange(M), c.target]: the entry of the true class in each row.
-    #   2. row losses = -c.row_weight * picked; value = _weighted_reduce(..., c.row_weight, reduction).
-    #   3. backward: s = _class_scale(grad, reduction, c); the gradient is zero
-    #      everywhere except at each row's true class, where it is -c.row_weight * s.
-    #      Return (c.to_input(that (M, C) array), None).
-    # HINTS: row_weight is already 0 for ignored rows (their class index was set to 0).
     index = np.arange(len(c.rows))
     value = _weighted_reduce(-c.row_weight * c.rows[index, c.target], c.row_weight, reduction)
 
@@ -211,15 +193,6 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     c = _class_rows("cross_entropy", input, target, weight, ignore_index)
     _check_reduction(reduction)
     logp = _activations.log_softmax(Tensor(c.rows), dim=1).data  # stable: module 02
-    # TODO: the value and the backward (gradient of input; None for the target).
-    # APPROACH:
-    #   1. A = zeros like c.rows; at each row's true class, (1 - eps) * c.row_weight;
-    #      then add (eps / C) * c.class_weight to every row that is kept (c.kept).
-    #   2. row losses = -(A * logp) summed over the classes; value = _weighted_reduce(...).
-    #   3. backward: s = _class_scale(grad, reduction, c), one per row;
-    #      gradient = (p * A.sum(axis=1, keepdims=True) - A) * s[:, None], p = exp(logp).
-    #      Return (c.to_input(gradient), None).
-    # HINTS: the classes are axis 1 of the rows; summing over axis 0 mixes the samples.
     index, count = np.arange(len(c.rows)), c.rows.shape[1]
     A = np.zeros_like(c.rows)
     A[index, c.target] = (1 - label_smoothing) * c.row_weight
@@ -263,16 +236,6 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
                          f"(found {p.min() if p.min() < 0 else p.max()}); for logits use "
                          "binary_cross_entropy_with_logits")
     w = _broadcast_weight("binary_cross_entropy", weight, p.shape, p.dtype)
-    # TODO: the value and the backward (gradient of input, and of target).
-    # APPROACH:
-    #   1. log_p = log(p) and log_q = log(1 - p) (both -inf at the ends).
-    #   2. losses = -w (y max(log_p, -100) + (1 - y) max(log_q, -100)): each log clamped;
-    #      value = _reduce(losses, reduction).
-    #   3. backward: g = _spread(grad, reduction, p.shape); the input gets
-    #      w (p - y) / max(p (1 - p), EPSILON) g, the target w (log_q - log_p) g
-    #      (PyTorch does not clamp there: at p = 0 it is inf).
-    # HINTS: log(0) warns "divide by zero" and inf * 0 "invalid value": compute under
-    #        np.errstate(divide="ignore", invalid="ignore"). log1p(-p) is log(1 - p), exactly.
     with np.errstate(divide="ignore"):
         log_p, log_q = np.log(p), np.log1p(-p)
     value = _reduce(-w * (y * np.maximum(log_p, -100) + (1 - y) * np.maximum(log_q, -100)), reduction)
@@ -294,14 +257,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     _check_reduction(reduction)
     w = _broadcast_weight("binary_cross_entropy_with_logits", weight, z.shape, z.dtype)
     q = _broadcast_weight("binary_cross_entropy_with_logits", pos_weight, z.shape, z.dtype, "pos_weight")
-    # TODO: the value and the backward (gradient of input, and of target).
-    # APPROACH:
-    #   1. sp = softplus(-z) in the stable form max(-z, 0) + log1p(exp(-abs(z))).
-    #   2. losses = w ((1 - y) z + (1 + (q - 1) y) sp); value = _reduce(losses, reduction).
-    #   3. backward: g = _spread(grad, reduction, z.shape); s = sigmoid(z) (module 02's
-    #      _activations.sigmoid works on a Tensor); the input gets
-    #      w (s (1 + (q - 1) y) - q y) g, the target w ((q - 1) sp - z) g.
-    # HINTS: never log(sigmoid(z)): sigmoid(40) is 1 in float64 and its log is 0.
     sp = np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))
     value = _reduce(w * ((1 - y) * z + (1 + (q - 1) * y) * sp), reduction)
 

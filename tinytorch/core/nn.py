@@ -53,12 +53,6 @@ class Module:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() call: "
                                  f"call super().__init__() first in {type(self).__name__}.__init__")
         value = as_module(value)  # a module 02 activation (nn.ReLU()) becomes its Module twin
-        # TODO: record value in self._parameters or self._modules under `name`.
-        # APPROACH:
-        #   1. A Parameter goes into self._parameters, a Module into self._modules.
-        #   2. Anything else: the name leaves both dictionaries (pop it, if it is there).
-        #   3. Always also set the plain attribute: object.__setattr__(self, name, value).
-        # HINTS: test for Parameter, not Tensor: a plain Tensor attribute is not a parameter.
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         if isinstance(value, Parameter):
@@ -129,14 +123,6 @@ class Module:
         >>> list(name for name, _ in Sequential(Linear(2, 3), ReLU()).named_parameters())
         ['0.weight', '0.bias']
         """
-        # TODO: yield (name, parameter) pairs, own parameters first, then each child's.
-        # APPROACH:
-        #   1. Walk the modules: self.named_modules(prefix) when recurse, else only
-        #      (prefix, self).
-        #   2. For each module's _parameters items, the full name is
-        #      f"{module_name}.{name}", or just `name` when module_name is "".
-        #   3. Skip None entries and any parameter already yielded (compare id()).
-        # HINTS: a generator: `yield name, p`. A set of ids remembers what was yielded.
         modules = self.named_modules(prefix) if recurse else [(prefix, self)]
         seen = set()
         for module_name, module in modules:
@@ -157,8 +143,6 @@ class Module:
         """Training mode (Dropout active) for this module and every module below; returns self."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be a bool, got {mode!r}")
-        # TODO: set .training = mode on this module and on every module below it.
-        # HINTS: self.modules() walks the whole tree, self included.
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
@@ -182,9 +166,6 @@ class Module:
 
         The keys and shapes are those of the same model in PyTorch ('0.weight', ...).
         """
-        # TODO: build the dictionary from self.named_parameters().
-        # HINTS: copy each array (.data.copy()): a saved state must not change when
-        #        training later moves the weights.
         return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
 
     def load_state_dict(self, state_dict, strict=True):
@@ -213,9 +194,6 @@ class Module:
         if problems:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(problems))
-        # TODO: copy each array into its parameter in place, keeping the parameter's dtype.
-        # HINTS: write into the existing array (param.data[...] = ...), do not replace it:
-        #        an optimizer made before loading still holds these very parameters.
         for name, value in arrays.items():
             own[name].data[...] = value
         return IncompatibleKeys(missing, unexpected)
@@ -300,10 +278,6 @@ def _calculate_fan_in_and_fan_out(tensor):
     if tensor.ndim < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
                          f"(this one has shape {tensor.shape})")
-    # TODO: return (fan_in, fan_out).
-    # APPROACH: the receptive field is the product of shape[2:] (1 when there is none);
-    #           fan_in = shape[1] * field, fan_out = shape[0] * field.
-    # HINTS: a Linear weight is (out, in): the SECOND axis is the input.
     field = math.prod(tensor.shape[2:])
     return tensor.shape[1] * field, tensor.shape[0] * field
 
@@ -340,9 +314,6 @@ def ones_(tensor):
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot: U(-bound, bound) with std = gain sqrt(2 / (fan_in + fan_out)); in place."""
-    # TODO: compute the bound and fill the tensor.
-    # APPROACH: fans from _calculate_fan_in_and_fan_out; std from the formula above;
-    #           bound = sqrt(3) std; then uniform_(tensor, -bound, bound, generator).
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     bound = math.sqrt(3.0) * std
@@ -358,9 +329,6 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 def _kaiming_std(tensor, a, mode, nonlinearity):
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
-    # TODO: return the Kaiming std: gain / sqrt(fan).
-    # APPROACH: fan = fan_in or fan_out as `mode` says; gain = calculate_gain(nonlinearity, a).
-    # HINTS: `a` is the negative slope of a leaky ReLU; calculate_gain ignores it otherwise.
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
@@ -402,18 +370,12 @@ class Linear(Module):
 
     def reset_parameters(self):
         """Draw weight and bias again from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
-        # TODO: fill self.weight and (when there is one) self.bias.
-        # APPROACH: bound = 1 / sqrt(in_features) (0 when in_features is 0); then
-        #           uniform_(..., -bound, bound) on each.
-        # HINTS: the bias draws from the same bound, from the INPUT count, not the output.
         bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
         uniform_(self.weight, -bound, bound)
         if self.bias is not None:
             uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
-        # TODO: return x @ W^T + b as a Tensor (no bias: skip it).
-        # HINTS: Tensor operations only, so autograd can follow them. weight is (out, in).
         out = x @ self.weight.T
         if self.bias is not None:
             out = out + self.bias
@@ -440,7 +402,6 @@ class Sequential(Module):
                 self.add_module(str(index), module)
 
     def forward(self, x):
-        # TODO: pass x through every module in order; return the result.
         for module in self._modules.values():
             x = module(x)
         return x
@@ -500,12 +461,6 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, x):
-        # TODO: in eval mode (or p == 0) return x; else x times a random mask.
-        # APPROACH:
-        #   1. keep = draws of tinytorch.default_generator.random(x.shape) that are >= p.
-        #   2. mask = keep / (1 - p) in x's dtype (p == 1: every element is dropped, all zeros).
-        #   3. return x * Tensor(mask).
-        # HINTS: self.training says which mode. Multiplying by a Tensor keeps autograd's graph.
         if not self.training or self.p == 0:
             return x
         keep = tinytorch.default_generator.random(x.shape) >= self.p
