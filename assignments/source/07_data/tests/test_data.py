@@ -206,17 +206,6 @@ def test_bad_arguments_are_refused():
     assert len(DataLoader(numbered(3), batch_size=2)) == 2
 
 
-def test_batch_sizes_and_length_match_pytorch(torch):
-    for n, batch_size, drop_last in [(10, 3, False), (10, 3, True), (12, 4, True), (5, 8, False), (5, 8, True)]:
-        ours = DataLoader(numbered(n), batch_size=batch_size, drop_last=drop_last)
-        theirs = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.arange(n)),
-                                             batch_size=batch_size, drop_last=drop_last)
-        assert len(ours) == len(theirs), (n, batch_size, drop_last)
-        assert epoch(ours) == [b[0].tolist() for b in theirs], (n, batch_size, drop_last)
-        assert torch.utils.data.default_collate([1, 2]).dtype == torch.int64 and \
-            default_collate([1, 2]).dtype == np.int64
-
-
 # ---- random_split -------------------------------------------------------------------------
 
 @given(n=st.integers(0, 80), cuts=st.lists(st.integers(0, 80), min_size=0, max_size=3))
@@ -242,12 +231,10 @@ def test_split_is_random_and_seeded():
     assert split(0)[0] != list(range(30)), "random_split must shuffle before cutting"
 
 
-@pytest.mark.parametrize("n, fractions", [(5, [0.5, 0.5]), (10, [0.8, 0.2]), (7, [0.3, 0.3, 0.4]),
-                                          (1797, [0.7, 0.15, 0.15]), (3, [0.1, 0.9])])
-def test_fractions_round_as_pytorch(torch, n, fractions):
-    ours = [len(p) for p in random_split(numbered(n), fractions, generator=np.random.default_rng(0))]
-    theirs = [len(p) for p in torch.utils.data.random_split(range(n), fractions)]
-    assert ours == theirs, f"random_split of {n} by {fractions}: {ours}, PyTorch {theirs}"
+def test_fractions_give_the_rest_to_the_first_pieces():
+    assert [len(p) for p in random_split(numbered(5), [0.5, 0.5], generator=np.random.default_rng(0))] == [3, 2]
+    assert [len(p) for p in random_split(numbered(10), [0.25, 0.25, 0.5])] == [3, 2, 5]
+    assert [len(p) for p in random_split(numbered(8), [0.8, 0.2])] == [7, 1]
 
 
 @pytest.mark.parametrize("lengths", [[3, 3], [5, 6], [0.5, 0.4], [-1, 11]])
@@ -262,3 +249,24 @@ def test_split_feeds_a_loader():
     assert sorted(i for b in batches for i in b) == sorted(train.indices)
     assert not set(train.indices) & set(test.indices)
     assert len(DataLoader(test, batch_size=4)) == 2
+
+
+# ---- PyTorch, side by side (last: the other tests need no torch import) ----------------
+
+def test_batch_sizes_and_length_match_pytorch(torch):
+    for n, batch_size, drop_last in [(10, 3, False), (10, 3, True), (12, 4, True), (5, 8, False), (5, 8, True)]:
+        ours = DataLoader(numbered(n), batch_size=batch_size, drop_last=drop_last)
+        theirs = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.arange(n)),
+                                             batch_size=batch_size, drop_last=drop_last)
+        assert len(ours) == len(theirs), (n, batch_size, drop_last)
+        assert epoch(ours) == [b[0].tolist() for b in theirs], (n, batch_size, drop_last)
+        assert torch.utils.data.default_collate([1, 2]).dtype == torch.int64 and \
+            default_collate([1, 2]).dtype == np.int64
+
+
+@pytest.mark.parametrize("n, fractions", [(5, [0.5, 0.5]), (10, [0.8, 0.2]), (7, [0.3, 0.3, 0.4]),
+                                          (1797, [0.7, 0.15, 0.15]), (3, [0.1, 0.9])])
+def test_fractions_round_as_pytorch(torch, n, fractions):
+    ours = [len(p) for p in random_split(numbered(n), fractions, generator=np.random.default_rng(0))]
+    theirs = [len(p) for p in torch.utils.data.random_split(range(n), fractions)]
+    assert ours == theirs, f"random_split of {n} by {fractions}: {ours}, PyTorch {theirs}"
