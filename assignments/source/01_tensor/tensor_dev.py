@@ -204,6 +204,9 @@ def _leaf_dtype(x, where=""):
     raise TypeError(f"Tensor() got {article} {name} ({shown}){at}; {_EXPECTED}")
 
 
+_MAX_DEPTH = 64  # numpy's limit on the number of dimensions
+
+
 def _describe(shape):
     """Words for a shape in an error message: 'is a number', 'has length 3', 'has shape (2, 3)'."""
     if shape == ():
@@ -223,6 +226,9 @@ def _scan(data, where=""):
     if not isinstance(data, (list, tuple)):
         dtype = _leaf_dtype(data, where)  # first: it rejects what has no shape
         return np.shape(data), dtype
+    if where.count("[") >= _MAX_DEPTH:  # before Python's recursion limit turns it into a RecursionError
+        raise TypeError(f"Tensor() got lists nested more than {_MAX_DEPTH} deep; "
+                        f"a tensor has at most {_MAX_DEPTH} dimensions")
     kinds = set(map(type, data))
     if kinds <= _PYTHON_RANK.keys() and (float in kinds or not data or -2**63 <= min(data) <= max(data) < 2**63):
         # The common case, a flat row of plain Python numbers (or an empty list, float32
@@ -345,6 +351,67 @@ print("Step 2 passed: _scan")
 # be `-1` ("whatever is left"). `transpose(0, 1)` swaps two axes; `transpose()` and
 # `.T` reverse all of them. Indexing works like NumPy's, and a `Tensor` may be the index:
 # `x[x > 0]` keeps the positive elements.
+#
+# ### Room for gradients (nothing to write)
+#
+# Module 03 (autograd) makes every operation remember how it was computed, so that
+# `loss.backward()` can send gradients back through the graph. This module declares the
+# one place where that plugs in, the **autograd engine**: every operation below that
+# autograd can differentiate is marked `@_tracked("name")`. While no engine is
+# installed (all of modules 01 and 02), or no input requires a gradient, the operation
+# runs exactly as written here. Module 03 installs its engine with
+# `set_autograd_engine(engine)`; from then on the engine runs the marked operations and
+# records them. `backward()`, `grad_fn` and `is_leaf` below ask the engine too.
+# Nothing else ever changes this class from outside.
+
+# %%
+#| export
+import functools
+
+
+class GradientEngine:
+    """The extension point through which module 03 makes Tensor differentiable.
+
+    This engine records nothing: operations compute values only, and backward() says
+    where gradients come from. Module 03 installs a subclass with set_autograd_engine().
+    """
+
+    recording = False  # True while the engine records operations (module 03's grad mode)
+
+    def apply(self, name, tensor, args, kwargs):
+        """Run the tracked method `name` of `tensor` and record it; called only while recording."""
+        raise NotImplementedError(f"{type(self).__name__} does not record operations")
+
+    def backward(self, tensor, gradient=None, retain_graph=None):
+        raise RuntimeError("backward() needs autograd (module 03): `import tinytorch.autograd` "
+                           "before computing, so that operations are recorded")
+
+
+_engine = GradientEngine()
+
+
+def set_autograd_engine(engine):
+    """Install `engine` (a GradientEngine) as Tensor's autograd; returns the previous one."""
+    global _engine
+    if not isinstance(engine, GradientEngine):
+        raise TypeError(f"set_autograd_engine() takes a GradientEngine, not {type(engine).__name__}")
+    previous, _engine = _engine, engine
+    return previous
+
+
+def _tracked(name):
+    """Mark a Tensor method that autograd differentiates: the engine runs it when recording
+    and a gradient is wanted, else it runs as written (one attribute test when it is not)."""
+    def mark(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            if _engine.recording and (self.requires_grad or any(
+                    isinstance(a, Tensor) and a.requires_grad for a in args)):
+                return _engine.apply(name, self, args, kwargs)
+            return method(self, *args, **kwargs)
+        return run
+    return mark
+
 
 # %%
 #| export
@@ -366,6 +433,26 @@ def _to_dtype(dtype):
         raise TypeError(f"dtype={dtype} is not supported; a Tensor holds bool, integer "
                         "or floating-point numbers")
     return dtype
+
+
+def _cast(array, dtype):
+    """`array` as `dtype`, refusing what np.array(list, dtype) refuses.
+
+    astype wraps integers silently (300 as int8 is 44) and turns nan into garbage; the
+    list form raises OverflowError and ValueError, and so do we.
+    """
+    if dtype.kind in "iu" and array.dtype != dtype and array.dtype.kind in "iuf" and array.size:
+        if array.dtype.kind == "f" and np.isnan(array).any():
+            raise ValueError(f"Tensor() cannot convert nan to {dtype}")
+        if array.dtype.kind == "f" and np.isinf(array).any():
+            raise OverflowError(f"Tensor() cannot convert infinity to {dtype}")
+        info = np.iinfo(dtype)
+        low, high = np.trunc(array.min()), np.trunc(array.max())  # floats round towards zero
+        if low < info.min or high > info.max:
+            bad = low if low < info.min else high
+            raise OverflowError(f"Tensor() got the value {bad} which does not fit in {dtype} "
+                                f"(range {info.min} to {info.max})")
+    return array.astype(dtype, copy=False)
 
 
 def _operator(op, reflected=False):
@@ -406,8 +493,9 @@ class Tensor:
         #   1. _, inferred = _scan(data)  (raises the clear TypeErrors for bad data).
         #      The target dtype is `inferred`, or _to_dtype(dtype) when dtype is given.
         #   2. A Tensor: continue with its .data.
-        #   3. A numpy array or numpy scalar: np.asarray(data).astype(target, copy=False)
-        #      (no copy when the dtype already matches).
+        #   3. A numpy array or numpy scalar: _cast(np.asarray(data), target) (no copy
+        #      when the dtype already matches; like the list form, it refuses integers
+        #      that do not fit, where astype would wrap 300 to 44 in int8).
         #      Anything else (numbers, lists): a new array, np.array(data, dtype=target).
         #      Build it in the target dtype directly: going through float32 first
         #      would turn 1.7 into 1.7000000476837158 in a float64 tensor.
@@ -420,7 +508,7 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         if isinstance(data, (np.ndarray, np.generic)):
-            array = np.asarray(data).astype(target, copy=False)
+            array = _cast(np.asarray(data), target)
         else:
             array = np.array(data, dtype=target)
         if requires_grad and array.dtype.kind != "f":
@@ -498,6 +586,45 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    # ---- gradients: module 03 (autograd) gives these their meaning ---------------
+
+    grad_fn = None        # the autograd node that computed this tensor; None for a leaf
+    retains_grad = False  # a non-leaf keeps its .grad only after retain_grad()
+
+    @property
+    def is_leaf(self):
+        """True unless autograd recorded this tensor as the result of an operation."""
+        return self.grad_fn is None
+
+    def backward(self, gradient=None, retain_graph=None):
+        """Gradients of this tensor with respect to every leaf that requires them, into .grad.
+
+        gradient: d(something)/d(self), shape of self; omitted, only a one-element tensor
+        works (it means 1). The autograd engine (module 03) does the work.
+        """
+        _engine.backward(self, gradient, retain_graph)
+
+    def detach(self):
+        """The same data (shared, not copied) as a new leaf that requires no gradient."""
+        return Tensor(self.data)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place (floating point only, leaves only); returns self."""
+        if requires_grad and self.dtype.kind != "f":
+            raise RuntimeError(f"only floating-point tensors can require gradients, not {self.dtype}")
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("you can only change requires_grad of leaf tensors; "
+                               "use detach() for a copy outside the graph")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in .grad during backward()."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require gradients")
+        if not self.is_leaf:
+            self.retains_grad = True
+
     def __repr__(self):
         """Tensor([1., 2.], dtype=float32), with ', requires_grad=True' when set."""
         # TODO: build the text shown in the docstring.
@@ -554,18 +681,18 @@ class Tensor:
         return Tensor(op(b, a) if reflected else op(a, b))
         ### END SOLUTION
 
-    __add__ = _operator(np.add)
-    __radd__ = _operator(np.add, reflected=True)
-    __sub__ = _operator(np.subtract)
-    __rsub__ = _operator(np.subtract, reflected=True)
-    __mul__ = _operator(np.multiply)
-    __rmul__ = _operator(np.multiply, reflected=True)
-    __truediv__ = _operator(np.true_divide)
-    __rtruediv__ = _operator(np.true_divide, reflected=True)
-    __pow__ = _operator(np.power)
-    __rpow__ = _operator(np.power, reflected=True)
-    __matmul__ = _operator(np.matmul)
-    __rmatmul__ = _operator(np.matmul, reflected=True)
+    __add__ = _tracked("add")(_operator(np.add))
+    __radd__ = _tracked("radd")(_operator(np.add, reflected=True))
+    __sub__ = _tracked("sub")(_operator(np.subtract))
+    __rsub__ = _tracked("rsub")(_operator(np.subtract, reflected=True))
+    __mul__ = _tracked("mul")(_operator(np.multiply))
+    __rmul__ = _tracked("rmul")(_operator(np.multiply, reflected=True))
+    __truediv__ = _tracked("truediv")(_operator(np.true_divide))
+    __rtruediv__ = _tracked("rtruediv")(_operator(np.true_divide, reflected=True))
+    __pow__ = _tracked("pow")(_operator(np.power))
+    __rpow__ = _tracked("rpow")(_operator(np.power, reflected=True))
+    __matmul__ = _tracked("matmul")(_operator(np.matmul))
+    __rmatmul__ = _tracked("rmatmul")(_operator(np.matmul, reflected=True))
     # Comparisons return bool tensors. `2 < x` needs no reflected form: Python calls x > 2.
     __eq__ = _operator(np.equal)
     __ne__ = _operator(np.not_equal)
@@ -576,6 +703,7 @@ class Tensor:
     # Defining __eq__ removes the default hash; PyTorch tensors hash by identity, so do we.
     __hash__ = object.__hash__
 
+    @_tracked("neg")
     def __neg__(self):
         """-x elementwise (a TypeError for bool tensors: use ~ or logical not)."""
         return Tensor(np.negative(self.data))
@@ -607,24 +735,29 @@ class Tensor:
         return Tensor(op(self.data, axis=axis, keepdims=keepdims))
         ### END SOLUTION
 
+    @_tracked("sum")
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Sum of the elements over `axis` (an int, a tuple, or None for all)."""
         return self._reduce(np.sum, axis, keepdims, dim, keepdim)
 
+    @_tracked("mean")
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Mean over `axis`: sum / count. Integer and bool tensors give float32."""
         return self._reduce(np.mean, axis, keepdims, dim, keepdim)
 
+    @_tracked("max")
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Largest element over `axis` (values only, no indices)."""
         return self._reduce(np.max, axis, keepdims, dim, keepdim)
 
+    @_tracked("min")
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Smallest element over `axis` (values only, no indices)."""
         return self._reduce(np.min, axis, keepdims, dim, keepdim)
 
     # ---- 3d. shapes and indexing -------------------------------------------------
 
+    @_tracked("reshape")
     def reshape(self, *shape):
         """Same elements, new shape: x.reshape(2, 3), x.reshape((2, 3)), x.reshape(-1)."""
         # TODO: accept reshape(2, 3) and reshape((2, 3)); return a new Tensor.
@@ -635,6 +768,7 @@ class Tensor:
         return Tensor(self.data.reshape(shape))
         ### END SOLUTION
 
+    @_tracked("transpose")
     def transpose(self, dim0=None, dim1=None):
         """Swap axes dim0 and dim1; with neither given, reverse all axes (like .T)."""
         # TODO: no dims: reverse all axes (self.data.T). Both: np.swapaxes.
@@ -652,6 +786,7 @@ class Tensor:
         """All axes reversed: the matrix transpose for 2-d tensors."""
         return self.transpose()
 
+    @_tracked("getitem")
     def __getitem__(self, index):
         """x[0], x[:, 1], x[1:3, ::2], x[mask] ... as in numpy; Tensors may be indices."""
         # TODO: index self.data and wrap the result in a Tensor.

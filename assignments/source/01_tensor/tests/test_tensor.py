@@ -520,3 +520,60 @@ def test_indexing_with_tensors():
     np.testing.assert_array_equal(tensor[Tensor([1, 0]), 1].data, array[[1, 0], 1])
     with pytest.raises(IndexError):
         tensor[5]
+
+
+# ---- casts, nesting and the autograd extension point ------------------------------------------
+
+@pytest.mark.parametrize("data, dtype, error", [
+    (np.array([300]), "int8", OverflowError), (np.array([-1]), "uint8", OverflowError),
+    (np.array([300.0]), "int8", OverflowError), (np.int64(2**40), "int32", OverflowError),
+    (np.array([np.nan]), "int64", ValueError), (np.array([np.inf]), "int16", OverflowError),
+])
+def test_integer_casts_that_do_not_fit_raise_as_the_list_form(data, dtype, error):
+    with pytest.raises(error):
+        np.array(np.asarray(data).tolist(), dtype=dtype)  # the list form's behaviour, for reference
+    with pytest.raises(error, match=str(np.dtype(dtype))):
+        Tensor(data, dtype=dtype)
+
+
+def test_integer_casts_that_fit_keep_their_values():
+    np.testing.assert_array_equal(Tensor(np.array([127, -128]), dtype="int8").data, [127, -128])
+    np.testing.assert_array_equal(Tensor(np.array([1.9, -1.9]), dtype="int8").data, [1, -1])  # as the list form
+    assert Tensor(np.array([255]), dtype="uint8").data[0] == 255
+
+
+def test_deep_nesting_is_a_clear_type_error():
+    deep = 1.0
+    for _ in range(1000):
+        deep = [deep]
+    with pytest.raises(TypeError, match="nested more than 64"):
+        Tensor(deep)
+    ok = 1.0
+    for _ in range(32):
+        ok = [ok]
+    assert Tensor(ok).ndim == 32
+
+
+def test_without_an_autograd_engine_ops_compute_values_and_backward_explains():
+    from tinytorch.core import tensor as tensor_module
+
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    previous = tensor_module.set_autograd_engine(tensor_module.GradientEngine())
+    try:
+        y = (x * 2 + 1).sum()
+        assert y.item() == 8.0 and y.grad_fn is None and y.is_leaf
+        with pytest.raises(RuntimeError, match=r"import tinytorch\.autograd"):
+            y.backward()
+    finally:
+        tensor_module.set_autograd_engine(previous)
+    with pytest.raises(TypeError, match="GradientEngine"):
+        tensor_module.set_autograd_engine(object())
+
+
+def test_detach_and_requires_grad_():
+    x = Tensor([1.0, 2.0])
+    assert x.requires_grad_() is x and x.requires_grad and x.is_leaf
+    d = x.detach()
+    assert not d.requires_grad and np.shares_memory(d.data, x.data)
+    with pytest.raises(RuntimeError, match="floating-point"):
+        Tensor([1, 2]).requires_grad_()
