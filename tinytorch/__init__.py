@@ -19,3 +19,22 @@ def __getattr__(name):
 
         return getattr(autograd, name)
     raise AttributeError(f"module 'tinytorch' has no attribute {name!r}")
+
+
+# ---- random numbers (module 04 nn) --------------------------------------------------
+import numpy as _np
+
+# Every random draw in TinyTorch (weight init, Dropout, shuffling) comes from this one
+# NumPy Generator; `manual_seed` resets it in place, so code holding it sees the new seed.
+default_generator = _np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed TinyTorch's random numbers (as torch.manual_seed); returns the generator.
+
+    The same seed gives the same draws in TinyTorch; PyTorch's generator is a different one.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, _np.integer)):
+        raise TypeError(f"manual_seed expects an integer seed, got {type(seed).__name__}")
+    default_generator.bit_generator.state = _np.random.PCG64(int(seed)).state
+    return default_generator

@@ -30,3 +30,11 @@ __all__ = [
     "Tanh",
     "functional",
 ]
+
+# ---- module 04 nn: layers and containers ----------------------------------------------
+# The activation names above stay module 02's classes (module 02 promises that); a
+# Module stores each as its Module twin from tinytorch.core.nn (see as_module there).
+from tinytorch.core.nn import Dropout, Flatten, Identity, Linear, Module, Parameter, Sequential  # noqa: E402
+from tinytorch.nn import init  # noqa: E402
+
+__all__ += ["Dropout", "Flatten", "Identity", "Linear", "Module", "Parameter", "Sequential", "init"]
