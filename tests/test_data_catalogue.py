@@ -27,23 +27,26 @@ _init = DataLoader.__init__
 def __init__(self, *args, **kwargs):
     _init(self, *args, **kwargs)
     n = len(self.dataset)
-    rng = self.generator if self.generator is not None else np.random
+    rng = self.generator if self.generator is not None else tinytorch.default_generator
     self._fixed = rng.permutation(n) if self.shuffle else np.arange(n)
 DataLoader.__init__ = __init__
 DataLoader._order = lambda self: self._fixed
 """),
     Entry("shuffle_reseeded", "a new generator with seed 0 every epoch: the same order each time",
-          replace=("            return self.generator.permutation(n)\n        return np.random.permutation(n)",
+          replace=("            return self.generator.permutation(n)\n        return tinytorch.default_generator.permutation(n)",
                    "            return np.random.default_rng(0).permutation(n)\n"
                    "        return np.random.default_rng(0).permutation(n)")),
-    Entry("generator_ignored", "shuffle always draws from np.random, ignoring the generator",
-          replace=("            return self.generator.permutation(n)\n", "            return np.random.permutation(n)\n")),
+    Entry("generator_ignored", "shuffle always draws from the default generator, ignoring the one given",
+          replace=("            return self.generator.permutation(n)\n",
+                   "            return tinytorch.default_generator.permutation(n)\n")),
+    Entry("global_numpy_state", "without a generator, shuffle draws from np.random instead of tinytorch's",
+          replace=("        return tinytorch.default_generator.permutation(n)\n", "        return np.random.permutation(n)\n")),
     Entry("shuffle_batches_only", "the batches shuffled, the examples inside each kept together", append="""
 def _order(self):
     n = len(self.dataset)
     if not self.shuffle:
         return np.arange(n)
-    rng = self.generator if self.generator is not None else np.random
+    rng = self.generator if self.generator is not None else tinytorch.default_generator
     starts = rng.permutation(np.arange(0, n, self.batch_size))
     return np.concatenate([np.arange(s, min(s + self.batch_size, n)) for s in starts])
 DataLoader._order = _order
@@ -70,11 +73,11 @@ TensorDataset.__getitems__ = _getitems
     Entry("len_of_features", "len(dataset) is the number of features (shape[-1]) instead of examples",
           replace=("        return self.tensors[0].shape[0]", "        return self.tensors[0].shape[-1]")),
     Entry("split_in_order", "random_split cuts the data in order, without shuffling",
-          replace=("    order = generator.permutation(n) if generator is not None else np.random.permutation(n)",
+          replace=("    order = (generator if generator is not None else tinytorch.default_generator).permutation(n)",
                    "    order = np.arange(n)")),
     Entry("split_pieces_overlap", "each piece drawn from its own permutation: pieces overlap", append="""
 def random_split(dataset, lengths, generator=None):
-    rng = generator if generator is not None else np.random
+    rng = generator if generator is not None else tinytorch.default_generator
     n = len(dataset)
     lengths = list(lengths)
     if all(0 <= f <= 1 for f in lengths) and math.isclose(sum(lengths), 1) and sum(lengths) != n:
@@ -104,14 +107,12 @@ def __len__(self):
     return n // b if self.drop_last else (n + b - 1) // b
 DataLoader.__len__ = __len__
 """),
-    Entry("order_by_permuted", "the order from generator.permuted(np.arange(n)) and np.random.shuffle", append="""
+    Entry("order_by_permuted", "the order from rng.permuted(np.arange(n))", append="""
 def _order(self):
     order = np.arange(len(self.dataset))
     if self.shuffle:
-        if self.generator is not None:
-            order = self.generator.permuted(order)
-        else:
-            np.random.shuffle(order)
+        rng = self.generator if self.generator is not None else tinytorch.default_generator
+        order = rng.permuted(order)
     return order
 DataLoader._order = _order
 """),
@@ -130,7 +131,7 @@ _split_reference = random_split
 def random_split(dataset, lengths, generator=None):
     n = len(dataset)
     counts = [len(p) for p in _split_reference(range(n), lengths, np.random.default_rng(0))]
-    order = generator.permutation(n) if generator is not None else np.random.permutation(n)
+    order = (generator or tinytorch.default_generator).permutation(n)
     return [Subset(dataset, part) for part in np.split(order, np.cumsum(counts)[:-1])]
 """),
 ]

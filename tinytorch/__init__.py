@@ -38,3 +38,8 @@ def manual_seed(seed):
         raise TypeError(f"manual_seed expects an integer seed, got {type(seed).__name__}")
     default_generator.bit_generator.state = _np.random.PCG64(int(seed)).state
     return default_generator
+
+
+# ---- saving and loading (module 08 training) ------------------------------------------
+# .npz of plain arrays plus JSON for the rest: loading never runs code (no pickle).
+from tinytorch.serialization import load, save  # noqa: E402

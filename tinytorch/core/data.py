@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+import tinytorch
 from tinytorch.core.tensor import Tensor
 
 
@@ -125,7 +126,7 @@ class DataLoader:
     shuffle: visit the examples in a new random permutation every epoch.
     drop_last: leave out the last batch of an epoch when it is smaller than batch_size.
     generator: a np.random.Generator to draw the permutations from (a seeded run repeats
-        exactly); None draws from NumPy's global random state.
+        exactly); None draws from tinytorch.default_generator (tinytorch.manual_seed).
 
     >>> loader = DataLoader(TensorDataset(Tensor(np.arange(10))), batch_size=4)
     >>> [b[0].data.tolist() for b in loader]
@@ -148,13 +149,13 @@ class DataLoader:
         """The indices of one epoch, in the order they are visited (a fresh draw each call)."""
         n = len(self.dataset)
         # TODO: 0..n-1 in order, or (shuffle) a new random permutation of them.
-        # HINTS: draw from self.generator when there is one, else from np.random's global
-        #        state. Draw here, at every call, never once in __init__.
+        # HINTS: draw from self.generator when there is one, else from
+        #        tinytorch.default_generator. Draw here, at every call, never once in __init__.
         if not self.shuffle:
             return np.arange(n)
         if self.generator is not None:
             return self.generator.permutation(n)
-        return np.random.permutation(n)
+        return tinytorch.default_generator.permutation(n)
 
     def _batches(self, order):
         """The list of index arrays of one epoch, cut from `order`."""
@@ -188,7 +189,7 @@ def random_split(dataset, lengths, generator=None):
     """Split `dataset` into non-overlapping random subsets of the given lengths.
 
     lengths: counts summing to len(dataset), or fractions summing to 1.
-    generator: a np.random.Generator for the permutation (None: NumPy's global state).
+    generator: a np.random.Generator for the permutation (None: tinytorch.default_generator).
     Returns a list of Subset, one per length.
     """
     n = len(dataset)
@@ -205,7 +206,7 @@ def random_split(dataset, lengths, generator=None):
     # APPROACH: permute 0..n-1 once (from the generator when given); piece k takes the
     #           next lengths[k] indices of that permutation.
     # HINTS: a running start position, or the cumulative sums of the lengths.
-    order = generator.permutation(n) if generator is not None else np.random.permutation(n)
+    order = (generator if generator is not None else tinytorch.default_generator).permutation(n)
     pieces, start = [], 0
     for k in lengths:
         pieces.append(Subset(dataset, order[start:start + int(k)]))

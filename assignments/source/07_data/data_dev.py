@@ -52,6 +52,7 @@ import math
 
 import numpy as np
 
+import tinytorch
 from tinytorch.core.tensor import Tensor
 
 # %% [markdown]
@@ -262,7 +263,7 @@ print("Step 2 passed: default_collate")
 # 1. **The order of one epoch.** Without `shuffle`: 0, 1, ..., n-1. With `shuffle`: a
 #    random permutation, drawn **anew at the start of every epoch**, from `generator`
 #    (a `np.random.Generator`, so that a seeded run repeats exactly) or, without one,
-#    from NumPy's global random state (`np.random.seed` / `tinytorch.manual_seed`).
+#    from `tinytorch.default_generator`, the generator `tinytorch.manual_seed(n)` seeds.
 # 2. **The batches.** Consecutive runs of `batch_size` indices of that order. The last
 #    batch is smaller when `batch_size` does not divide `n`; it is **kept**, unless
 #    `drop_last=True`. Dropping it silently would lose up to `batch_size - 1` examples
@@ -285,7 +286,7 @@ class DataLoader:
     shuffle: visit the examples in a new random permutation every epoch.
     drop_last: leave out the last batch of an epoch when it is smaller than batch_size.
     generator: a np.random.Generator to draw the permutations from (a seeded run repeats
-        exactly); None draws from NumPy's global random state.
+        exactly); None draws from tinytorch.default_generator (tinytorch.manual_seed).
 
     >>> loader = DataLoader(TensorDataset(Tensor(np.arange(10))), batch_size=4)
     >>> [b[0].data.tolist() for b in loader]
@@ -308,14 +309,14 @@ class DataLoader:
         """The indices of one epoch, in the order they are visited (a fresh draw each call)."""
         n = len(self.dataset)
         # TODO: 0..n-1 in order, or (shuffle) a new random permutation of them.
-        # HINTS: draw from self.generator when there is one, else from np.random's global
-        #        state. Draw here, at every call, never once in __init__.
+        # HINTS: draw from self.generator when there is one, else from
+        #        tinytorch.default_generator. Draw here, at every call, never once in __init__.
         ### BEGIN SOLUTION
         if not self.shuffle:
             return np.arange(n)
         if self.generator is not None:
             return self.generator.permutation(n)
-        return np.random.permutation(n)
+        return tinytorch.default_generator.permutation(n)
         ### END SOLUTION
 
     def _batches(self, order):
@@ -394,7 +395,7 @@ def random_split(dataset, lengths, generator=None):
     """Split `dataset` into non-overlapping random subsets of the given lengths.
 
     lengths: counts summing to len(dataset), or fractions summing to 1.
-    generator: a np.random.Generator for the permutation (None: NumPy's global state).
+    generator: a np.random.Generator for the permutation (None: tinytorch.default_generator).
     Returns a list of Subset, one per length.
     """
     n = len(dataset)
@@ -412,7 +413,7 @@ def random_split(dataset, lengths, generator=None):
     #           next lengths[k] indices of that permutation.
     # HINTS: a running start position, or the cumulative sums of the lengths.
     ### BEGIN SOLUTION
-    order = generator.permutation(n) if generator is not None else np.random.permutation(n)
+    order = (generator if generator is not None else tinytorch.default_generator).permutation(n)
     pieces, start = [], 0
     for k in lengths:
         pieces.append(Subset(dataset, order[start:start + int(k)]))

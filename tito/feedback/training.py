@@ -1,0 +1,155 @@
+"""Feedback on module 08 (training): the curves of a run, the confusion matrix, the misses.
+
+    plot_history(history)                    # loss and accuracy per epoch, train and test
+    plot_confusion(matrix)                   # counts[i, j]: true i predicted j
+    plot_misclassified(images, predicted, true)
+    plot_decision_boundary(predict, X, y)    # 2-D problems: the regions of each class
+
+`tito plot training` trains the chapter's small digits network with the package's code
+and draws its curves and confusion matrix.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+FIGURES = {
+    "curves": "loss and accuracy per epoch of a 64-32-10 digits network (train and test)",
+    "confusion": "the confusion matrix of that network on the held-out digits",
+}
+
+
+def plot_history(history, title="training"):
+    """Two panels: loss and accuracy per epoch (test curves dashed when present)."""
+    import matplotlib.pyplot as plt
+
+    epochs = [r["epoch"] for r in history]
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    loss_ax.plot(epochs, [r["loss"] for r in history], "o-", ms=3, label="train")
+    acc_ax.plot(epochs, [100 * r["accuracy"] for r in history], "o-", ms=3, label="train")
+    if history and "test_loss" in history[0]:
+        loss_ax.plot(epochs, [r["test_loss"] for r in history], "s--", ms=3, label="test")
+        acc_ax.plot(epochs, [100 * r["test_accuracy"] for r in history], "s--", ms=3, label="test")
+        final = history[-1]["test_accuracy"]
+        acc_ax.set_title(f"accuracy (final test {100 * final:.1f}%)")
+    else:
+        acc_ax.set_title("accuracy")
+    loss_ax.set_yscale("log")
+    loss_ax.set_title("loss (log scale)")
+    for ax, label in ((loss_ax, "loss"), (acc_ax, "accuracy (%)")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    return fig
+
+
+def plot_confusion(matrix, title="confusion matrix"):
+    """The counts as a heat map, each cell labelled; rows: true class, columns: predicted."""
+    import matplotlib.pyplot as plt
+
+    matrix = np.asarray(matrix)
+    k = len(matrix)
+    fig, ax = plt.subplots(figsize=(0.45 * k + 2.5, 0.45 * k + 2), constrained_layout=True)
+    image = ax.imshow(matrix, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            if matrix[i, j]:
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+    ax.set_xticks(range(k))
+    ax.set_yticks(range(k))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    right = np.trace(matrix)
+    ax.set_title(f"{title}: {right}/{matrix.sum()} right ({100 * right / max(1, matrix.sum()):.1f}%)", fontsize=10)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return fig
+
+
+def plot_misclassified(images, predicted, true, side=8, limit=30):
+    """The misclassified examples (up to `limit`), each titled 'true -> predicted'."""
+    import matplotlib.pyplot as plt
+
+    wrong = np.flatnonzero(np.asarray(predicted) != np.asarray(true))[:limit]
+    columns = 10
+    rows = max(1, int(np.ceil(len(wrong) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.95, rows * 1.15), constrained_layout=True)
+    for ax in np.ravel(axes):
+        ax.axis("off")
+    for ax, i in zip(np.ravel(axes), wrong):
+        ax.imshow(np.asarray(images[i]).reshape(side, side), cmap="gray_r")
+        ax.set_title(f"{int(true[i])} -> {int(predicted[i])}", fontsize=8, color="crimson")
+    fig.suptitle(f"{len(wrong)} misclassified (true -> predicted)" if len(wrong) else "no misclassified examples")
+    return fig
+
+
+def plot_decision_boundary(predict, X, y, title="decision boundary", ax=None, resolution=200):
+    """The plane coloured by predict(points) (probability of class 1), with the data on top."""
+    import matplotlib.pyplot as plt
+
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    pad = 0.25 * (X.max(axis=0) - X.min(axis=0)) + 0.1
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    xs, ys = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.column_stack([xs.ravel(), ys.ravel()])
+    values = np.asarray(predict(grid), dtype=np.float64).reshape(xs.shape)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(4.8, 4.2), constrained_layout=True)
+    else:
+        fig = ax.figure
+    ax.contourf(xs, ys, values, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.55)
+    ax.contour(xs, ys, values, levels=[0.5], colors="k", linewidths=1.5)
+    for label, marker, colour in ((0, "o", "tab:blue"), (1, "^", "tab:red")):
+        chosen = y == label
+        ax.scatter(X[chosen, 0], X[chosen, 1], marker=marker, c=colour, edgecolors="k", s=40,
+                   label=f"class {label}", zorder=3)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
+
+def _chapter_run():
+    """The chapter's 64-32-10 digits network, trained with the package's code (15 epochs)."""
+    import tinytorch
+    from tinytorch.core.autograd import relu
+    from tinytorch.core.data import DataLoader, TensorDataset, random_split
+    from tinytorch.core.optim import Adam, CosineAnnealingLR
+    from tinytorch.core.tensor import Tensor
+    from tinytorch.core.training import confusion_matrix, evaluate, fit
+    from tinytorch.datasets import load_digits
+    from tinytorch.core.autograd import log_softmax
+    from tinytorch.nn import Linear, Module
+
+    def cross_entropy(logits, target):
+        return -(log_softmax(logits, dim=1)[np.arange(len(target.data)), target.data]).mean()
+
+    class DigitsMLP(Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = Linear(64, 32), Linear(32, 10)
+
+        def forward(self, x):
+            return self.fc2(relu(self.fc1(x)))
+
+    tinytorch.manual_seed(0)
+    X, y = load_digits()
+    train, test = random_split(TensorDataset(Tensor(X / 16), Tensor(y)), [0.8, 0.2],
+                               generator=np.random.default_rng(0))
+    train_loader = DataLoader(train, batch_size=32, shuffle=True, generator=np.random.default_rng(1))
+    test_loader = DataLoader(test, batch_size=256)
+    model = DigitsMLP()
+    optimizer = Adam(model.parameters(), lr=3e-3)
+    history = fit(model, train_loader, cross_entropy, optimizer, 15, test_loader=test_loader,
+                  scheduler=CosineAnnealingLR(optimizer, T_max=15), progress=False)
+    result = evaluate(model, test_loader, cross_entropy)
+    return history, confusion_matrix(result["predictions"], result["targets"], 10)
+
+
+def figures(ctx, names):
+    history, matrix = _chapter_run()
+    for name in names:
+        if name == "curves":
+            yield name, plot_history(history, "digits 64-32-10, Adam, cosine schedule"), ""
+        elif name == "confusion":
+            yield name, plot_confusion(matrix, "held-out digits"), ""
