@@ -1,9 +1,10 @@
-"""Helpers for the tests of `tito check` and `tito plot`: a package built from the dev
-files in a temporary folder, ways to break it, and a way to run tito on it."""
+"""Helpers for the tests of `tito check` and `tito plot`: a copy of the modules' dev files
+in a temporary folder (a workspace), ways to break it, and a way to run tito on it."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "gelu_tanh", "silu", "softplus",
                "softmax", "log_softmax")
 
-# Defects a learner could write, appended to the package's activations.py.
+# Defects a learner could write, appended to the activations dev file as an exported cell.
 INACCURATE_SIGMOID = """
 def sigmoid(x):
     d = x.data
@@ -54,30 +55,30 @@ Softplus.forward = _softplus_stubborn
 """
 
 
-def build_package(dest: Path) -> Path:
-    """The package as `tito test` builds it: every dev file exported over a copy of tinytorch/."""
-    from tito.export import build_package as build, export_dev_file
-    from tito.modules import all_modules
-
-    modules = all_modules(ROOT / "assignments" / "source")
-    exports = [export_dev_file(m.dev_file, ROOT) for m in modules if m.dev_file.exists()]
-    return build(dest, exports, ROOT)
+def workspace(dest: Path) -> Path:
+    """A copy of assignments/source: what a learner works in, safe to break."""
+    shutil.copytree(ROOT / "assignments" / "source", dest, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return dest
 
 
-def patch(package: Path, *defects: str) -> Path:
-    target = package / "tinytorch" / "core" / "activations.py"
-    with target.open("a", encoding="utf-8") as handle:
+def dev_file(ws: Path) -> Path:
+    return ws / "02_activations" / "activations_dev.py"
+
+
+def patch(ws: Path, *defects: str) -> Path:
+    """Append each defect to the activations dev file as a cell of its own, exported."""
+    with dev_file(ws).open("a", encoding="utf-8") as handle:
         for defect in defects:
-            handle.write("\n\n" + textwrap.dedent(defect))
-    return package
+            handle.write("\n\n# %%\n#| export\n" + textwrap.dedent(defect).strip("\n") + "\n")
+    return ws
 
 
-def tito(package: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """`python -m tito ...` with `package` first on the path (and as the working folder,
-    so this checkout's own tinytorch/ cannot shadow it)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(package), str(ROOT)]), COLUMNS="200",
-               NO_COLOR="1", TINYTORCH_ROOT=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "tito", *args], cwd=package, env=env,
+def tito(ws: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`python -m tito ...` working in the workspace `ws` (and with it as the working folder)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="200", NO_COLOR="1", TINYTORCH_ROOT=str(ROOT),
+               TINYTORCH_SOURCE=str(ws))
+    return subprocess.run([sys.executable, "-m", "tito", *args], cwd=ws, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -62,13 +62,14 @@ LogSoftmax = _layer("LogSoftmax", log_softmax, lambda x: np.ones_like(x))
 
 @pytest.fixture
 def bench_project(project):
-    """The demo checkout plus an activations module whose package code is the stand-in above."""
+    """The demo checkout plus an activations module whose dev file exports the stand-in above."""
     module = project.root / "assignments" / "source" / "02_activations"
     module.mkdir()
-    (module / "module.yaml").write_text("name: activations\ntitle: Activations\nnumber: 2\n")
-    core = project.root / "tinytorch" / "core"
-    (core / "tensor.py").write_text(TENSOR)
-    (core / "activations.py").write_text(ACTIVATIONS)
+    (module / "module.yaml").write_text("name: activations\ntitle: Activations\nnumber: 2\n"
+                                        "feedback: tito.feedback.activations\n")
+    (module / "activations_dev.py").write_text(
+        "# %%\n#| default_exp core.activations\n\n# %%\n#| export\n" + ACTIVATIONS)
+    (project.root / "tinytorch" / "core" / "tensor.py").write_text(TENSOR)
     return project
 
 
@@ -152,8 +153,10 @@ def test_user_mistakes_are_clear_errors_without_traceback(bench_project, monkeyp
     assert "Traceback" not in err
 
 
-def test_a_module_not_yet_exported_says_to_sync(bench_project):
-    (bench_project.root / "tinytorch" / "core" / "activations.py").unlink()
+def test_a_dev_file_that_does_not_export_names_its_line(bench_project):
+    dev = bench_project.root / "assignments" / "source" / "02_activations" / "activations_dev.py"
+    dev.write_text(dev.read_text() + "\ndef broken(:\n")
     done = bench_project.tito("bench", "--sizes", "1000")
-    assert done.returncode == 2 and "tito sync --module activations" in done.stderr
+    lines = len(dev.read_text().splitlines())
+    assert done.returncode == 2 and f"activations_dev.py:{lines}" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr

@@ -1,8 +1,8 @@
 """`tito check activations`: the report card is green for the reference and names each defect.
 
-Each test builds the package from the dev files into a temporary folder (as `tito test`
-does), breaks it the way a learner might, and runs `python -m tito check` on it in a
-subprocess. In-process defects (subclasses of the reference with one thing wrong) go
+Each test copies the dev files into a temporary workspace, breaks the activations dev
+file the way a learner might (without any `tito sync`: check judges the dev file as it
+is), and runs `python -m tito check` on it in a subprocess. In-process defects (subclasses of the reference with one thing wrong) go
 through `tito.feedback.check_activation`, in a subprocess too, so the freshly built
 package is the one imported.
 """
@@ -21,12 +21,13 @@ from feedback_helpers import (
     SILU_CRASH,
     SOFTPLUS_SWALLOWS_EVERYTHING,
     TANH_STUB,
-    build_package,
+    dev_file,
     check_json,
     describe,
     patch,
     rows,
     tito,
+    workspace,
 )
 
 GROUPS = {"accuracy", "stability", "properties", "gradient", "contract"}
@@ -35,7 +36,7 @@ STATUSES = {"pass", "warn", "fail", "missing"}
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    return build_package(tmp_path_factory.mktemp("reference"))
+    return workspace(tmp_path_factory.mktemp("reference"))
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def reference_report(reference):
 
 @pytest.fixture
 def package(tmp_path):
-    return build_package(tmp_path / "pkg")
+    return workspace(tmp_path / "ws")
 
 
 # ----------------------------------------------------------------------------
@@ -60,7 +61,6 @@ def test_reference_report_is_all_green(reference_report):
         assert all(c["status"] == "pass" for c in row["checks"]), f"{row['name']}: {describe(row)}"
     assert report["score"] == 100
     assert code == 0
-    assert report["notes"] == [], "a package built from the dev files is not stale"
 
 
 def test_reference_is_all_green_in_float64(reference):
@@ -120,7 +120,6 @@ def test_inaccurate_sigmoid_turns_its_row_red(package):
     assert code == 1
     assert report["score"] < 100
     assert report["next"].startswith("fix Sigmoid (accuracy)")
-    assert any("tito sync" in note for note in report["notes"]), "the package differs from the dev file"
 
 
 def test_softmax_without_max_subtraction_turns_its_row_red(package):
@@ -182,28 +181,36 @@ def test_exception_names_the_line_that_raised(package):
     code, report = check_json(patch(package, SILU_CRASH), "--only", "silu", "--only", "gelu")
     silu = rows(report)["silu"]
     reason = next(c for c in silu["checks"] if c["name"] == "accuracy")["reason"]
-    assert "ZeroDivisionError" in reason and "activations.py:" in reason, reason
+    line = dev_file(package).read_text().splitlines().index("    return 1 / 0") + 1
+    assert "ZeroDivisionError" in reason and f"activations_dev.py:{line}" in reason, reason
     assert rows(report)["gelu"]["status"] == "pass"
     assert code == 1
 
 
-def test_package_without_activations_is_missing_everywhere(package):
-    (package / "tinytorch" / "core" / "activations.py").unlink()
-    code, report = check_json(package, "--only", "relu", "--only", "softmax")
-    assert {r["status"] for r in report["functions"]} == {"missing"}
-    assert "run `tito sync`" in report["next"]
-    assert code == 1
+def test_deleted_dev_file_is_an_error_not_a_pass(package):
+    dev_file(package).unlink()
+    done = tito(package, "check", "activations", "--only", "relu")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "activations_dev.py does not exist" in done.stderr and "score" not in done.stdout
+    assert "Traceback" not in done.stderr
 
 
-def test_syntax_error_in_the_package_names_its_line(package):
-    target = package / "tinytorch" / "core" / "activations.py"
-    lines = len(target.read_text().splitlines())
+def test_syntax_error_in_the_dev_file_names_its_line_and_gives_no_score(package):
+    lines = len(dev_file(package).read_text().splitlines())
     patch(package, "def broken(:\n    pass\n")
+    done = tito(package, "check", "activations", "--only", "sigmoid")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"activations_dev.py:{lines + 5}" in done.stderr, done.stderr
+    assert "score" not in done.stdout and "Traceback" not in done.stderr
+
+
+def test_check_judges_the_dev_file_not_the_package(package):
+    """An edit without `tito sync` is what the report card shows (the package is untouched)."""
+    patch(package, INACCURATE_SIGMOID)
     code, report = check_json(package, "--only", "sigmoid")
-    reason = report["functions"][0]["checks"][0]["reason"]
-    assert report["functions"][0]["status"] == "fail"
-    assert "SyntaxError" in reason and f"activations.py:{lines + 3}" in reason, reason
-    assert code == 1
+    assert rows(report)["sigmoid"]["status"] == "fail" and code == 1
+    code, report = check_json(workspace(package.parent / "clean"), "--only", "sigmoid")
+    assert rows(report)["sigmoid"]["status"] == "pass" and code == 0
 
 
 def test_text_report_names_the_defect_and_the_next_step(package):
@@ -212,7 +219,7 @@ def test_text_report_names_the_defect_and_the_next_step(package):
     assert done.returncode == 1
     assert "sigmoid · accuracy" in done.stdout and "FAIL" in done.stdout
     assert "next: fix Sigmoid (accuracy)" in done.stdout
-    assert "run `tito sync`" in done.stdout
+    assert "tito sync" not in done.stdout, "check never asks for a sync: it judged the dev file"
 
 
 # ----------------------------------------------------------------------------
@@ -417,7 +424,7 @@ def test_a_warning_alone_keeps_the_exit_code_zero(catalogue):
 # ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
-    (["check", "tensor"], "no report card for module 'tensor'"),
+    (["check", "tensor"], "module 01 tensor has no report card"),
     (["check", "nonsense"], "unknown module 'nonsense'"),
     (["check", "activations", "--only", "swish"], "unknown activation 'swish'"),
     (["check", "activations", "--dtype", "float16"], "invalid choice"),

@@ -13,9 +13,9 @@ from feedback_helpers import (
     ELU_ENDLESS_LOOP,
     ROOT,
     TANH_STUB,
-    build_package,
     patch,
     tito,
+    workspace,
 )
 from PIL import Image
 
@@ -25,7 +25,7 @@ SIZES = {**{name: (1200, 850) for name in ACTIVATIONS}, "comparison": (1500, 650
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    return build_package(tmp_path_factory.mktemp("reference"))
+    return workspace(tmp_path_factory.mktemp("reference"))
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_default_folder_is_plots_activations(reference):
 
 
 def test_stub_and_endless_loop_still_get_their_figures(tmp_path):
-    package = patch(build_package(tmp_path / "pkg"), TANH_STUB, ELU_ENDLESS_LOOP)
+    package = patch(workspace(tmp_path / "ws"), TANH_STUB, ELU_ENDLESS_LOOP)
     out = tmp_path / "figs"
     done = tito(package, "plot", "activations", "--timeout", "1", "--out", str(out), "--only", "tanh",
                 "--only", "elu", "--only", "relu", "--only", "comparison")

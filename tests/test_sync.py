@@ -63,3 +63,158 @@ def test_missing_default_exp_is_a_clear_error(project):
 def test_export_alias_and_module_option(project):
     project.tito("export", "--module", "demo", check=True)
     assert (project.root / "tinytorch" / "core" / "demo.py").exists()
+
+
+def test_cells_are_read_as_jupytext_reads_them():
+    """The exporter's own percent-format reader agrees with jupytext on every dev file."""
+    from pathlib import Path
+
+    import jupytext
+
+    from tito.export import code_cells
+
+    dev_files = sorted(Path(__file__).resolve().parents[1].glob("assignments/source/*/*_dev.py"))
+    assert dev_files
+    for dev in dev_files:
+        text = dev.read_text(encoding="utf-8")
+        theirs = [c.source for c in jupytext.reads(text, fmt="py:percent").cells
+                  if c.cell_type == "code" and c.source.strip()]
+        assert code_cells(text) == theirs, dev.name
+
+
+def test_each_generated_line_knows_its_dev_file_line(project):
+    from tito.export import export_dev_file, locate, build_package
+
+    dev = project.module() / "demo_dev.py"
+    export = export_dev_file(dev, project.root)
+    package = build_package(project.root / "built", [export], project.root)
+    generated = (package / export.relative_path).read_text().splitlines()
+    source = dev.read_text().splitlines()
+    line = generated.index("    return 2 * np.asarray(x)") + 1
+    assert locate(str(package / export.relative_path), line) == (dev, source.index("    return 2 * np.asarray(x)") + 1)
+    assert locate(str(package / export.relative_path), 1) is None, "the generated header has no source line"
+
+
+# ----------------------------------------------------------------------------
+# Files that cannot be read or written: a clear message, nothing half-written
+# ----------------------------------------------------------------------------
+
+def _dev(project):
+    return project.module() / "demo_dev.py"
+
+
+def _refused(done, *words):
+    assert done.returncode == 2, done.stdout + done.stderr
+    for word in words:
+        assert word in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_non_utf8_dev_file_is_named_with_its_line(project):
+    dev = _dev(project)
+    lines = dev.read_bytes().split(b"\n")
+    lines[3] += b" caf\xe9"
+    dev.write_bytes(b"\n".join(lines))
+    for command in (["sync"], ["sync", "--check"], ["test", "demo"], ["status"]):
+        done = project.tito(*command)
+        if command == ["status"]:
+            assert done.returncode == 0 and "broken" in done.stdout and "Traceback" not in done.stderr
+        else:
+            _refused(done, "demo_dev.py:4: not UTF-8")
+
+
+def test_nul_byte_is_named_with_its_line(project):
+    dev = _dev(project)
+    dev.write_text(dev.read_text().replace("def double(x):", "def double(x):\0"))
+    line = dev.read_text().splitlines().index("def double(x):\0") + 1
+    _refused(project.tito("sync"), f"demo_dev.py:{line}: a NUL byte")
+
+
+def test_unreadable_dev_file_is_a_clear_error(project, monkeypatch):
+    from pathlib import Path
+
+    from tito.console import TitoError
+    from tito.export import export_dev_file
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    try:
+        export_dev_file(_dev(project), project.root)
+    except TitoError as error:
+        assert "cannot be read (permission denied)" in error.message and "chmod u+r" in error.hint
+    else:
+        raise AssertionError("an unreadable dev file must be a TitoError")
+
+
+def test_deleted_dev_file_is_an_error_for_sync_check_and_test(project):
+    project.tito("sync", check=True)
+    _dev(project).unlink()
+    _refused(project.tito("sync", "--check"), "demo_dev.py does not exist")
+    _refused(project.tito("test", "demo"), "demo_dev.py does not exist")
+
+
+def test_new_files_are_0644_and_replaced_files_keep_their_mode(project):
+    project.tito("sync", check=True)
+    target = project.root / "tinytorch" / "core" / "demo.py"
+    assert target.stat().st_mode & 0o777 == 0o644 & ~_umask()
+    target.chmod(0o664)
+    dev = _dev(project)
+    dev.write_text(dev.read_text().replace("Twice x.", "Two times x."))
+    project.tito("sync", check=True)
+    assert "Two times x." in target.read_text() and target.stat().st_mode & 0o777 == 0o664
+
+
+def _umask():
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_read_only_package_file_is_refused_and_kept(project):
+    project.tito("sync", check=True)
+    target = project.root / "tinytorch" / "core" / "demo.py"
+    before = target.read_text()
+    target.chmod(0o444)
+    dev = _dev(project)
+    dev.write_text(dev.read_text().replace("Twice x.", "Two times x."))
+    _refused(project.tito("sync"), "demo.py is read-only", "nothing in the package was changed")
+    assert target.read_text() == before
+
+
+def test_a_full_disk_leaves_every_package_file_as_it_was(project, monkeypatch, tmp_path):
+    """Two files to write; the disk fills up on the second: the first is not replaced either."""
+    import errno
+
+    import tito.export as export_module
+    from tito.console import TitoError
+
+    second = project.root / "assignments" / "source" / "02_twice"
+    second.mkdir()
+    (second / "twice_dev.py").write_text(_dev(project).read_text().replace("core.demo", "core.twice"))
+    project.tito("sync", check=True)
+    core = project.root / "tinytorch" / "core"
+    before = {p.name: p.read_text() for p in core.glob("*.py")}
+    for dev in (_dev(project), second / "twice_dev.py"):
+        dev.write_text(dev.read_text().replace("Twice x.", "Two times x."))
+    exports = [export_module.export_dev_file(d, project.root) for d in (_dev(project), second / "twice_dev.py")]
+    real_stage, calls = export_module._stage, []
+
+    def stage(path, text):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_stage(path, text)
+
+    monkeypatch.setattr(export_module, "_stage", stage)
+    try:
+        export_module.write_exports(exports, project.root)
+    except TitoError as error:
+        assert "No space left on device" in error.message and "nothing in the package was changed" in error.message
+    else:
+        raise AssertionError("a full disk must be a TitoError")
+    assert {p.name: p.read_text() for p in core.glob("*.py")} == before
+    assert not list(core.glob(".*.tmp")), "no temporary file is left behind"

@@ -64,3 +64,70 @@ def test_skips_are_summarised_once_per_reason(project):
     done = project.tito("test", "demo")
     assert done.returncode == 0
     assert done.stdout.count("no oracle here") == 1 and "5 skipped" in done.stdout
+
+
+def test_an_endless_loop_at_import_is_stopped_and_named(project):
+    dev = project.module() / "demo_dev.py"
+    text = dev.read_text().replace("import numpy as np\n", "import numpy as np\nwhile True:\n    pass\n", 1)
+    dev.write_text(text)
+    loop = text.splitlines().index("while True:") + 1
+    done = project.tito("test", "demo", "--timeout", "2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ran longer than 2 s" in done.stdout, done.stdout
+    assert f"demo_dev.py:{loop}" in done.stdout or f"demo_dev.py:{loop + 1}" in done.stdout, done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_sigterm_ends_pytest_and_removes_the_temporary_package(project, tmp_path):
+    """tito stopped while a test hangs: no pytest left running, no tinytorch-test-* folder left."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (project.module() / "tests" / "test_demo.py").write_text(
+        "import time\n\ndef test_sleeps():\n    time.sleep(600)\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, TINYTORCH_ROOT=str(project.root), TMPDIR=str(scratch))
+    env.pop("PYTHONPATH", None)
+    tito = subprocess.Popen([sys.executable, "-m", "tito", "test", "demo"], cwd=project.root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and tito.poll() is None and not _pytest_children(tito.pid):
+        time.sleep(0.2)
+    children = _pytest_children(tito.pid)
+    assert children, "pytest did not start"
+    tito.send_signal(signal.SIGTERM)
+    tito.wait(60)
+    time.sleep(0.5)
+    assert not [pid for pid in children if _alive(pid)], "pytest outlived tito"
+    assert not list(scratch.glob("tinytorch-test-*")), "the temporary package was left behind"
+    assert "Traceback" not in tito.stderr.read()
+
+
+def _pytest_children(parent: int) -> list[int]:
+    import subprocess
+
+    done = subprocess.run(["ps", "-ww", "-o", "pid=,ppid=,args=", "-e"], capture_output=True, text=True)
+    found = []
+    for line in done.stdout.splitlines():
+        pid, ppid, args = line.split(None, 2)
+        if int(ppid) == parent and "pytest" in args:
+            found.append(int(pid))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except OSError:
+        return False

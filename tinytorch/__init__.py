@@ -6,21 +6,6 @@
 
 __version__ = "0.1.0"
 
-
-# ---- autograd (module 03) ----
-# `tinytorch.no_grad` and friends import tinytorch.core.autograd on first use, which installs
-# the autograd engine into Tensor; `import tinytorch` alone leaves modules 01-02 as they are.
-_AUTOGRAD_NAMES = ("no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled")
-
-
-def __getattr__(name):
-    if name in _AUTOGRAD_NAMES:
-        from tinytorch.core import autograd
-
-        return getattr(autograd, name)
-    raise AttributeError(f"module 'tinytorch' has no attribute {name!r}")
-
-
 # ---- random numbers (module 04 nn) --------------------------------------------------
 import numpy as _np
 
@@ -38,6 +23,20 @@ def manual_seed(seed):
         raise TypeError(f"manual_seed expects an integer seed, got {type(seed).__name__}")
     default_generator.bit_generator.state = _np.random.PCG64(int(seed)).state
     return default_generator
+
+
+# ---- autograd (module 03) ----
+# `tinytorch.no_grad` and friends import tinytorch.core.autograd on first use, which installs
+# the autograd engine into Tensor; `import tinytorch` alone leaves modules 01-02 as they are.
+_AUTOGRAD_NAMES = ("no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled")
+
+
+def __getattr__(name):
+    if name in _AUTOGRAD_NAMES:
+        from tinytorch.core import autograd
+
+        return getattr(autograd, name)
+    raise AttributeError(f"module 'tinytorch' has no attribute {name!r}")
 
 
 # ---- saving and loading (module 08 training) ------------------------------------------

@@ -24,6 +24,8 @@ from typing import Callable
 
 import numpy as np
 
+from tito import TORCH_INSTALL
+
 ROW = 1000                # softmax and log_softmax work on rows of this length
 MIN_REPEAT_SECONDS = 0.01  # each repeat loops over a call for at least this long
 SCRATCH_BYTES = 1 << 20   # "cache-sized": the most extra memory an elementwise forward may use
@@ -139,7 +141,7 @@ def load_torch():
     try:
         import torch
     except ImportError:
-        return None, "PyTorch is not installed: no comparison (pip install 'torch==2.13.0')"
+        return None, f"PyTorch is not installed: no comparison ({TORCH_INSTALL})"
     torch.set_num_threads(1)
     return torch, None
 

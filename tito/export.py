@@ -17,6 +17,7 @@ import importlib.util
 import os
 import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +37,16 @@ class Export:
     dev_file: Path
     target: str  # dotted name inside the package, e.g. "core.activations"
     code: str
+    dev_lines: tuple[int, ...] = ()  # line of the dev file behind each line of `code` (0: none)
 
     @property
     def relative_path(self) -> Path:
         return Path("tinytorch", *self.target.split(".")).with_suffix(".py")
+
+    @property
+    def source_label(self) -> str:
+        """The dev file as the generated header names it."""
+        return exported_from_header(self.code) or str(self.dev_file)
 
     @property
     def module_name(self) -> str:
@@ -59,6 +66,35 @@ def split_directives(source: str) -> tuple[dict[str, str], str]:
         elif line.strip():
             break
     return directives, "\n".join(lines[body_start:])
+
+
+_CELL = re.compile(r"^# %%(?:\s|$)")
+_TEXT_CELL = re.compile(r"^# %%.*\[(markdown|md|raw)\]")
+
+
+def code_cells(text: str) -> list[str]:
+    """The sources of the code cells of a jupytext percent-format file, in order.
+
+    Read here rather than through jupytext, whose import alone costs every command that
+    reads a dev file about a second: a cell starts at a `# %%` line (`[markdown]` or
+    `[raw]` after it for text cells), after the optional `# ---` header. The tests
+    compare the result with jupytext's own reading of every dev file.
+    """
+    lines = text.splitlines()
+    start = 0
+    if lines and lines[0].rstrip() == "# ---":
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "# ---"), None)
+        start = end + 1 if end is not None else 0
+    cells, current, is_code = [], [], True
+    for line in lines[start:] + ["# %%"]:
+        if _CELL.match(line):
+            source = "\n".join(current).strip("\n")
+            if is_code and source.strip():
+                cells.append(source)
+            current, is_code = [], not _TEXT_CELL.match(line)
+        else:
+            current.append(line)
+    return cells
 
 
 def strip_solution_markers(code: str) -> str:
@@ -84,12 +120,35 @@ def _display(path: Path, root: Path | None) -> str:
         return str(path)
 
 
+def read_dev_file(dev_file: Path, shown: str) -> str:
+    """The text of a dev file; a TitoError naming the file (and line) when it cannot be read."""
+    try:
+        data = dev_file.read_bytes()
+    except IsADirectoryError:
+        raise TitoError(f"{shown} is a folder, not a dev file") from None
+    except PermissionError:
+        raise TitoError(f"{shown} cannot be read (permission denied)",
+                        hint=f"give yourself read access: chmod u+r {shown}") from None
+    except OSError as exc:
+        raise TitoError(f"{shown} cannot be read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise TitoError(f"{shown}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                        hint="save the file as UTF-8 in your editor") from None
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise TitoError(f"{shown}:{line}: a NUL byte (\\0) in the file", hint="remove it in your editor")
+    return text
+
+
 def export_dev_file(dev_file: Path, root: Path | None = None) -> Export:
     """Read one dev file and make its package code; TitoError (file and line) if it is broken."""
     shown = _display(dev_file, root)
     if not dev_file.exists():
         raise TitoError(f"{shown} does not exist", hint="restore it with git, or create the module first")
-    text = dev_file.read_text(encoding="utf-8")
+    text = read_dev_file(dev_file, shown)
     try:
         compile(text, shown, "exec", dont_inherit=True)
     except SyntaxError as exc:
@@ -97,19 +156,10 @@ def export_dev_file(dev_file: Path, root: Path | None = None) -> Export:
             f"{shown}:{exc.lineno}: {exc.msg}",
             hint="fix the dev file; nothing in the package was changed",
         ) from None
-    import jupytext  # imported here: it costs every tito command about a second otherwise
-
-    try:
-        notebook = jupytext.reads(text, fmt="py:percent")
-    except Exception as exc:  # jupytext reports malformed headers in many ways
-        raise TitoError(f"{shown}: not a readable jupytext percent file: {exc}") from None
-
     target = None
     exported: list[tuple[str, bool]] = []  # (code, public)
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        directives, body = split_directives(cell.source)
+    for source in code_cells(text):
+        directives, body = split_directives(source)
         if "default_exp" in directives:
             if target is not None:
                 raise TitoError(f"{shown}: more than one `#| default_exp` directive")
@@ -134,12 +184,52 @@ def export_dev_file(dev_file: Path, root: Path | None = None) -> Export:
     )
     code = header + "".join(f"\n\n{body}\n" for body, _ in exported)
     compile(code, str(dev_file), "exec", dont_inherit=True)
-    return Export(dev_file, target, code)
+    return Export(dev_file, target, code, _line_map(code, text))
+
+
+_HEADER = re.compile(r"^# Generated by `tito sync` from (.+)\.$", re.M)
+
+
+def exported_from_header(code: str) -> str | None:
+    match = _HEADER.search(code[:500])
+    return match[1] if match else None
+
+
+def exported_from(path: Path) -> str | None:
+    """The dev file a generated package file names as its source, if it names one."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return exported_from_header(handle.read(500))
+    except OSError:
+        return None
+
+
+def _line_map(code: str, dev_text: str) -> tuple[int, ...]:
+    """For each line of the generated code, the dev file line it came from (0: generated).
+
+    Exported cells appear in the package in dev-file order, each a contiguous run of its
+    cell's lines less the dropped ones, so a forward scan pairs every line with its source.
+    """
+    dev = dev_text.splitlines()
+    found, at = [], 0
+    for line in code.splitlines():
+        if not line.strip():
+            found.append(0)
+            continue
+        i = at
+        while i < len(dev) and dev[i] != line:
+            i += 1
+        if i < len(dev):
+            found.append(i + 1)
+            at = i + 1
+        else:
+            found.append(0)
+    return tuple(found)
 
 
 def export_modules(modules: list[Module], root: Path | None = None) -> list[Export]:
-    """Export every module's dev file; the first broken one stops everything."""
-    return [export_dev_file(m.dev_file, root) for m in modules if m.dev_file.exists()]
+    """Export every module's dev file; the first broken or missing one stops everything."""
+    return [export_dev_file(m.dev_file, root) for m in modules]
 
 
 def _ensure_package_dirs(package_root: Path, relative: Path) -> None:
@@ -152,28 +242,61 @@ def _ensure_package_dirs(package_root: Path, relative: Path) -> None:
             init.write_text("", encoding="utf-8")
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o644 & ~umask
+
+
+def _stage(path: Path, text: str) -> Path:
+    """Write `text` beside `path` in a temporary file with the mode `path` has (new: 0644)."""
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else _new_file_mode()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _unchanged(path: Path, code: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == code
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def write_exports(exports: list[Export], package_root: Path) -> list[Path]:
-    """Write each export under `package_root` (the folder holding `tinytorch/`); changed files only."""
-    written = []
-    for export in exports:
-        path = package_root / export.relative_path
-        if path.exists() and path.read_text(encoding="utf-8") == export.code:
-            continue
-        _ensure_package_dirs(package_root, export.relative_path)
-        _atomic_write(path, export.code)
-        written.append(path)
-    return written
+    """Write each export under `package_root` (the folder holding `tinytorch/`); changed files only.
+
+    All or nothing: every changed file is first written beside its target, and only when
+    all of them are written are they moved into place (`os.replace`), so a full disk or a
+    folder that cannot be written leaves the package as it was. A replaced file keeps its
+    mode; a new one gets 0644 (less the umask). A read-only package file is refused.
+    """
+    changed = [(e, package_root / e.relative_path) for e in exports]
+    changed = [(e, path) for e, path in changed if not _unchanged(path, e.code)]
+    for _, path in changed:
+        if path.exists() and not path.stat().st_mode & stat.S_IWUSR:
+            raise TitoError(f"{path} is read-only; nothing in the package was changed",
+                            hint=f"make it writable (chmod u+w {path}) and sync again")
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for export, path in changed:
+            _ensure_package_dirs(package_root, export.relative_path)
+            staged.append((_stage(path, export.code), path))
+    except OSError as exc:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        where = exc.filename or package_root / "tinytorch"
+        raise TitoError(f"cannot write into {where}: {exc.strerror}; nothing in the package was changed",
+                        hint="free some disk space or fix the folder's permissions, then sync again") from None
+    for tmp, path in staged:
+        os.replace(tmp, path)
+    return [path for _, path in staged]
 
 
 def stale_exports(exports: list[Export], package_root: Path) -> list[Export]:
@@ -197,7 +320,54 @@ def build_package(dest: Path, exports: list[Export], root: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
     write_exports(exports, dest)
+    for export in exports:
+        _BUILT[str((dest / export.relative_path).resolve())] = export
     return dest
+
+
+_BUILT: dict[str, Export] = {}  # generated file -> its export, for every package built here
+
+
+def locate(filename: str, lineno: int) -> tuple[Path, int] | None:
+    """The dev file and line behind line `lineno` of a generated package file, if known."""
+    export = _BUILT.get(str(Path(filename).resolve()))
+    if export is None or not 0 < lineno <= len(export.dev_lines) or not export.dev_lines[lineno - 1]:
+        return None
+    return export.dev_file, export.dev_lines[lineno - 1]
+
+
+def shown_location(filename: str, lineno: int) -> str:
+    """'activations_dev.py:42' for a line of a generated file, else 'file.py:42'."""
+    found = locate(filename, lineno)
+    if found:
+        return f"{found[0].name}:{found[1]}"
+    return f"{os.path.basename(filename)}:{lineno}"
+
+
+def workspace_exports(root: Path, wanted: list[Module], warn=None) -> list[Export]:
+    """The exports of every module in the workspace, as its dev files are now.
+
+    A broken dev file stops everything when its module is in `wanted` (TitoError with file
+    and line); another module's is reported through `warn(message)` and left out, so the
+    package's copy of it is used.
+    """
+    from tito.modules import all_modules
+
+    exports = []
+    for module in all_modules():
+        if not module.dev_file.exists():
+            if module in wanted:
+                raise TitoError(f"{_display(module.dev_file, root)} does not exist",
+                                hint="restore it (git checkout, or tito release for a student edition)")
+            continue
+        try:
+            exports.append(export_dev_file(module.dev_file, root))
+        except TitoError as error:
+            if module in wanted:
+                raise
+            if warn:
+                warn(f"{error.message}; using the package's copy of {module.name}")
+    return exports
 
 
 def staleness_note(module: Module, root: Path, purpose: str) -> str | None:

@@ -77,6 +77,26 @@ def workspace_dir(root: Path | None = None) -> Path:
     return source if source.is_dir() else root / "assignments" / "release"
 
 
+def workspace_flag(root: Path | None = None) -> str:
+    """' --from DIR' when commands work in a workspace other than the default, else ''.
+
+    Advice such as "run tito sync" carries it, so that obeying it exports the learner's
+    own workspace, never the reference solutions over their work.
+    """
+    chosen = os.environ.get(WORKSPACE_ENV)
+    if not chosen:
+        return ""
+    root = root or project_root()
+    path = resolve_workspace(chosen, root)
+    default = root / "assignments" / "source"
+    if path == default.resolve():
+        return ""
+    for name in WORKSPACE_NAMES:
+        if path == (root / "assignments" / name).resolve():
+            return f" --from {name}"
+    return f" --from {path}"
+
+
 def add_workspace_argument(parser) -> None:
     """The --from option of the commands that work on a learner's modules."""
     parser.add_argument(

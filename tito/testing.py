@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from tito import TORCH_INSTALL
+
 
 def torch_oracle():
     """PyTorch, the independent implementation the tests cross-check against.
@@ -17,9 +19,9 @@ def torch_oracle():
     if importlib.util.find_spec("torch") is None:
         if os.environ.get("CI"):
             pytest.fail("PyTorch is not installed, but CI must cross-check TinyTorch against it "
-                        "(pip install -e '.[torch]')")
+                        f"({TORCH_INSTALL})")
         pytest.skip("PyTorch is not installed: the cross-checks against it are skipped "
-                    "(pip install -e '.[torch]' to run them)")
+                    f"(to run them: {TORCH_INSTALL})")
     import torch
 
     torch.set_num_threads(1)

@@ -11,6 +11,7 @@ import numpy as np
 
 import tinytorch
 from tinytorch.core import activations as _activations
+from tinytorch.core import autograd as _autograd
 from tinytorch.core.tensor import Tensor
 
 
@@ -515,17 +516,32 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-def _activation_module(base):
-    """`base` (a module 02 activation class) as a Module subclass of the same name."""
+def _activation_module(base, function, options=()):
+    """`base` (a module 02 activation class) as a Module subclass of the same name.
+
+    forward runs `function`, module 03's differentiable form of the activation, with the
+    instance's `options` (e.g. negative_slope); backward(grad_output) gives the gradient
+    of the most recent forward's input, as module 02's classes do.
+    """
 
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
         base.__init__(self, *args, **kwargs)
 
     def forward(self, x):
-        return base.forward(self, x)
+        object.__setattr__(self, "_last_input", x)
+        return function(x, **{name: getattr(self, name) for name in options})
 
-    namespace = {"__init__": __init__, "forward": forward, "__repr__": base.__repr__,
+    def backward(self, grad_output):
+        if getattr(self, "_last_input", None) is None:
+            raise RuntimeError(f"{base.__name__}.backward() called before forward()")
+        x = Tensor(self._last_input.data, requires_grad=True)
+        with _autograd.enable_grad():
+            y = function(x, **{name: getattr(self, name) for name in options})
+        y.backward(grad_output)
+        return x.grad
+
+    namespace = {"__init__": __init__, "forward": forward, "backward": backward, "__repr__": base.__repr__,
                  "__doc__": base.__doc__, "__module__": __name__, "__qualname__": base.__name__}
     if hasattr(base, "extra_repr"):  # module 02's repr may build on it: keep it, not Module's
         namespace["extra_repr"] = base.extra_repr
@@ -534,13 +550,13 @@ def _activation_module(base):
     return module
 
 
-ReLU = _activation_module(_activations.ReLU)
-Sigmoid = _activation_module(_activations.Sigmoid)
-Tanh = _activation_module(_activations.Tanh)
-LeakyReLU = _activation_module(_activations.LeakyReLU)
-ELU = _activation_module(_activations.ELU)
-GELU = _activation_module(_activations.GELU)
-SiLU = _activation_module(_activations.SiLU)
-Softplus = _activation_module(_activations.Softplus)
-Softmax = _activation_module(_activations.Softmax)
-LogSoftmax = _activation_module(_activations.LogSoftmax)
+ReLU = _activation_module(_activations.ReLU, _autograd.relu)
+Sigmoid = _activation_module(_activations.Sigmoid, _autograd.sigmoid)
+Tanh = _activation_module(_activations.Tanh, _autograd.tanh)
+LeakyReLU = _activation_module(_activations.LeakyReLU, _autograd.leaky_relu, ("negative_slope",))
+ELU = _activation_module(_activations.ELU, _autograd.elu, ("alpha",))
+GELU = _activation_module(_activations.GELU, _autograd.gelu, ("approximate",))
+SiLU = _activation_module(_activations.SiLU, _autograd.silu)
+Softplus = _activation_module(_activations.Softplus, _autograd.softplus, ("beta", "threshold"))
+Softmax = _activation_module(_activations.Softmax, _autograd.softmax, ("dim",))
+LogSoftmax = _activation_module(_activations.LogSoftmax, _autograd.log_softmax, ("dim",))

@@ -38,3 +38,15 @@ from tinytorch.core.nn import Dropout, Flatten, Identity, Linear, Module, Parame
 from tinytorch.nn import init  # noqa: E402
 
 __all__ += ["Dropout", "Flatten", "Identity", "Linear", "Module", "Parameter", "Sequential", "init"]
+
+# ---- module 05 losses ------------------------------------------------------------------
+from tinytorch.core.losses import (  # noqa: E402
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
+
+__all__ += ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss"]

@@ -28,3 +28,16 @@ __all__ = [
     "softplus",
     "tanh",
 ]
+
+# ---- module 05 losses ------------------------------------------------------------------
+from tinytorch.core.losses import (  # noqa: E402
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+
+__all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "mse_loss",
+            "nll_loss"]

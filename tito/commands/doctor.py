@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from tito import TORCH_INSTALL
 from tito.console import console
 from tito.modules import project_root
 
@@ -16,7 +17,7 @@ ORDER = 60
 HELP = "check Python, the virtual environment and every dependency"
 
 FIX_ALL = "source bin/activate-tinytorch.sh"
-OPTIONAL = {"torch": "pip install 'torch==2.13.0'   (the test oracle; optional for learners)"}
+OPTIONAL = {"torch": f"{TORCH_INSTALL}   (PyTorch, the test oracle)"}
 
 
 def add_arguments(parser) -> None:
@@ -76,10 +77,13 @@ def run(args) -> int:
         table.add_row(name + (f" {spec}" if spec else ""), version, status)
 
     console.print(table)
-    if problems:
-        console.print("[bold]To fix:[/]")
-        for fix in dict.fromkeys(fix for fix, _ in problems):
-            console.print(f"  {fix}", markup=False)
-    else:
+    needed = [fix for fix, must in problems if must]
+    optional = [fix for fix, must in problems if not must]
+    for title, fixes in (("To fix:", needed), ("Optional:", optional)):
+        if fixes:
+            console.print(f"[bold]{title}[/]")
+            for fix in dict.fromkeys(fixes):
+                console.print(f"  {fix}", markup=False)
+    if not needed:
         console.print("[green]everything TinyTorch needs is here[/]")
     return 1 if any(needed for _, needed in problems) else 0

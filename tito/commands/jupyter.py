@@ -40,7 +40,11 @@ Ctrl-C stops it.
 # JupyterLab's lowest-priority settings layer (`labconfig/default_setting_overrides.json`
 # in a directory on JUPYTER_CONFIG_PATH): .py files open as notebooks by default. The
 # learner's own settings still win; nothing is written to their configuration.
-LAB_DEFAULTS = {"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}
+LAB_DEFAULTS = {
+    "@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}},
+    # no "would you like to receive news?" pop-up over the chapter, no update checks
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
 CONTENTS_MANAGER = "jupytext.AsyncTextFileContentsManager"
 START_TIMEOUT = 90.0  # seconds JupyterLab may take to answer its first request
 STOP_TIMEOUT = 10.0   # seconds it may take to shut down before it is killed

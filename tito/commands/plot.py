@@ -1,66 +1,65 @@
-"""tito plot: the figures of the activations in the package, as PNG files."""
+"""tito plot: a module's figures as PNG files, drawn from its dev file as it is now."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
-from tito.commands.check import resolve_module
 from tito.console import TitoError, console
-from tito.feedback import NAMES, get
-from tito.feedback.runner import DEFAULT_TIMEOUT, Source
-from tito.feedback.runner import run as run_all
+from tito.modules import add_workspace_argument, find_module, use_workspace
+from tito.offers import DEFAULT_TIMEOUT, Context, current_package, offering
 
 NAME = "plot"
 ORDER = 31
 HELP = "figures of a module's code as PNG files (tito plot activations)"
-EXTRA = ("comparison", "gradient_flow")
-DESCRIPTION = f"""\
-Draw the activations in the package (tinytorch.core.activations) against the exact
-functions and save PNG files (default folder plots/activations/):
+DESCRIPTION = """\
+Draw a module's figures from your dev file as it is now (no `tito sync` needed) and
+save them as PNG files, by default in plots/<module>/. Each module has its own; for
+activations:
 
   <name>.png          4 panels: yours vs the exact curve, the definition, properties
                       (derivative from your backward, range, zero point, checks), and
                       the error in ULP over the whole float range, worst input marked
   comparison.png      every function and its derivative side by side
-  gradient_flow.png   how the gradient shrinks or survives through 1 to 20 layers of
-                      sigmoid, tanh and ReLU
+  gradient_flow.png   how the gradient shrinks or survives through 1 to 20 layers
 
   tito plot activations
   tito plot activations --only sigmoid --out /tmp/figs
-  tito plot activations --only gradient_flow
+  tito plot autograd --only graph
 
-Names: {", ".join(NAMES + EXTRA)}.
-The same figures appear in the module's notebook (tito.feedback.plot_activation).
+`--only` takes the figure names a module offers; an unknown one lists them. The same
+figures appear in the module's notebook.
 """
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("module", help="module to plot: activations (or 02)")
+    parser.add_argument("module", help="module to plot, by name or number (e.g. activations or 02)")
     parser.add_argument("--out", metavar="DIR", type=Path, default=None,
-                        help="folder for the PNG files (default plots/activations)")
+                        help="folder for the PNG files (default plots/<module>)")
     parser.add_argument("--only", metavar="NAME", action="append",
-                        help="only this figure (repeatable): a function name, comparison or gradient_flow")
+                        help="only this figure (repeatable)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="input dtype of the measurements (default float32)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"time limit of one call into your code (default {DEFAULT_TIMEOUT:g})")
+    add_workspace_argument(parser)
 
 
-def _wanted(only: list[str] | None) -> list[str]:
+def _wanted(only: list[str] | None, offered: dict) -> list[str]:
     if not only:
-        return list(NAMES + EXTRA)
+        return list(offered)
     wanted = []
     for name in only:
         key = name.strip().lower().replace("-", "_")
-        if key not in NAMES + EXTRA:
-            raise TitoError(f"unknown figure {name!r}", hint=f"choose from: {', '.join(NAMES + EXTRA)}")
+        if key not in offered:
+            raise TitoError(f"unknown figure {name!r}", hint=f"choose from: {', '.join(offered)}")
         wanted.append(key)
     return list(dict.fromkeys(wanted))
 
 
-def _out_dir(out: Path | None) -> Path:
-    folder = out if out is not None else Path("plots") / "activations"
+def _out_dir(out: Path | None, module_name: str) -> Path:
+    folder = out if out is not None else Path("plots") / module_name
     if folder.exists() and not folder.is_dir():
         raise TitoError(f"{folder} exists and is not a folder", hint="choose another --out")
     try:
@@ -74,43 +73,31 @@ def run(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")  # headless: no display needed, nothing pops up
-    from tito.feedback import plots
+    import matplotlib.pyplot as plt
 
-    resolve_module(args.module)
-    wanted = _wanted(args.only)
-    folder = _out_dir(args.out)
-    measured = [get(n) for n in NAMES if n in wanted or "comparison" in wanted]
+    use_workspace(args.workspace)
+    module = find_module(args.module)
+    provider = offering(module, "figures")
+    offered = dict(getattr(provider, "FIGURES", {}))
+    wanted = _wanted(args.only, offered)
+    folder = _out_dir(args.out, module.name)
+    ctx = Context(module, dtype=args.dtype, only=wanted, timeout=args.timeout)
     written: list[tuple[Path, str, str]] = []  # (file, status, description)
-    with console.status(f"measuring {len(measured)} functions ..."):
-        results = run_functions(measured, args)
-    by_name = {r.name: r for r in results}
-    with console.status("drawing ..."):
-        for name in NAMES:
-            if name in wanted:
-                fig = plots.activation_figure(get(name), by_name[name])
-                written.append((_save(fig, folder / f"{name}.png"), by_name[name].status,
-                                "4 panels: yours vs exact, f', error"))
-        if "comparison" in wanted:
-            fig = plots.comparison_figure(results)
-            written.append((_save(fig, folder / "comparison.png"), "", "all functions and derivatives"))
-        if "gradient_flow" in wanted:
-            fig = plots.gradient_flow_figure(plots.gradient_flow(Source()))
-            written.append((_save(fig, folder / "gradient_flow.png"), "", "gradients through 1-20 layers"))
+    with current_package(module), console.status(f"drawing {module.name} ...") as status:
+        for name, fig, state in provider.figures(ctx, wanted):
+            status.update(f"drawing {module.name}: {name}")
+            written.append((_save(fig, folder / f"{name}.png"), state, offered.get(name, "")))
+            plt.close(fig)
     table = Table(title=f"figures in {folder}", title_justify="left")
     for column in ("file", "pixels", "status", "shows"):
         table.add_column(column)
     colours = {"pass": "green", "warn": "yellow", "fail": "red", "missing": "bright_black"}
-    for path, status, what in written:
+    for path, state, what in written:
         width, height = _pixels(path)
-        shown = f"[{colours[status]}]{status}[/]" if status else ""
-        table.add_row(path.name, f"{width}x{height}", shown, what)
+        shown = f"[{colours.get(state, 'white')}]{escape(state)}[/]" if state else ""
+        table.add_row(escape(path.name), f"{width}x{height}", shown, escape(what))
     console.print(table)
     return 0
-
-
-def run_functions(activations, args):
-    """Measure in worker processes (a stub or an endless loop stays in its own figure)."""
-    return run_all(activations, Source(), args.dtype, args.timeout, curves=True, isolate=True)
 
 
 def _save(fig, path: Path) -> Path:

@@ -1,8 +1,10 @@
 """tito test: run a module's tests against its dev file as it is now."""
 from __future__ import annotations
 
+import argparse
+import math
 import os
-import subprocess
+import re
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -13,8 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from tito.console import TitoError, console
-from tito.export import Export, build_package, export_dev_file
-from tito.modules import Module, add_workspace_argument, all_modules, find_module, project_root, use_workspace
+from tito import children
+from tito.export import build_package, shown_location, workspace_exports
+from tito.modules import add_workspace_argument, all_modules, find_module, project_root, use_workspace
 
 NAME = "test"
 ORDER = 10
@@ -36,6 +39,20 @@ Exit code 0 only when every test passed.
 """
 
 
+DEFAULT_TIMEOUT = 120.0    # seconds one module test may take: generous on a loaded 2-core machine
+TITO_TIMEOUT_FACTOR = 10   # tito's own tests run whole catalogues in one test
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"invalid time limit '{text}': a number of seconds above 0")
+    return value
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("module", nargs="?", help="module name or number")
     parser.add_argument("--module", "-m", dest="module_opt", metavar="M", help="module name or number")
@@ -43,6 +60,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="show pytest's own output")
     parser.add_argument("-k", metavar="EXPR", help="only tests matching EXPR (as pytest -k)")
     parser.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
+    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"longest one test (or the import of your module) may run (default {DEFAULT_TIMEOUT:g}; "
+                             f"tito's own tests get {TITO_TIMEOUT_FACTOR}x)")
     add_workspace_argument(parser)
 
 
@@ -62,20 +82,8 @@ class Outcome:
         return self.returncode == 0 and self.failed == 0 and self.passed > 0
 
 
-def _package_exports(root: Path, wanted: list[Module]) -> list[Export]:
-    """Exports of every module; a broken dev file is fatal only for a module under test."""
-    exports = []
-    for module in all_modules():
-        if not module.dev_file.exists():
-            continue
-        try:
-            exports.append(export_dev_file(module.dev_file, root))
-        except TitoError as error:
-            if module in wanted:
-                raise
-            console.print(f"[yellow]warning:[/] {escape(error.message)}; "
-                          f"testing with the package's copy of {module.name}")
-    return exports
+def _warn(message: str) -> None:
+    console.print(f"[yellow]warning:[/] {escape(message)}")
 
 
 def _read_junit(path: Path, outcome: Outcome) -> None:
@@ -114,24 +122,42 @@ def pytest_command() -> list[str]:
 def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args) -> Outcome:
     outcome = Outcome(label)
     junit = package_dir / f"junit-{label}.xml"
-    command = [*pytest_command(), str(target), "-p", "no:cacheprovider",
+    watchdog = package_dir / f"watchdog-{label}.txt"
+    command = [*pytest_command(), str(target), "-p", "no:cacheprovider", "-p", "tito.watchdog",
                f"--junitxml={junit}", "-o", "junit_family=xunit1"]
     command += ["-v", "--tb=short"] if args.verbose else ["-q", "--tb=no", "--no-header"]
     if args.k:
         command += ["-k", args.k]
     if args.exitfirst:
         command.append("-x")
-    env = dict(os.environ)
+    limit = args.timeout * (TITO_TIMEOUT_FACTOR if label == "tito" else 1)
+    env = dict(os.environ, TINYTORCH_ROOT=str(root), TINYTORCH_TEST_TIMEOUT=str(limit),
+               TINYTORCH_TEST_WATCHDOG=str(watchdog))
     env["PYTHONPATH"] = os.pathsep.join([str(package_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["TINYTORCH_ROOT"] = str(root)
     if args.verbose:
-        outcome.returncode = subprocess.run(command, cwd=root, env=env).returncode
+        outcome.returncode = children.run(command, cwd=root, env=env).returncode
     else:
         with console.status(f"testing {label} ..."):
-            done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
-        outcome.returncode, outcome.output = done.returncode, done.stdout + done.stderr
+            done = children.run(command, cwd=root, env=env, capture=True)
+        outcome.returncode, outcome.output = done.returncode, done.stdout
     _read_junit(junit, outcome)
+    if watchdog.exists() and watchdog.read_text(encoding="utf-8", errors="replace").strip():
+        outcome.failed += 1
+        outcome.problems.append((label, f"stopped: a test or the import of a test module ran longer than "
+                                        f"{limit:g} s (an endless loop?), at "
+                                        f"{stuck_at(watchdog.read_text(encoding='utf-8', errors='replace'))}"
+                                        " (raise the limit with --timeout)"))
     return outcome
+
+
+def stuck_at(dump: str) -> str:
+    """Where faulthandler's dump says the main thread was: the innermost frame, as a dev-file line."""
+    frames = re.findall(r'File "([^"]+)", line (\d+) in (\S+)', dump.split("\n\n")[-1] if dump else "")
+    frames = frames or re.findall(r'File "([^"]+)", line (\d+) in (\S+)', dump)
+    if not frames:
+        return "an unknown place"
+    filename, line, function = frames[0]  # faulthandler lists the innermost frame first
+    return f"{shown_location(filename, int(line))} in {function}"
 
 
 def _report(outcomes: list[Outcome], verbose: bool) -> None:
@@ -182,7 +208,7 @@ def run(args) -> int:
     if args.all and (root / "tests").is_dir():
         targets.append(("tito", root / "tests"))
     with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as tmp:
-        package_dir = build_package(Path(tmp), _package_exports(root, modules), root)
+        package_dir = build_package(Path(tmp), workspace_exports(root, modules, warn=_warn), root)
         outcomes = [run_pytest(label, target, package_dir, root, args) for label, target in targets]
     _report(outcomes, args.verbose)
     failed = [o.label for o in outcomes if not o.ok]

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from tito.export import shown_location
+
 
 class Problem(Exception):
     """The implementation could not produce a result; `reason` says why in one line."""
@@ -58,7 +60,7 @@ def _where(exc: BaseException) -> str:
         path = os.path.abspath(frame.filename)
         if path.startswith(own) or any(f"{os.sep}{lib}{os.sep}" in path for lib in ("numpy", "scipy", "importlib")):
             continue
-        return f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
+        return f"{shown_location(frame.filename, frame.lineno)} in {frame.name}"
     return ""
 
 
@@ -147,7 +149,7 @@ class Implementation:
                 raise Broken(f"{what} called exit()") from None
         found = []
         for w in caught:
-            where = f" ({os.path.basename(w.filename)}:{w.lineno})" if w.filename else ""
+            where = f" ({shown_location(w.filename, w.lineno)})" if w.filename else ""
             found.append(f"{w.category.__name__}: {w.message}{where}")
         return result, found
 

@@ -1,0 +1,85 @@
+"""Every loss against torch.nn.functional: value and gradient, float64, rtol 1e-10,
+over hypothesis-generated shapes, reductions, weights, ignored targets and smoothing."""
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loss_cases import binary, classification, close, regression, run, run_torch, REDUCTIONS
+
+
+def compare(torch, name, x, y, **options):
+    value, grad, target_grad, upstream = run(name, x, y, **options)
+    want_value, want_grad, want_target_grad = run_torch(torch, name, x, y, upstream, **options)
+    what = f"{name}(input of shape {np.shape(x)}, {options})"
+    close(f"{what}: value", value, want_value)
+    assert grad is not None, f"{what}: backward() left input.grad empty"
+    close(f"{what}: gradient of the input", grad, want_grad)
+    if want_target_grad is not None:
+        assert target_grad is not None, f"{what}: backward() left target.grad empty"
+        close(f"{what}: gradient of the target", target_grad, want_target_grad)
+
+
+@given(regression(), st.sampled_from(REDUCTIONS))
+def test_mse_loss(torch, case, reduction):
+    compare(torch, "mse_loss", *case, reduction=reduction)
+
+
+@given(regression(), st.sampled_from(REDUCTIONS))
+def test_l1_loss(torch, case, reduction):
+    compare(torch, "l1_loss", *case, reduction=reduction)
+
+
+@given(classification())
+def test_nll_loss(torch, case):
+    x, y, options = case
+    compare(torch, "nll_loss", x, y, **options)
+
+
+@given(classification(), st.sampled_from([0.0, 0.1, 0.7]))
+def test_cross_entropy(torch, case, label_smoothing):
+    x, y, options = case
+    compare(torch, "cross_entropy", x, y, label_smoothing=label_smoothing, **options)
+
+
+@given(classification(scale=1e4))
+def test_cross_entropy_with_logits_of_1e4(torch, case):
+    x, y, options = case
+    compare(torch, "cross_entropy", x, y, **options)
+
+
+@given(binary(logits=False))
+def test_binary_cross_entropy(torch, case):
+    x, y, options = case
+    compare(torch, "binary_cross_entropy", x, y, **options)
+
+
+@given(binary(logits=True))
+def test_binary_cross_entropy_with_logits(torch, case):
+    x, y, options = case
+    compare(torch, "binary_cross_entropy_with_logits", x, y, **options)
+
+
+def test_loss_classes_match_pytorchs(torch):
+    from tinytorch.core import losses
+    from tinytorch.core.tensor import Tensor
+
+    rng = np.random.default_rng(4)
+    logits, classes = rng.normal(size=(6, 4)), rng.integers(0, 4, 6)
+    probs, labels = rng.uniform(size=(6, 4)), rng.uniform(size=(6, 4))
+    weight = np.array([1.0, 2.0, 0.5, 3.0])
+    nn = torch.nn
+    cases = [
+        ("MSELoss", {"reduction": "sum"}, probs, labels), ("L1Loss", {}, probs, labels),
+        ("CrossEntropyLoss", {"weight": weight, "ignore_index": 1, "label_smoothing": 0.2}, logits, classes),
+        ("NLLLoss", {"weight": weight, "reduction": "sum"}, logits, classes),
+        ("BCELoss", {"weight": weight}, probs, labels),
+        ("BCEWithLogitsLoss", {"pos_weight": weight, "reduction": "none"}, logits, labels),
+    ]
+    for name, options, x, y in cases:
+        ours = getattr(losses, name)(**{k: Tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()})
+        theirs = getattr(nn, name)(**{k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+                                      for k, v in options.items()})
+        assert repr(ours) == repr(theirs), f"{ours!r} vs PyTorch's {theirs!r}"
+        got = ours(Tensor(x), Tensor(y)).data
+        want = theirs(torch.from_numpy(x), torch.from_numpy(y)).numpy()
+        close(f"{name}({options})", got, want)

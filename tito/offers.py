@@ -1,0 +1,123 @@
+"""What a module offers to `tito check`, `tito plot` and `tito bench`, and the code they judge.
+
+tito's commands never name a module. A module declares its feedback provider in its
+`module.yaml`:
+
+    feedback: tito.feedback.autograd
+
+a Python module inside tito that defines any of
+
+    check(ctx) -> report                       tito check <module>
+    FIGURES = {name: what it shows}            the names tito plot --only accepts
+    figures(ctx, names) -> [(name, Figure, status)]   tito plot <module>
+    bench(ctx) -> report                       tito bench <module>
+
+A report is any object with `.ok`, `.score`, `to_json()` and `__rich__()`;
+`tito.card.Card` is a ready one. While a provider runs, `import tinytorch` gives the
+learner's dev files as they are now, exported into a throwaway package
+(`current_package`): the commands judge the code the learner is looking at, never an
+older `tito sync`.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from tito.console import TitoError
+from tito.modules import Module, all_modules, project_root
+
+DEFAULT_TIMEOUT = 10.0  # seconds for one call into the learner's code
+WHAT = {"check": "report card", "figures": "figures", "bench": "benchmarks"}
+COMMAND = {"check": "tito check", "figures": "tito plot", "bench": "tito bench"}
+
+
+@dataclass
+class Context:
+    """What a provider is asked for; every field has the default a command gives it."""
+
+    module: Module
+    dtype: str = "float32"
+    only: list[str] | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    verbose: bool = False
+    sizes: list[int] | None = None
+    repeats: int = 5
+    step: Callable[[str], None] = lambda what: None  # progress: what is being done now
+
+
+def provider(module: Module):
+    """The module's declared feedback provider (a Python module), or None."""
+    name = module.meta.get("feedback")
+    if not name:
+        return None
+    try:
+        return importlib.import_module(str(name))
+    except ImportError as error:
+        raise TitoError(f"{module.folder}/module.yaml names feedback provider {name!r}, "
+                        f"which cannot be imported: {error}") from None
+
+
+def offering(module: Module, what: str):
+    """The provider's `what` (check, figures or bench) for `module`, or a clear TitoError."""
+    found = provider(module)
+    if found is not None and hasattr(found, what):
+        return found
+    others = [m.name for m in all_modules() if _offers(m, what)]
+    raise TitoError(f"module {module.number} {module.name} has no {WHAT[what]} ({COMMAND[what]})",
+                    hint=f"modules with {WHAT[what]}: {', '.join(others) or 'none yet'}")
+
+
+def _offers(module: Module, what: str) -> bool:
+    try:
+        found = provider(module)
+    except TitoError:
+        return False
+    return found is not None and hasattr(found, what)
+
+
+def offering_modules(what: str) -> list[Module]:
+    """Every module of the workspace that offers `what`, in order."""
+    return [m for m in all_modules() if _offers(m, what)]
+
+
+@contextlib.contextmanager
+def current_package(module: Module):
+    """`import tinytorch` gives the workspace's dev files as they are now, inside this block.
+
+    The dev files are exported into a temporary copy of the package, put first on
+    sys.path and PYTHONPATH (worker processes see it too); any tinytorch imported before
+    is forgotten. A dev file of `module` (or of what it builds on) that does not export is
+    a TitoError naming its file and line, never a result from an older package.
+    """
+    from tito.export import build_package, workspace_exports
+
+    root = project_root()
+    wanted = [m for m in all_modules() if m.number <= module.number]
+    exports = workspace_exports(root, wanted)
+    saved_path, saved_env = list(sys.path), os.environ.get("PYTHONPATH")
+    with tempfile.TemporaryDirectory(prefix="tinytorch-current-") as tmp:
+        package_dir = build_package(Path(tmp), exports, root)
+        _forget_tinytorch()
+        sys.path.insert(0, str(package_dir))
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_dir), saved_env]))
+        try:
+            yield package_dir
+        finally:
+            _forget_tinytorch()
+            sys.path[:] = saved_path
+            if saved_env is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = saved_env
+
+
+def _forget_tinytorch() -> None:
+    for name in [n for n in sys.modules if n == "tinytorch" or n.startswith("tinytorch.")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
