@@ -112,25 +112,13 @@ def plot_decision_boundary(predict, X, y, title="decision boundary", ax=None, re
 def _chapter_run():
     """The chapter's 64-32-10 digits network, trained with the package's code (15 epochs)."""
     import tinytorch
-    from tinytorch.core.autograd import relu
     from tinytorch.core.data import DataLoader, TensorDataset, random_split
     from tinytorch.core.optim import Adam, CosineAnnealingLR
     from tinytorch.core.tensor import Tensor
     from tinytorch.core.training import confusion_matrix, evaluate, fit
     from tinytorch.datasets import load_digits
-    from tinytorch.core.autograd import log_softmax
-    from tinytorch.nn import Linear, Module
-
-    def cross_entropy(logits, target):
-        return -(log_softmax(logits, dim=1)[np.arange(len(target.data)), target.data]).mean()
-
-    class DigitsMLP(Module):
-        def __init__(self):
-            super().__init__()
-            self.fc1, self.fc2 = Linear(64, 32), Linear(32, 10)
-
-        def forward(self, x):
-            return self.fc2(relu(self.fc1(x)))
+    from tinytorch.nn import Linear, ReLU, Sequential
+    from tinytorch.nn.functional import cross_entropy
 
     tinytorch.manual_seed(0)
     X, y = load_digits()
@@ -138,7 +126,7 @@ def _chapter_run():
                                generator=np.random.default_rng(0))
     train_loader = DataLoader(train, batch_size=32, shuffle=True, generator=np.random.default_rng(1))
     test_loader = DataLoader(test, batch_size=256)
-    model = DigitsMLP()
+    model = Sequential(Linear(64, 32), ReLU(), Linear(32, 10))
     optimizer = Adam(model.parameters(), lr=3e-3)
     history = fit(model, train_loader, cross_entropy, optimizer, 15, test_loader=test_loader,
                   scheduler=CosineAnnealingLR(optimizer, T_max=15), progress=False)

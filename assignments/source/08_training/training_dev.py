@@ -362,35 +362,16 @@ def fit(model, train_loader, loss_fn, optimizer, epochs, test_loader=None, sched
 # %% [markdown]
 # ## Putting it together: the digits
 #
-# A 64-32-10 network on the 8x8 digits, with Adam and a cosine schedule, 15 epochs.
-# The activation between the layers is autograd's `relu` (module 03), called in
-# `forward`, as one would call `torch.relu`.
+# A 64-32-10 network on the 8x8 digits, with Adam and a cosine schedule, 15 epochs:
+# your layers (04), your loss (05), your optimizer and schedule (06), your loaders (07).
 
 # %%
 import tinytorch  # noqa: E402
-from tinytorch.core.autograd import relu  # noqa: E402
 from tinytorch.core.data import DataLoader, TensorDataset, random_split  # noqa: E402
 from tinytorch.core.optim import Adam, CosineAnnealingLR  # noqa: E402
 from tinytorch.datasets import load_digits  # noqa: E402
-from tinytorch.nn import Linear, Module  # noqa: E402
-from tinytorch.core.autograd import log_softmax  # noqa: E402
-
-
-def cross_entropy(logits, target):
-    """Mean cross-entropy of class scores (module 05's loss, spelled out with autograd's ops)."""
-    return -(log_softmax(logits, dim=1)[np.arange(len(target.data)), target.data]).mean()
-
-
-
-class DigitsMLP(Module):
-    def __init__(self, hidden=32):
-        super().__init__()
-        self.fc1 = Linear(64, hidden)
-        self.fc2 = Linear(hidden, 10)
-
-    def forward(self, x):
-        return self.fc2(relu(self.fc1(x)))
-
+from tinytorch.nn import Linear, ReLU, Sequential  # noqa: E402
+from tinytorch.nn.functional import cross_entropy  # noqa: E402
 
 tinytorch.manual_seed(0)
 X, y = load_digits()
@@ -398,7 +379,7 @@ digits = TensorDataset(Tensor(X / 16), Tensor(y))
 train_set, test_set = random_split(digits, [0.8, 0.2], generator=np.random.default_rng(0))
 train_loader = DataLoader(train_set, batch_size=32, shuffle=True, generator=np.random.default_rng(1))
 test_loader = DataLoader(test_set, batch_size=256)
-model = DigitsMLP()
+model = Sequential(Linear(64, 32), ReLU(), Linear(32, 10))
 optimizer = Adam(model.parameters(), lr=3e-3)
 history = fit(model, train_loader, cross_entropy, optimizer, epochs=15, test_loader=test_loader,
               scheduler=CosineAnnealingLR(optimizer, T_max=15), progress=False)
