@@ -8,6 +8,7 @@ every later gradient), computed in NumPy and written into `.grad` of both sides.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -16,7 +17,8 @@ from tinytorch.core.optim import (SGD, Adam, AdamW, CosineAnnealingLR, LambdaLR,
                                   clip_grad_norm_)
 from tinytorch.core.tensor import Tensor
 
-STEPS = 100
+# 100 steps; the quick profile of the test of the tests (the catalogue) runs 25
+STEPS = 25 if os.environ.get("TINYTORCH_HYPOTHESIS_PROFILE") == "fast" else 100
 RTOL = 1e-10
 SHAPES = [(3, 4), (5,)]
 
