@@ -85,3 +85,46 @@ def figures(ctx, names):
     for name in names:
         if name == "trajectories":
             yield name, plot_trajectories(), ""
+
+
+def check(ctx):
+    """tito check optim: 50 steps of each optimizer next to torch.optim (float64), when installed."""
+    import importlib.util
+    import math
+
+    from tito.card import INFO, Card, Check, Row, attempt
+
+    from tinytorch.core import optim
+    from tinytorch.core.tensor import Tensor
+
+    cases = [("SGD", dict(lr=0.05)), ("SGD", dict(lr=0.02, momentum=0.9, dampening=0.1, weight_decay=0.01)),
+             ("SGD", dict(lr=0.02, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.01)),
+             ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True)), ("AdamW", dict(lr=0.01, weight_decay=0.1))]
+    if importlib.util.find_spec("torch") is None:
+        return Card("optim", [Row("torch.optim", [Check("side by side", INFO,
+                                                        "PyTorch is not installed: pip install torch==2.13.0")])])
+    import torch
+
+    torch.set_num_threads(1)
+
+    def grad(p, k):
+        return np.linspace(0.2, 5, p.size) * p + np.sin(p) + 0.3 * math.cos(0.7 * k)
+
+    def compare(name, kwargs):
+        start = np.random.default_rng(0).normal(0, 1.5, 6)
+        ours, theirs = Tensor(start.copy(), requires_grad=True), torch.tensor(start.copy(), requires_grad=True)
+        a, b = getattr(optim, name)([ours], **kwargs), getattr(torch.optim, name)([theirs], **kwargs)
+        for k in range(50):
+            ours.grad, theirs.grad = Tensor(grad(ours.data, k)), torch.from_numpy(grad(theirs.detach().numpy(), k))
+            a.step()
+            b.step()
+            error = np.max(np.abs(ours.data - theirs.detach().numpy()) / np.maximum(1, np.abs(ours.data)))
+            if not error <= 1e-10:
+                return f"after step {k + 1} yours differs from PyTorch's by {error:.2g} (relative)"
+        return None
+
+    rows = [Row("optimizers vs torch.optim (50 steps, float64, 1e-10)",
+                [attempt(f"{name}({', '.join(f'{k}={v}' for k, v in kw.items())})", lambda n=name, kw=kw: compare(n, kw))
+                 for name, kw in cases])]
+    return Card("optim", rows, title="your optimizers, step by step next to PyTorch's",
+                done="tito sync, then module 07 (data)")
