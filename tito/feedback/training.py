@@ -200,3 +200,123 @@ def check(ctx):
             Row("the loop", [attempt("5 epochs lower the loss", learns), attempt("evaluate: eval mode, no_grad", evaluation),
                              attempt("a nan stops training at its step", nan_stop)])]
     return Card("training", rows, title="your training loop", done="tito sync, then tito milestone")
+
+
+def _epoch_seconds(train_step, batches, repeats):
+    """The best of `repeats` epochs (each a pass over `batches`), in seconds."""
+    import time
+
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for xb, yb in batches:
+            train_step(xb, yb)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _numpy_blas_threads(count):
+    """Set the number of threads of NumPy's bundled OpenBLAS; the old count, or None when unknown.
+
+    On a busy machine OpenBLAS's threads wait for each other: at 2 threads on 2 loaded cores
+    a 128x784 @ 784x256 product measured 109 ms, at 1 thread 3.6 ms.
+    """
+    import ctypes
+    import glob
+    import os
+
+    for path in glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")):
+        lib = ctypes.CDLL(path)
+        for prefix in ("scipy_openblas", "openblas"):
+            setter, getter = getattr(lib, f"{prefix}_set_num_threads64_", None), getattr(lib, f"{prefix}_get_num_threads64_", None)
+            if setter is not None and getter is not None:
+                old = getter()
+                setter(count)
+                return old
+    return None
+
+
+def bench(ctx):
+    """tito bench training: time per epoch of two MLPs, TinyTorch against PyTorch single-thread.
+
+    The same network, optimizer (Adam), loss (cross-entropy), float32 and batches on both
+    sides; the ratio is TinyTorch's time over PyTorch's (target: at most 1.5).
+    """
+    import importlib.util
+
+    from tito.card import Card
+
+    from tinytorch.datasets import load_digits
+
+    X, y = load_digits()
+    rng = np.random.default_rng(0)
+    setups = [("digits 64-64-10, batch 64, 1797 examples", [64, 64, 10], (X / 16).astype(np.float32), y, 64),
+              ("784-256-128-10 on random data, batch 128, 4096 examples", [784, 256, 128, 10],
+               rng.standard_normal((4096, 784)).astype(np.float32), rng.integers(0, 10, 4096), 128)]
+    have_torch = importlib.util.find_spec("torch") is not None
+    if have_torch:
+        import torch
+
+        torch.set_num_threads(1)
+    repeats = max(1, min(ctx.repeats, 3))
+    threads = _numpy_blas_threads(1)  # one thread, as PyTorch: the same machine for both
+    try:
+        rows = _bench_rows(setups, have_torch, repeats)
+    finally:
+        if threads is not None:
+            _numpy_blas_threads(threads)
+    notes = [] if threads is not None else ["NumPy's BLAS threads could not be set to 1: TinyTorch may use several"]
+    return Card("training", rows, title="time per epoch: TinyTorch against PyTorch (float32, Adam, one thread each)",
+                notes=notes)
+
+
+def _bench_rows(setups, have_torch, repeats):
+    import tinytorch
+    from tinytorch.core.optim import Adam
+    from tinytorch.core.tensor import Tensor
+    from tinytorch.nn import Linear, ReLU, Sequential
+    from tinytorch.nn.functional import cross_entropy
+    from tito.card import INFO, PASS, WARN, Check, Row
+
+    if have_torch:
+        import torch
+    rows = []
+    for title, sizes, data, labels, batch in setups:
+        layers = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [Linear(a, b), ReLU()]
+        tinytorch.manual_seed(0)
+        model = Sequential(*layers[:-1])
+        optimizer = Adam(model.parameters(), lr=1e-3)
+        batches = [(Tensor(data[i:i + batch]), Tensor(labels[i:i + batch])) for i in range(0, len(data), batch)]
+
+        def ours(xb, yb):
+            optimizer.zero_grad()
+            cross_entropy(model(xb), yb).backward()
+            optimizer.step()
+
+        mine = _epoch_seconds(ours, batches, repeats)
+        checks = [Check("TinyTorch", INFO, f"{1e3 * mine:.1f} ms per epoch")]
+        if have_torch:
+            modules = []
+            for a, b in zip(sizes[:-1], sizes[1:]):
+                modules += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+            net = torch.nn.Sequential(*modules[:-1])
+            opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+            loss_fn = torch.nn.CrossEntropyLoss()
+            torch_batches = [(torch.from_numpy(xb.data), torch.from_numpy(yb.data)) for xb, yb in batches]
+
+            def theirs(xb, yb):
+                opt.zero_grad()
+                loss_fn(net(xb), yb).backward()
+                opt.step()
+
+            reference = _epoch_seconds(theirs, torch_batches, repeats)
+            ratio = mine / reference
+            checks += [Check("PyTorch, 1 thread", INFO, f"{1e3 * reference:.1f} ms per epoch"),
+                       Check("ratio TinyTorch / PyTorch", PASS if ratio <= 1.5 else WARN,
+                             f"{ratio:.2f}x (target at most 1.5x)")]
+        else:
+            checks.append(Check("PyTorch", INFO, "not installed: pip install torch==2.13.0 for the ratio"))
+        rows.append(Row(title, checks))
+    return rows
