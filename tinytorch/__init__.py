@@ -37,3 +37,8 @@ def __getattr__(name):
 
         return getattr(autograd, name)
     raise AttributeError(f"module 'tinytorch' has no attribute {name!r}")
+
+
+# ---- saving and loading (module 08 training) ------------------------------------------
+# .npz of plain arrays plus JSON for the rest: loading never runs code (no pickle).
+from tinytorch.serialization import load, save  # noqa: E402

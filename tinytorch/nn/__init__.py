@@ -50,3 +50,8 @@ from tinytorch.core.losses import (  # noqa: E402
 )
 
 __all__ += ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss"]
+
+# ---- module 06 optim: torch.nn.utils's clip_grad_norm_ --------------------------------
+from tinytorch.nn import utils  # noqa: E402
+
+__all__ += ["utils"]

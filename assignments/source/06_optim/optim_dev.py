@@ -1,0 +1,657 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Module 06: Optimizers
+#
+# Autograd tells each parameter `p` which way is uphill: its gradient `p.grad`. An
+# **optimizer** decides how far to step the other way. The simplest rule,
+# `p -= lr * p.grad`, works, but slowly: on a long narrow valley it zig-zags from wall
+# to wall and crawls along the floor. The optimizers every network is trained with
+# fix that with a little memory:
+#
+# | optimizer | idea | remembers |
+# |---|---|---|
+# | `SGD` | step against the gradient | nothing |
+# | `SGD(momentum=0.9)` | a heavy ball: keep going the way you went | a velocity per parameter |
+# | `SGD(nesterov=True)` | look ahead along the velocity before correcting | a velocity |
+# | `Adam` | per-parameter step sizes from running averages of g and g^2 | two averages and a step count |
+# | `AdamW` | Adam, with weight decay applied to the weights directly | the same |
+#
+# Around them: **learning-rate schedules** (`StepLR`, `CosineAnnealingLR`, `LambdaLR`)
+# that change `lr` as training goes, and **gradient clipping** (`clip_grad_norm_`) that
+# keeps one bad batch from throwing the weights away.
+#
+# Everything here follows `torch.optim` exactly: the tests run 100 steps of each
+# optimizer, with every option, next to PyTorch's in float64 and require the same
+# weights to 1e-10. An optimizer only reads `p.grad` and writes `p.data`, so the
+# gradients can come from anywhere; in this chapter they are written by hand.
+#
+# ```bash
+# tito test optim     # the full tests, PyTorch side by side
+# tito plot optim     # every optimizer on two 2-D loss surfaces
+# tito sync           # put your code into tinytorch/core/optim.py
+# ```
+
+# %%
+#| default_exp core.optim
+
+# %%
+#| export
+import math
+
+import numpy as np
+
+from tinytorch.core.tensor import Tensor
+
+# %% [markdown]
+# ## Why plain gradient descent is not enough
+#
+# Take the valley `f(x, y) = x^2 / 100 + y^2`: gentle along x, steep along y. A step
+# `lr` small enough not to blow up along y (lr < 1) is tiny along x, where the slope is
+# 100 times smaller. The cell below runs plain gradient descent with NumPy: it bounces
+# across the valley and after 40 steps is still far from the minimum at (0, 0).
+
+# %%
+def valley_grad(p):
+    return np.array([p[0] / 50, 2 * p[1]])
+
+
+point = np.array([-9.0, 2.0])
+path = [point.copy()]
+for _ in range(40):
+    point -= 0.9 * valley_grad(point)
+    path.append(point.copy())
+path = np.array(path)
+print("after 40 steps of plain gradient descent:", path[-1].round(3), " (the minimum is (0, 0))")
+print("y bounces:", path[:6, 1].round(2))
+
+# %% [markdown]
+# ## Step 1: the optimizer's bookkeeping
+#
+# An optimizer holds its parameters in **parameter groups**: a list of dicts, each with
+# the key `"params"` (a list of tensors) and the group's hyperparameters (`lr`,
+# `momentum`, ...). `SGD(model.parameters(), lr=0.1)` makes one group; a list of dicts
+# makes several, so that, say, the biases get no weight decay:
+#
+# ```python
+# SGD([{"params": weights, "weight_decay": 1e-4}, {"params": biases}], lr=0.1)
+# ```
+#
+# A hyperparameter that a group does not set takes the optimizer's default. Per
+# parameter, `self.state[p]` is a dict for what the optimizer remembers (a momentum
+# buffer, Adam's averages); tensors compare elementwise, so the state is keyed by the
+# parameter's identity.
+#
+# `step()` visits every parameter that has a gradient and calls the optimizer's own
+# update with its gradient as a NumPy array. `zero_grad()` forgets the gradients before
+# the next backward pass (autograd **adds** into `.grad`; without it, each step would use
+# the sum of all the gradients so far). `state_dict()` / `load_state_dict()` save and
+# restore everything, so that training can resume exactly (module 08).
+#
+# The bookkeeping is given, except `zero_grad`.
+
+# %%
+#| export
+class ParamState:
+    """Per-parameter state, `state[p]` -> dict (created empty on first use), keyed by identity."""
+
+    def __init__(self):
+        self._states = {}
+
+    def __getitem__(self, p):
+        return self._states.setdefault(id(p), {})
+
+    def __contains__(self, p):
+        return id(p) in self._states
+
+    def __len__(self):
+        return len(self._states)
+
+    def clear(self):
+        self._states.clear()
+
+
+def _grad_array(p):
+    """The gradient of `p` as a NumPy array (a Tensor or an array in `.grad`)."""
+    return np.asarray(p.grad.data if isinstance(p.grad, Tensor) else p.grad)
+
+
+class Optimizer:
+    """Base class of the optimizers: parameter groups, state, step, zero_grad, state_dict.
+
+    A subclass sets its defaults and defines `update(p, grad, state, group)`, which
+    changes `p.data` in place from `grad` (a NumPy array) and the group's hyperparameters.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.param_groups = []
+        self.state = ParamState()
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group: a dict with "params" and any hyperparameters (else the defaults)."""
+        group = dict(param_group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in group["params"]) or len({id(p) for p in group["params"]}) < len(group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient: None (the default), or zeros."""
+        # TODO: for every parameter of every group with a gradient: set p.grad to None,
+        #       or (set_to_none=False) fill the gradient array with zeros, in place.
+        ### BEGIN SOLUTION
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    _grad_array(p).fill(0)
+        ### END SOLUTION
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure() when given."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self.update(p, _grad_array(p), self.state[p], group)
+        return loss
+
+    def update(self, p, grad, state, group):
+        raise NotImplementedError(f"{type(self).__name__} must define update(p, grad, state, group)")
+
+    # ---- saving and restoring ---------------------------------------------------------
+
+    def state_dict(self):
+        """{"state": {index: {name: array or number}}, "param_groups": [{..., "params": [indices]}]}.
+
+        Parameters are numbered in the order of the groups, as PyTorch does; the arrays are copies.
+        """
+        index, groups, state = 0, [], {}
+        for group in self.param_groups:
+            saved = {k: v for k, v in group.items() if k != "params"}
+            saved["params"] = list(range(index, index + len(group["params"])))
+            for i, p in zip(saved["params"], group["params"]):
+                if p in self.state and self.state[p]:
+                    state[i] = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.state[p].items()}
+            index += len(group["params"])
+            groups.append(saved)
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyperparameters and state saved by state_dict() (same groups, same sizes)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(groups)} parameter groups, "
+                             f"the optimizer has {len(self.param_groups)}")
+        for saved, group in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                                 f"the size of optimizer's group ({len(saved['params'])} vs {len(group['params'])})")
+        self.state.clear()
+        state = {int(k): v for k, v in state_dict["state"].items()}
+        for saved, group in zip(groups, self.param_groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+            for i, p in zip(saved["params"], group["params"]):
+                if int(i) in state:
+                    self.state[p].update({k: (np.array(v, dtype=p.data.dtype) if isinstance(v, np.ndarray) else v)
+                                          for k, v in state[int(i)].items()})
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines + [")"])
+
+
+# %% [markdown]
+# ## Step 2: SGD, with momentum, dampening, weight decay and Nesterov
+#
+# For each parameter `p` with gradient `g`, in this order (PyTorch's):
+#
+# 1. **weight decay** (L2 regularisation): `g = g + weight_decay * p`. It pulls every
+#    weight a little towards 0.
+# 2. **momentum**: a buffer `b` per parameter, the velocity. The first step sets
+#    `b = g`; every later step `b = momentum * b + (1 - dampening) * g`. The buffer must
+#    **survive between steps** (it lives in `state["momentum_buffer"]`): a buffer made
+#    fresh each step is plain SGD again.
+#    Then `d = b`, or with **Nesterov** `d = g + momentum * b` (the step looks ahead
+#    along the velocity).
+# 3. **the step**: `p = p - lr * d`.
+#
+# With `momentum = 0` the update is just `p -= lr * g`. Nesterov needs momentum > 0 and
+# dampening = 0; the constructor refuses other combinations, as PyTorch does.
+#
+# Write into `p.data` in place (`p.data -= ...`) or assign a new array: both are fine,
+# as long as the dtype stays the parameter's.
+
+# %%
+#| export
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum (PyTorch's torch.optim.SGD).
+
+    SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)
+
+    g <- g + weight_decay * p;  b <- g (first step) or momentum * b + (1 - dampening) * g;
+    d <- g + momentum * b (nesterov) or b;  p <- p - lr * d   (b = g, d = g without momentum)
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        if lr < 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def update(self, p, grad, state, group):
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+        # TODO: one SGD step of p.data, in the order of the formula above.
+        # APPROACH:
+        #   1. weight decay into the gradient (a new array: never change `grad` in place).
+        #   2. momentum != 0: the buffer from state["momentum_buffer"] (a copy of the
+        #      gradient on the first step), updated, stored back; d = buffer, or Nesterov's.
+        #   3. p.data -= lr * d.
+        # HINTS: the first step copies g: the buffer must not be the same array as the gradient.
+        ### BEGIN SOLUTION
+        g = grad + weight_decay * p.data if weight_decay != 0 else grad
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = np.array(g, dtype=p.data.dtype, copy=True)
+            else:
+                buf = momentum * buf + (1 - dampening) * g
+            state["momentum_buffer"] = buf
+            g = g + momentum * buf if nesterov else buf
+        p.data -= lr * g
+        ### END SOLUTION
+
+
+# %% [markdown]
+# ### Check step 2
+#
+# Three steps by hand: with momentum 0.9 and a constant gradient of 1, the buffer is
+# 1, then 1.9, then 2.71, so p goes 1 -> 0.9 -> 0.71 -> 0.439 with lr = 0.1.
+
+# %%
+p = Tensor(np.array([1.0]), requires_grad=True)
+opt = SGD([p], lr=0.1, momentum=0.9)
+for _ in range(3):
+    p.grad = Tensor(np.array([1.0]))
+    opt.step()
+assert np.allclose(p.data, [0.439]), p.data
+assert np.allclose(opt.state[p]["momentum_buffer"], [2.71])
+opt.zero_grad()
+assert p.grad is None
+print("Step 2 passed: SGD with momentum; p =", p.data)
+
+# %% [markdown]
+# ## Step 3: Adam and AdamW
+#
+# Adam keeps two running averages per parameter: `m` of the gradient (a momentum) and
+# `v` of its square (how large the gradient usually is), and divides one by the square
+# root of the other: each parameter gets a step of about `lr`, whatever the scale of
+# its gradient.
+#
+# With step count `t` (1 on the first step), `beta1, beta2 = betas`:
+#
+# ```
+# m = beta1 * m + (1 - beta1) * g
+# v = beta2 * v + (1 - beta2) * g * g
+# m_hat = m / (1 - beta1 ** t)          bias correction: m and v start at 0,
+# v_hat = v / (1 - beta2 ** t)          so early averages are too small
+# p = p - lr * m_hat / (sqrt(v_hat) + eps)
+# ```
+#
+# Without the **bias correction** the first steps are tiny: after one step
+# `m = 0.1 g`, and `v = 0.001 g^2`, so the step is 0.1/0.032 = 3.2 lr instead of lr.
+#
+# `amsgrad=True` divides by the largest `v` seen so far (`v_max = max(v_max, v)`, then
+# `v_hat = v_max / (1 - beta2 ** t)`), so the step size never grows back.
+#
+# **Weight decay**, two ways. `Adam(weight_decay=...)` adds `weight_decay * p` to the
+# gradient (as SGD does), so the decay too is divided by `sqrt(v_hat)`: weights with large
+# gradients are barely decayed. `AdamW` (Loshchilov and Hutter, 2019) **decouples** it:
+# first `p = p * (1 - lr * weight_decay)`, then the Adam step on the plain gradient. The
+# decay comes **before** the step, from the old weights. AdamW's default weight decay
+# is 0.01; Adam's is 0.
+#
+# PyTorch's `eps` (1e-8) is added after the square root.
+
+# %%
+#| export
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015), as torch.optim.Adam.
+
+    Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False)
+    """
+
+    decoupled = False  # AdamW: weight decay on the weights, not in the gradient
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        if lr < 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError(f"Invalid beta parameters: {betas}")
+        if weight_decay < 0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def update(self, p, grad, state, group):
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p.data)
+            state["exp_avg_sq"] = np.zeros_like(p.data)
+            if amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        # TODO: one Adam step (AdamW when self.decoupled), with the averages in
+        #       state["exp_avg"], state["exp_avg_sq"] and the count in state["step"].
+        # APPROACH:
+        #   1. Weight decay: AdamW scales p.data by (1 - lr * weight_decay) first;
+        #      Adam adds weight_decay * p.data to the gradient instead.
+        #   2. Count the step, update m and v and store them back in the state.
+        #   3. The bias corrections, amsgrad's maximum when asked, then the step on p.data.
+        # HINTS: count first: t = 1 on the first step, or 1 - beta ** t is 0.
+        ### BEGIN SOLUTION
+        if weight_decay != 0:
+            if self.decoupled:
+                p.data *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * p.data
+        state["step"] += 1
+        t = state["step"]
+        state["exp_avg"] = m = beta1 * state["exp_avg"] + (1 - beta1) * grad
+        state["exp_avg_sq"] = v = beta2 * state["exp_avg_sq"] + (1 - beta2) * grad * grad
+        if amsgrad:
+            state["max_exp_avg_sq"] = v = np.maximum(state["max_exp_avg_sq"], v)
+        denom = np.sqrt(v / (1 - beta2 ** t)) + eps
+        p.data -= lr * (m / (1 - beta1 ** t)) / denom
+        ### END SOLUTION
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019), as torch.optim.AdamW.
+
+    AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)
+    """
+
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+# %% [markdown]
+# ### Check step 3
+#
+# Adam's first step moves every parameter by about `lr`, whatever the size of its
+# gradient: the bias correction makes `m_hat / sqrt(v_hat)` equal to `g / |g|`.
+
+# %%
+p = Tensor(np.array([1.0, 1.0, 1.0]), requires_grad=True)
+opt = Adam([p], lr=0.01)
+p.grad = Tensor(np.array([1e-3, 1.0, -1e3]))
+opt.step()
+assert np.allclose(p.data, [0.99, 0.99, 1.01], rtol=1e-6), p.data
+q = Tensor(np.array([2.0]), requires_grad=True)
+decayed = AdamW([q], lr=0.1, weight_decay=0.5)
+q.grad = Tensor(np.array([0.0]))
+decayed.step()
+assert np.allclose(q.data, [2.0 * (1 - 0.1 * 0.5)]), "AdamW: only the decay acts when g = 0"
+print("Step 3 passed: Adam's first step", p.data, "AdamW's decay", q.data)
+
+# %% [markdown]
+# ## The optimizers on two loss surfaces
+#
+# Each optimizer starts from the same point, with the same number of steps, on the
+# valley from the top of this chapter and on Rosenbrock's banana `(1 - x)^2 +
+# 100 (y - x^2)^2` (minimum at (1, 1), 1000 steps). The gradients are computed by hand and written
+# into `p.grad`; your optimizers do the rest. Plain SGD zig-zags; momentum overshoots
+# and settles; Adam walks at a steady pace set by `lr`.
+
+# %%
+from tito.feedback.optim import plot_trajectories  # noqa: E402
+
+plot_trajectories({"SGD": SGD, "Adam": Adam, "AdamW": AdamW})
+
+# %% [markdown]
+# ## Step 4: learning-rate schedules
+#
+# A large learning rate early moves fast; a small one late settles into a minimum. A
+# **scheduler** sets each group's `lr` from the epoch count: call `scheduler.step()`
+# once per epoch, **after** `optimizer.step()`. On creation it remembers each group's
+# starting `lr` (`base_lrs`) and sets the lr of epoch 0.
+#
+# | scheduler | lr at epoch t |
+# |---|---|
+# | `StepLR(opt, step_size, gamma=0.1)` | `base_lr * gamma ** (t // step_size)` |
+# | `CosineAnnealingLR(opt, T_max, eta_min=0)` | `eta_min + (base_lr - eta_min) * (1 + cos(pi t / T_max)) / 2` |
+# | `LambdaLR(opt, lr_lambda)` | `base_lr * lr_lambda(t)` (one function, or one per group) |
+#
+# The cosine goes from `base_lr` down to `eta_min` at `t = T_max`, and back up after that
+# (PyTorch's does too). The machinery (counting, `get_last_lr`, state_dict) is given;
+# you write `get_lr` of each, the learning rates for `self.last_epoch`.
+
+# %%
+#| export
+class LRScheduler:
+    """Base class: sets each group's lr to get_lr() at every step(); last_epoch counts the steps."""
+
+    def __init__(self, optimizer, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group["initial_lr"] = group["lr"]
+        elif any("initial_lr" not in group for group in optimizer.param_groups):
+            raise KeyError("param 'initial_lr' is not specified in param_groups when resuming an optimizer")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self.step()
+
+    def get_lr(self):
+        raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
+
+    def step(self):
+        """Count one epoch and set every group's lr for it."""
+        self.last_epoch += 1
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self):
+        """The learning rates the last step() set, one per group."""
+        return list(self._last_lr)
+
+    def state_dict(self):
+        """Everything but the optimizer (and LambdaLR's functions): numbers and lists."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+
+    def load_state_dict(self, state_dict):
+        self.__dict__.update(state_dict)
+
+
+class StepLR(LRScheduler):
+    """Decay each group's lr by gamma every step_size epochs: base_lr * gamma ** (t // step_size)."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        # TODO: the lr of every group at epoch self.last_epoch (one per base_lr).
+        ### BEGIN SOLUTION
+        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
+        ### END SOLUTION
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Cosine from base_lr down to eta_min over T_max epochs (SGDR without restarts)."""
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        # TODO: eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2 for each group.
+        ### BEGIN SOLUTION
+        cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+        return [self.eta_min + (base - self.eta_min) * cosine for base in self.base_lrs]
+        ### END SOLUTION
+
+
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(epoch); lr_lambda is one function or a list, one per group."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"Expected {groups} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        # TODO: each group's base_lr times its own function of the epoch.
+        ### BEGIN SOLUTION
+        return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
+        ### END SOLUTION
+
+
+# %% [markdown]
+# ### Check step 4
+
+# %%
+p = Tensor(np.zeros(1), requires_grad=True)
+opt = SGD([p], lr=1.0)
+steps = StepLR(opt, step_size=3, gamma=0.5)
+seen = []
+for epoch in range(7):
+    seen.append(steps.get_last_lr()[0])
+    opt.step()
+    steps.step()
+assert seen == [1, 1, 1, 0.5, 0.5, 0.5, 0.25], seen
+cosine = CosineAnnealingLR(SGD([p], lr=1.0), T_max=4)
+lrs = []
+for _ in range(5):
+    lrs.append(cosine.get_last_lr()[0])
+    cosine.step()
+assert np.allclose(lrs, [1, (1 + math.cos(math.pi / 4)) / 2, 0.5, (1 - math.cos(math.pi / 4)) / 2, 0], atol=1e-15)
+print("Step 4 passed: StepLR", seen, "cosine", np.round(lrs, 3))
+
+# %% [markdown]
+# ## Step 5: clipping the gradient norm
+#
+# One unlucky batch can give a gradient thousands of times larger than usual, and one
+# step with it undoes hours of training. `clip_grad_norm_(parameters, max_norm)` looks at
+# the **total** norm of all the gradients together, as if they were one long vector:
+#
+# ```
+# total = (sum over parameters of ||g||^p) ** (1/p)      (p = norm_type, 2 by default;
+#                                                          inf: the largest |g|)
+# if total > max_norm: every g is scaled by max_norm / (total + 1e-6)
+# ```
+#
+# All gradients are scaled by the **same** factor, so the direction of the step is kept;
+# clipping each parameter on its own would change it. The function changes the
+# gradients in place (the trailing underscore says so) and returns the total norm
+# before clipping, as a 0-d tensor. `error_if_nonfinite=True` raises a RuntimeError when
+# the total is nan or inf (a diverged run), instead of scaling by nan.
+
+# %%
+#| export
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients together so that their total norm is at most max_norm.
+
+    Returns the total norm of the gradients before clipping (a 0-d Tensor).
+    """
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    grads = [p.grad.data if isinstance(p.grad, Tensor) else p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return Tensor(np.array(0.0, dtype=np.float32))
+    norm_type = float(norm_type)
+    # TODO: the total norm of all the gradients; scale each gradient in place by
+    #       min(1, max_norm / (total + 1e-6)); return Tensor(total).
+    # APPROACH: the norm of each gradient first, then the norm of those norms. inf: max |g|.
+    #           error_if_nonfinite and a total that is nan or inf: RuntimeError.
+    # HINTS: scale in place (g *= ...): the gradients are the arrays the optimizer will read.
+    ### BEGIN SOLUTION
+    if norm_type == math.inf:
+        total = max(np.abs(g).max() if g.size else 0.0 for g in grads)
+    else:
+        norms = np.array([np.sum(np.abs(g) ** norm_type) ** (1 / norm_type) for g in grads])
+        total = np.sum(norms ** norm_type) ** (1 / norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite, "
+                           "so it cannot be clipped")
+    coef = min(1.0, max_norm / (total + 1e-6))
+    for g in grads:
+        g *= coef
+    return Tensor(np.asarray(total, dtype=grads[0].dtype))
+    ### END SOLUTION
+
+
+# %% [markdown]
+# ### Check step 5
+
+# %%
+a, b = Tensor(np.zeros(2), requires_grad=True), Tensor(np.zeros(1), requires_grad=True)
+a.grad, b.grad = Tensor(np.array([3.0, 0.0])), Tensor(np.array([4.0]))
+total = clip_grad_norm_([a, b], max_norm=1.0)
+assert np.isclose(total.item(), 5.0)
+assert np.allclose(a.grad.data, [0.6, 0.0], atol=1e-6) and np.allclose(b.grad.data, [0.8], atol=1e-6)
+print("Step 5 passed: total norm", total.item(), "clipped to", a.grad.data, b.grad.data)
+
+# %% [markdown]
+# ## What's next
+#
+# ```bash
+# tito test optim
+# tito sync
+# ```
+#
+# `from tinytorch.optim import SGD, Adam, AdamW` and
+# `from tinytorch.optim.lr_scheduler import StepLR` now work as in PyTorch, and
+# `tinytorch.nn.utils.clip_grad_norm_` too. Module 08 (training) runs them on real
+# gradients from autograd, batch after batch.

@@ -1,0 +1,1 @@
+"""PyTorch-style utilities namespace: `tinytorch.utils.data` as `torch.utils.data`."""

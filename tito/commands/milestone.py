@@ -1,0 +1,133 @@
+"""tito milestone: run the historical milestones on your own tinytorch."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from rich.table import Table
+
+from tito.console import TitoError, console
+from tito.modules import project_root
+
+NAME = "milestone"
+ORDER = 45
+HELP = "run the milestones (perceptron 1957, XOR 1969, digits 1986) on your tinytorch"
+DESCRIPTION = """\
+Run a milestone: a program from milestones/NN_name/ that trains a real network
+with the tinytorch package (your synced code), shows its progress, writes its
+figures and says whether it reached the result it states. Exit code 0 only when
+every milestone run reached its result.
+
+  tito milestone                 every milestone, in order
+  tito milestone xor             one (also its number, 02, or its folder name)
+  tito milestone --list          what there is and what each one claims
+  tito milestone digits --out figs
+                                 figures into figs/ (default: milestones/ under
+                                 the current folder, one folder per milestone)
+
+Run `tito sync` first: a milestone uses the package, not the dev files.
+"""
+
+
+@dataclass(frozen=True)
+class Milestone:
+    number: str
+    name: str
+    path: Path
+    meta: dict
+
+    @property
+    def script(self) -> Path:
+        return self.path / self.meta["script"]
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.name} ({self.meta.get('year', '?')})"
+
+
+def milestones_dir(root: Path) -> Path:
+    return root / "milestones"
+
+
+def all_milestones(root: Path) -> list[Milestone]:
+    """Every folder NN_name/ under milestones/ that declares itself in a milestone.yaml."""
+    found = []
+    folder = milestones_dir(root)
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        spec = path / "milestone.yaml"
+        if not (path.is_dir() and spec.exists()):
+            continue
+        try:
+            meta = yaml.safe_load(spec.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise TitoError(f"{spec} is not valid YAML: {error}") from None
+        missing = [key for key in ("name", "script", "result") if key not in meta]
+        if missing:
+            raise TitoError(f"{spec} lacks {', '.join(missing)}")
+        number = path.name.split("_", 1)[0]
+        found.append(Milestone(number, str(meta["name"]), path, meta))
+    return found
+
+
+def find_milestones(spec: str | None, root: Path) -> list[Milestone]:
+    known = all_milestones(root)
+    if not known:
+        raise TitoError(f"no milestones found in {milestones_dir(root)}")
+    if spec is None:
+        return known
+    wanted = spec.strip().lower().rstrip("/")
+    for milestone in known:
+        if wanted in {milestone.name, milestone.number, milestone.path.name, str(int(milestone.number))}:
+            return [milestone]
+    names = ", ".join(m.name for m in known)
+    raise TitoError(f"unknown milestone '{spec}'. Known milestones: {names}", hint="tito milestone --list")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("name", nargs="?", help="milestone name or number (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the milestones and their stated results")
+    parser.add_argument("--out", metavar="DIR", help="where the figures go (default: ./milestones/<name>/)")
+
+
+def _list(milestones: list[Milestone]) -> int:
+    table = Table(title="TinyTorch milestones", title_justify="left")
+    for column in ("#", "name", "year", "what", "stated result"):
+        table.add_column(column)
+    for m in milestones:
+        table.add_row(m.number, m.name, str(m.meta.get("year", "")), str(m.meta.get("title", "")),
+                      str(m.meta["result"]))
+    console.print(table)
+    return 0
+
+
+def run(args) -> int:
+    root = project_root()
+    milestones = find_milestones(args.name, root)
+    if args.list:
+        return _list(milestones)
+    outcomes = []
+    for milestone in milestones:
+        out = Path(args.out) if args.out else Path.cwd() / "milestones" / milestone.name
+        if args.out and len(milestones) > 1:
+            out = out / milestone.name
+        out.mkdir(parents=True, exist_ok=True)
+        console.rule(f"[bold]{milestone.label}: {milestone.meta.get('title', '')}")
+        console.print(f"stated result: {milestone.meta['result']}")
+        start = time.perf_counter()
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        done = subprocess.run([sys.executable, str(milestone.script), "--out", str(out)], env=env)
+        seconds = time.perf_counter() - start
+        outcomes.append((milestone, done.returncode, seconds, out))
+    table = Table(title="milestones", title_justify="left")
+    for column in ("milestone", "result", "seconds", "figures"):
+        table.add_column(column)
+    for milestone, code, seconds, out in outcomes:
+        verdict = "[green]reached[/]" if code == 0 else ("[red]missed[/]" if code == 1 else f"[red]error ({code})[/]")
+        table.add_row(milestone.label, verdict, f"{seconds:.1f}", str(out))
+    console.print(table)
+    return 0 if all(code == 0 for _, code, _, _ in outcomes) else 1
