@@ -111,6 +111,22 @@ class Interface:
 
 def interface():
     return Interface()
+
+
+def decorate(fn):
+    """A decorator in learner code (as no_grad() or autograd's differentiable)."""
+    import functools
+
+    fn.marked = True
+
+    @functools.wraps(fn)
+    def run(*args):
+        return fn(*args) * 2
+    return run
+
+
+def is_marked(fn):
+    return fn.marked
 '''
 
 CHECKS = r'''
@@ -201,6 +217,13 @@ def check_subclasses_and_callbacks_run_here():
     assert things.apply(lambda v: v + 1, 41) == 42
     with pytest.raises(ZeroDivisionError):
         things.apply(lambda v: v / 0, 1)
+
+def check_a_learner_decorator_keeps_the_tests_function_name_and_marks():
+    def evaluate(v):
+        return v + 1
+    wrapped = things.decorate(evaluate)
+    assert wrapped.__name__ == "evaluate" and wrapped(1) == 4
+    assert things.is_marked(evaluate), "an attribute learner code set on a test's function stays readable there"
 
 def check_in_place_changes_are_seen_both_ways():
     a = np.ones(2)

@@ -376,7 +376,11 @@ class Judge(Peer):
             if key[0] != self.generation:
                 raise WorkerGone("this object was made by an earlier run of the submission, which ended")
             return {"o": key[1], "by": WORKER}
-        return {"o": self.lend(obj), "by": JUDGE}
+        tag = {"o": self.lend(obj), "by": JUDGE}
+        name = getattr(obj, "__name__", None) if callable(obj) else None
+        if type(name) is str:  # so that functools.wraps in learner code (a decorator) keeps it
+            tag["name"], tag["qualname"] = name, str(getattr(obj, "__qualname__", name))
+        return tag
 
     def _encode_class(self, cls) -> dict:
         info = cls._tt_info

@@ -59,7 +59,9 @@ class JudgeBaseError(BaseException):
 class JudgeObject:
     """An object of the tests lent to learner code: it may only be called or iterated."""
 
-    __slots__ = ("_ref", "__weakref__")
+    # __dict__: attributes learner code sets on a test's function (a decorator marking it)
+    # stay here, in the worker, and never reach the judge
+    __slots__ = ("_ref", "__weakref__", "__name__", "__qualname__", "__dict__")
 
     def __call__(self, *args, **kwargs):
         return WORKER_PEER.request("call", [self, args, kwargs])
@@ -195,6 +197,8 @@ class Worker(Peer):
             return existing
         stub = JudgeObject()
         stub._ref = key
+        if type(tag.get("name")) is str:  # a test's function: its name, for functools.wraps
+            stub.__name__, stub.__qualname__ = tag["name"], str(tag.get("qualname", tag["name"]))
         self.judge_objects[key] = stub
         weakref.finalize(stub, self.let_go, key)
         return stub
