@@ -103,13 +103,14 @@ def current_package(module: Module):
     saved_path, saved_env = list(sys.path), os.environ.get("PYTHONPATH")
     with tempfile.TemporaryDirectory(prefix="tinytorch-current-") as tmp:
         package_dir = build_package(Path(tmp), exports, root)
-        _forget_tinytorch()
+        saved_modules = _forget_tinytorch()
         sys.path.insert(0, str(package_dir))
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_dir), saved_env]))
         try:
             yield package_dir
         finally:
             _forget_tinytorch()
+            sys.modules.update(saved_modules)  # whoever imported tinytorch before keeps its classes
             sys.path[:] = saved_path
             if saved_env is None:
                 os.environ.pop("PYTHONPATH", None)
@@ -117,7 +118,10 @@ def current_package(module: Module):
                 os.environ["PYTHONPATH"] = saved_env
 
 
-def _forget_tinytorch() -> None:
-    for name in [n for n in sys.modules if n == "tinytorch" or n.startswith("tinytorch.")]:
+def _forget_tinytorch() -> dict:
+    """Take every imported tinytorch module out of sys.modules; return them."""
+    gone = {n: m for n, m in sys.modules.items() if n == "tinytorch" or n.startswith("tinytorch.")}
+    for name in gone:
         del sys.modules[name]
     importlib.invalidate_caches()
+    return gone

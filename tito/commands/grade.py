@@ -144,6 +144,10 @@ def run(args) -> int:
         if count:
             err_console.print(f"[yellow]warning:[/] {count} test(s) skip with the reference solution "
                               f"on this machine and are not graded ({escape(why)})")
+        count, why = grader.failing
+        if count:
+            err_console.print(f"[yellow]warning:[/] {count} test(s) fail with the reference solution "
+                              f"under the grader and are not graded, e.g. {escape(why)}")
         done, lock = [0], threading.Lock()
         with err_console.status(f"grading {len(submissions)} submission(s), {jobs} at a time ...") as status:
             def grade(item):

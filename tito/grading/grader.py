@@ -257,9 +257,9 @@ class Grader:
     def collect_possible(self) -> None:
         """The tests and their points: those the reference solution runs on this machine.
 
-        A test the reference skips here (a PyTorch cross-check without PyTorch) can be
-        passed by nobody, so it is left out of everyone's points; a submission that makes
-        a counted test skip does not earn it.
+        A test the reference skips here (a PyTorch cross-check without PyTorch), or fails
+        here, can be passed by nobody, so it is left out of everyone's points (and named in
+        a warning); a submission that makes a counted test skip does not earn it.
         """
         folder = Path(tempfile.mkdtemp(prefix="reference-", dir=self.base))
         folder.chmod(0o755)
@@ -278,15 +278,15 @@ class Grader:
             raise TitoError(f"the tests of {self.module.folder} do not collect with the reference solution: {problem}")
         outcomes = data["outcomes"]
         failed = [t for t in data["points"] if outcomes.get(t, {}).get("outcome") == "failed"]
-        if failed:
-            raise TitoError(f"the reference solution fails {len(failed)} test(s) of {self.module.folder}, e.g. "
-                            f"{failed[0]}: {outcomes[failed[0]]['message'][:300]}",
-                            hint="fix the dev file or its tests (tito test) before grading")
+        # A test the reference fails here (through the judge) can be passed by nobody
+        # either: it is left out and named, never counted against the submissions.
+        self.failing = (len(failed), f"{failed[0]}: {outcomes[failed[0]]['message'][:300]}" if failed else "")
         skipped = [t for t in data["points"] if outcomes.get(t, {}).get("outcome") == "skipped"]
-        self.possible = {t: float(p) for t, p in data["points"].items() if t not in skipped}
+        self.possible = {t: float(p) for t, p in data["points"].items() if t not in skipped and t not in failed}
         self.skipped = (len(skipped), outcomes[skipped[0]]["message"].removeprefix("skipped: ") if skipped else "")
         if not self.possible:
-            raise TitoError(f"every test of {self.module.folder} skips with the reference solution here")
+            raise TitoError(f"no test of {self.module.folder} passes with the reference solution here",
+                            hint="fix the dev file or its tests (tito test) before grading")
 
     # -- one submission ------------------------------------------------------------------
     def grade(self, number_: int, path: Path) -> Result:
