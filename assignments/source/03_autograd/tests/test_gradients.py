@@ -85,3 +85,18 @@ def test_broadcast_operands_get_gradients_of_their_own_shape(shapes, symbol):
         assert x.grad.shape == shape, f"a {symbol} b with shapes {a_shape}, {b_shape}: {name}.grad has shape {x.grad.shape}"
         np.testing.assert_allclose(x.grad.data, want.reshape(shape), rtol=1e-12, atol=1e-12,
                                    err_msg=f"a {symbol} b with shapes {a_shape}, {b_shape}: gradient of {name}")
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu",
+                                  "softplus", "softmax", "log_softmax"])
+def test_functional_activations_record_gradients(name):
+    """F.relu(x) in a forward pass is differentiable, as torch.nn.functional's is."""
+    import tinytorch.nn.functional as F
+
+    x = Tensor(np.array([[-1.5, 0.25, 2.0]]), requires_grad=True)
+    getattr(F, name)(x).sum().backward()
+    assert x.grad is not None, f"F.{name}(x) recorded nothing: x.grad is None after backward()"
+    expected = Tensor(x.data, requires_grad=True)
+    getattr(ag, name)(expected).sum().backward()
+    assert np.array_equal(x.grad.data, expected.grad.data), (
+        f"F.{name}: gradient {x.grad.data} differs from autograd.{name}'s {expected.grad.data}")
