@@ -197,6 +197,30 @@ def _cast(array, dtype):
     return array.astype(dtype, copy=False)
 
 
+def _with_number(dtype, number):
+    """The dtype of `tensor <op> number` for a tensor of `dtype` (PyTorch's rule).
+
+    A number of the same or a lower kind leaves the tensor's dtype alone (an int8
+    tensor + 1 stays int8, a float32 tensor * 2.5 stays float32); a number of a higher
+    kind gives that kind's default (an int64 tensor * 2.5 is float32).
+    """
+    number_dtype = _DEFAULT_DTYPE[_KIND_RANK[_leaf_dtype(number).kind]]
+    if _KIND_RANK[number_dtype.kind] <= _KIND_RANK[dtype.kind]:
+        return dtype
+    return number_dtype
+
+
+def _reduction_axes(axis, keepdims, dim, keepdim):
+    """(axis, keepdims) from numpy's names or their PyTorch aliases dim/keepdim."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give the axis as axis= or dim= (its PyTorch name), not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return (tuple(axis) if isinstance(axis, list) else axis), keepdims
+
+
 def _operator(op, reflected=False):
     """A method computing `self <op> other` (or `other <op> self` when reflected)."""
     def method(self, other):
@@ -363,21 +387,15 @@ class Tensor:
         integers or bools gives float32.
         """
         if _is_number(other):
-            number_dtype = _DEFAULT_DTYPE[_KIND_RANK[_leaf_dtype(other).kind]]
-            if _KIND_RANK[number_dtype.kind] <= _KIND_RANK[self.dtype.kind]:
-                dtype = self.dtype
-            else:
-                dtype = number_dtype
+            dtype = _with_number(self.dtype, other)
         elif isinstance(other, (Tensor, np.ndarray, list, tuple)):
-            other = Tensor(other)
+            other = Tensor(other).data
             dtype = promote_types(self.dtype, other.dtype)
-            other = other.data
         else:
             return NotImplemented
         if op is np.true_divide and dtype.kind != "f":
-            dtype = _DEFAULT_DTYPE[2]
-        a = self.data.astype(dtype, copy=False)
-        b = np.asarray(other, dtype=dtype)
+            dtype = np.dtype(np.float32)
+        a, b = self.data.astype(dtype, copy=False), np.asarray(other, dtype=dtype)
         return Tensor(op(b, a) if reflected else op(a, b))
 
     __add__ = _tracked("add")(_operator(np.add))
@@ -412,14 +430,7 @@ class Tensor:
     @np.errstate(all="ignore")
     def _reduce(self, op, axis, keepdims, dim, keepdim):
         """op(self.data) over `axis` (None: all elements); `dim`/`keepdim` are aliases."""
-        if dim is not None:
-            if axis is not None:
-                raise TypeError("give the axis as axis= or dim= (its PyTorch name), not both")
-            axis = dim
-        if keepdim is not None:
-            keepdims = keepdim
-        if isinstance(axis, list):
-            axis = tuple(axis)
+        axis, keepdims = _reduction_axes(axis, keepdims, dim, keepdim)
         if op is np.mean and self.dtype.kind != "f":
             mean = np.mean(self.data, axis=axis, keepdims=keepdims, dtype=np.float64)
             return Tensor(np.asarray(mean).astype(np.float32))

@@ -455,6 +455,30 @@ def _cast(array, dtype):
     return array.astype(dtype, copy=False)
 
 
+def _with_number(dtype, number):
+    """The dtype of `tensor <op> number` for a tensor of `dtype` (PyTorch's rule).
+
+    A number of the same or a lower kind leaves the tensor's dtype alone (an int8
+    tensor + 1 stays int8, a float32 tensor * 2.5 stays float32); a number of a higher
+    kind gives that kind's default (an int64 tensor * 2.5 is float32).
+    """
+    number_dtype = _DEFAULT_DTYPE[_KIND_RANK[_leaf_dtype(number).kind]]
+    if _KIND_RANK[number_dtype.kind] <= _KIND_RANK[dtype.kind]:
+        return dtype
+    return number_dtype
+
+
+def _reduction_axes(axis, keepdims, dim, keepdim):
+    """(axis, keepdims) from numpy's names or their PyTorch aliases dim/keepdim."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give the axis as axis= or dim= (its PyTorch name), not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return (tuple(axis) if isinstance(axis, list) else axis), keepdims
+
+
 def _operator(op, reflected=False):
     """A method computing `self <op> other` (or `other <op> self` when reflected)."""
     def method(self, other):
@@ -653,34 +677,26 @@ class Tensor:
         integers or bools gives float32.
         """
         # TODO: compute the result Tensor.
-        # APPROACH:
-        #   1. If _is_number(other): its dtype is _DEFAULT_DTYPE of its kind's rank
-        #      (use _leaf_dtype(other) and _KIND_RANK). A number of the same or lower
-        #      kind leaves the dtype as self.dtype; a higher kind gives promote_types.
-        #   2. Else if other is a Tensor, ndarray, list or tuple: other = Tensor(other),
-        #      dtype = promote_types(self.dtype, other.dtype), and use other.data.
-        #   3. Anything else: return NotImplemented (Python then raises its TypeError).
-        #   4. If op is np.true_divide and dtype is not floating point: use float32.
-        #   5. Cast: a = self.data.astype(dtype, copy=False); b = np.asarray(other, dtype=dtype).
-        #   6. Return Tensor(op(b, a)) if reflected else Tensor(op(a, b)).
-        # HINTS: np.asarray(1000, dtype=np.int8) raises OverflowError: that is fine.
+        # HINTS:
+        #   - Numbers follow _with_number's rule; tensors, arrays and lists become a
+        #     Tensor, and the two dtypes meet at promote_types.
+        #   - Any other type: return NotImplemented, so Python can try the other operand
+        #     and then raise its own TypeError.
+        #   - Dividing integers (or bools) gives float32, as PyTorch.
+        #   - Convert both operands to the result dtype before op: numpy's own promotion
+        #     differs from PyTorch's (int64 + float32 would give float64).
+        #   - `reflected` means the tensor is the right operand: 2 - x is op(2, x).
         ### BEGIN SOLUTION
         if _is_number(other):
-            number_dtype = _DEFAULT_DTYPE[_KIND_RANK[_leaf_dtype(other).kind]]
-            if _KIND_RANK[number_dtype.kind] <= _KIND_RANK[self.dtype.kind]:
-                dtype = self.dtype
-            else:
-                dtype = number_dtype
+            dtype = _with_number(self.dtype, other)
         elif isinstance(other, (Tensor, np.ndarray, list, tuple)):
-            other = Tensor(other)
+            other = Tensor(other).data
             dtype = promote_types(self.dtype, other.dtype)
-            other = other.data
         else:
             return NotImplemented
         if op is np.true_divide and dtype.kind != "f":
-            dtype = _DEFAULT_DTYPE[2]
-        a = self.data.astype(dtype, copy=False)
-        b = np.asarray(other, dtype=dtype)
+            dtype = np.dtype(np.float32)
+        a, b = self.data.astype(dtype, copy=False), np.asarray(other, dtype=dtype)
         return Tensor(op(b, a) if reflected else op(a, b))
         ### END SOLUTION
 
@@ -717,21 +733,12 @@ class Tensor:
     def _reduce(self, op, axis, keepdims, dim, keepdim):
         """op(self.data) over `axis` (None: all elements); `dim`/`keepdim` are aliases."""
         # TODO: apply the numpy reduction `op` (np.sum, np.mean, np.max, np.min).
-        # APPROACH:
-        #   1. dim given: it is the axis; both axis and dim given: raise TypeError.
-        #      keepdim given: it is keepdims. A list of axes becomes a tuple.
-        #   2. np.mean of a non-float tensor: np.mean(..., dtype=np.float64), then
-        #      .astype(np.float32).
-        #   3. Otherwise Tensor(op(self.data, axis=axis, keepdims=keepdims)).
+        # HINTS:
+        #   - _reduction_axes turns the four arguments into numpy's (axis, keepdims).
+        #   - The mean of integers or bools is float32 (PyTorch raises; we are kinder):
+        #     accumulate in float64 first, or a large int sum loses digits.
         ### BEGIN SOLUTION
-        if dim is not None:
-            if axis is not None:
-                raise TypeError("give the axis as axis= or dim= (its PyTorch name), not both")
-            axis = dim
-        if keepdim is not None:
-            keepdims = keepdim
-        if isinstance(axis, list):
-            axis = tuple(axis)
+        axis, keepdims = _reduction_axes(axis, keepdims, dim, keepdim)
         if op is np.mean and self.dtype.kind != "f":
             mean = np.mean(self.data, axis=axis, keepdims=keepdims, dtype=np.float64)
             return Tensor(np.asarray(mean).astype(np.float32))
