@@ -14,15 +14,15 @@ MISTAKES = [
                    "        loss.backward()\n",
                    "        output = model(xb)\n        loss = loss_fn(output, yb)\n        loss.backward()\n"
                    "        optimizer.zero_grad()\n")),
-    Entry("no_train_mode", "train_epoch never calls model.train()", replace=("    model.train()\n    total_loss", "    total_loss")),
+    Entry("no_train_mode", "train_epoch never calls model.train()", replace=("    model.train()\n    totals", "    totals")),
     Entry("evaluate_in_train_mode", "evaluate without model.eval(): Dropout still on",
           replace=("    was_training = model.training\n    model.eval()\n", "    was_training = model.training\n")),
     Entry("evaluate_with_grad", "evaluate without no_grad(): a graph recorded for every batch",
           replace=("    with no_grad():\n        for xb, yb in loader:\n", "    if True:\n        for xb, yb in loader:\n")),
     Entry("evaluate_leaves_eval_mode", "evaluate leaves the model in eval mode",
-          replace=("    model.train(was_training)\n    output, target", "    output, target")),
+          replace=("    model.train(was_training)\n    return _evaluation", "    return _evaluation")),
     Entry("evaluate_forces_train_mode", "evaluate ends with model.train(), whatever the mode was",
-          replace=("    model.train(was_training)\n    output, target", "    model.train()\n    output, target")),
+          replace=("    model.train(was_training)\n    return _evaluation", "    model.train()\n    return _evaluation")),
     Entry("mean_over_batches", "the epoch's loss and accuracy as means over batches (a short last batch weighs as much)",
           append="""
 def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):

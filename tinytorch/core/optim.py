@@ -201,11 +201,7 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(p.data)
             if amsgrad:
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
-        if weight_decay != 0:
-            if self.decoupled:
-                p.data *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * p.data
+        grad = self._weight_decay(p, grad, lr, weight_decay)
         state["step"] += 1
         t = state["step"]
         state["exp_avg"] = m = beta1 * state["exp_avg"] + (1 - beta1) * grad
@@ -214,6 +210,15 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = v = np.maximum(state["max_exp_avg_sq"], v)
         denom = np.sqrt(v / (1 - beta2 ** t)) + eps
         p.data -= lr * (m / (1 - beta1 ** t)) / denom
+
+    def _weight_decay(self, p, grad, lr, weight_decay):
+        """Apply weight decay; returns the gradient the Adam step then uses."""
+        if weight_decay != 0:
+            if self.decoupled:
+                p.data *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * p.data
+        return grad
 
 
 class AdamW(Adam):
@@ -316,12 +321,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = [p.grad.data if isinstance(p.grad, Tensor) else p.grad for p in parameters if p.grad is not None]
     if not grads:
         return Tensor(np.array(0.0, dtype=np.float32))
-    norm_type = float(norm_type)
-    if norm_type == math.inf:
-        total = max(np.abs(g).max() if g.size else 0.0 for g in grads)
-    else:
-        norms = np.array([np.sum(np.abs(g) ** norm_type) ** (1 / norm_type) for g in grads])
-        total = np.sum(norms ** norm_type) ** (1 / norm_type)
+    total = _total_norm(grads, float(norm_type))
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite, "
                            "so it cannot be clipped")
@@ -329,3 +329,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     for g in grads:
         g *= coef
     return Tensor(np.asarray(total, dtype=grads[0].dtype))
+
+
+def _total_norm(grads, norm_type):
+    """The norm of all the gradients together, as if they were one long vector."""
+    if norm_type == math.inf:
+        return max(np.abs(g).max() if g.size else 0.0 for g in grads)
+    norms = np.array([np.sum(np.abs(g) ** norm_type) ** (1 / norm_type) for g in grads])
+    return np.sum(norms ** norm_type) ** (1 / norm_type)

@@ -53,13 +53,29 @@ def check_finite(loss, model, step):
                              "Lower the learning rate, or clip the gradients (clip_grad_norm_)")
 
 
+class _EpochTotals:
+    """Running sums of one epoch: each batch weighs by its size, so a short last batch
+    counts for what it holds. add() also reports the batch to `progress`, if given."""
+
+    def __init__(self, progress=None):
+        self.progress, self.loss, self.right, self.count = progress, 0.0, 0.0, 0
+
+    def add(self, loss, accuracy, n):
+        self.loss, self.right, self.count = self.loss + loss * n, self.right + accuracy * n, self.count + n
+        if self.progress is not None:
+            self.progress(loss, accuracy)
+
+    def summary(self, steps):
+        return {"loss": self.loss / self.count, "accuracy": self.right / self.count, "steps": steps}
+
+
 def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):
     """One pass over `loader`: returns {"loss": mean loss, "accuracy": mean accuracy, "steps": batches}.
 
     Steps are numbered from start_step + 1 (for the message of check_finite).
     """
     model.train()
-    total_loss = total_right = count = steps = 0
+    totals, steps = _EpochTotals(progress), 0
     for xb, yb in loader:
         optimizer.zero_grad()
         output = model(xb)
@@ -68,11 +84,8 @@ def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):
         steps += 1
         check_finite(loss, model, start_step + steps)
         optimizer.step()
-        n, value, right = len(yb), loss.item(), accuracy(output, yb)
-        total_loss, total_right, count = total_loss + value * n, total_right + right * n, count + n
-        if progress is not None:
-            progress(value, right)
-    return {"loss": total_loss / count, "accuracy": total_right / count, "steps": steps}
+        totals.add(loss.item(), accuracy(output, yb), len(yb))
+    return totals.summary(steps)
 
 
 def evaluate(model, loader, loss_fn):
@@ -91,6 +104,11 @@ def evaluate(model, loader, loss_fn):
             outputs.append(np.asarray(output))
             targets.append(np.asarray(yb))
     model.train(was_training)
+    return _evaluation(total_loss, outputs, targets)
+
+
+def _evaluation(total_loss, outputs, targets):
+    """evaluate's result from the summed loss and the batches' outputs and targets."""
     output, target = np.concatenate(outputs), np.concatenate(targets)
     return {"loss": total_loss / len(target), "accuracy": accuracy(output, target),
             "predictions": predict_labels(output), "targets": target}

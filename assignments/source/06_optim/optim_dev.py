@@ -381,20 +381,15 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = np.zeros_like(p.data)
             if amsgrad:
                 state["max_exp_avg_sq"] = np.zeros_like(p.data)
-        # TODO: one Adam step (AdamW when self.decoupled), with the averages in
-        #       state["exp_avg"], state["exp_avg_sq"] and the count in state["step"].
-        # APPROACH:
-        #   1. Weight decay: AdamW scales p.data by (1 - lr * weight_decay) first;
-        #      Adam adds weight_decay * p.data to the gradient instead.
-        #   2. Count the step, update m and v and store them back in the state.
-        #   3. The bias corrections, amsgrad's maximum when asked, then the step on p.data.
-        # HINTS: count first: t = 1 on the first step, or 1 - beta ** t is 0.
+        grad = self._weight_decay(p, grad, lr, weight_decay)
+        # TODO: one Adam step, with the averages in state["exp_avg"] and
+        #       state["exp_avg_sq"] and the count in state["step"].
+        # HINTS:
+        #   - Count first: t = 1 on the first step, or the correction 1 - beta ** t is 0.
+        #   - Store m and v back in the state: the next step starts from them.
+        #   - amsgrad divides by the largest v seen so far (kept in the state too).
+        #   - eps goes outside the square root, after the bias correction (as PyTorch).
         ### BEGIN SOLUTION
-        if weight_decay != 0:
-            if self.decoupled:
-                p.data *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * p.data
         state["step"] += 1
         t = state["step"]
         state["exp_avg"] = m = beta1 * state["exp_avg"] + (1 - beta1) * grad
@@ -403,6 +398,21 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = v = np.maximum(state["max_exp_avg_sq"], v)
         denom = np.sqrt(v / (1 - beta2 ** t)) + eps
         p.data -= lr * (m / (1 - beta1 ** t)) / denom
+        ### END SOLUTION
+
+    def _weight_decay(self, p, grad, lr, weight_decay):
+        """Apply weight decay; returns the gradient the Adam step then uses."""
+        # TODO: Adam adds weight_decay * p to the gradient; AdamW (self.decoupled)
+        #       shrinks the weights themselves by the factor (1 - lr * weight_decay)
+        #       and leaves the gradient alone.
+        # HINTS: shrink p.data in place: the optimizer's parameters are those arrays.
+        ### BEGIN SOLUTION
+        if weight_decay != 0:
+            if self.decoupled:
+                p.data *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * p.data
+        return grad
         ### END SOLUTION
 
 
@@ -610,25 +620,33 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = [p.grad.data if isinstance(p.grad, Tensor) else p.grad for p in parameters if p.grad is not None]
     if not grads:
         return Tensor(np.array(0.0, dtype=np.float32))
-    norm_type = float(norm_type)
-    # TODO: the total norm of all the gradients; scale each gradient in place by
-    #       min(1, max_norm / (total + 1e-6)); return Tensor(total).
-    # APPROACH: the norm of each gradient first, then the norm of those norms. inf: max |g|.
-    #           error_if_nonfinite and a total that is nan or inf: RuntimeError.
-    # HINTS: scale in place (g *= ...): the gradients are the arrays the optimizer will read.
-    ### BEGIN SOLUTION
-    if norm_type == math.inf:
-        total = max(np.abs(g).max() if g.size else 0.0 for g in grads)
-    else:
-        norms = np.array([np.sum(np.abs(g) ** norm_type) ** (1 / norm_type) for g in grads])
-        total = np.sum(norms ** norm_type) ** (1 / norm_type)
+    total = _total_norm(grads, float(norm_type))
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite, "
                            "so it cannot be clipped")
+    # TODO: scale every gradient by min(1, max_norm / (total + 1e-6)); return Tensor(total),
+    #       in the gradients' dtype.
+    # HINTS: scale in place (g *= ...): the gradients are the arrays the optimizer will read.
+    #        Return the norm before clipping: it tells you how large the gradients were.
+    ### BEGIN SOLUTION
     coef = min(1.0, max_norm / (total + 1e-6))
     for g in grads:
         g *= coef
     return Tensor(np.asarray(total, dtype=grads[0].dtype))
+    ### END SOLUTION
+
+
+def _total_norm(grads, norm_type):
+    """The norm of all the gradients together, as if they were one long vector."""
+    # TODO: the norm of order norm_type of every element of every gradient.
+    # HINTS: the norm of each gradient first, then the norm of those norms gives the
+    #        same number without concatenating. norm_type inf: the largest |g|
+    #        (an empty gradient contributes 0).
+    ### BEGIN SOLUTION
+    if norm_type == math.inf:
+        return max(np.abs(g).max() if g.size else 0.0 for g in grads)
+    norms = np.array([np.sum(np.abs(g) ** norm_type) ** (1 / norm_type) for g in grads])
+    return np.sum(norms ** norm_type) ** (1 / norm_type)
     ### END SOLUTION
 
 

@@ -157,19 +157,38 @@ def check_finite(loss, model, step):
     ### END SOLUTION
 
 
+class _EpochTotals:
+    """Running sums of one epoch: each batch weighs by its size, so a short last batch
+    counts for what it holds. add() also reports the batch to `progress`, if given."""
+
+    def __init__(self, progress=None):
+        self.progress, self.loss, self.right, self.count = progress, 0.0, 0.0, 0
+
+    def add(self, loss, accuracy, n):
+        self.loss, self.right, self.count = self.loss + loss * n, self.right + accuracy * n, self.count + n
+        if self.progress is not None:
+            self.progress(loss, accuracy)
+
+    def summary(self, steps):
+        return {"loss": self.loss / self.count, "accuracy": self.right / self.count, "steps": steps}
+
+
 def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):
     """One pass over `loader`: returns {"loss": mean loss, "accuracy": mean accuracy, "steps": batches}.
 
     Steps are numbered from start_step + 1 (for the message of check_finite).
     """
-    # TODO: the training loop of one epoch.
-    # APPROACH: model.train(); for each batch: zero the gradients, forward, loss, backward,
-    #   check_finite(loss, model, step), optimizer step; add loss * batch size and
-    #   accuracy * batch size to running sums; call progress(loss, accuracy) if given.
-    # HINTS: loss.item() is a Python float; len(yb) the batch size.
+    # TODO: the training loop of one epoch; totals.add(loss, accuracy, batch size)
+    #       after each step, totals.summary(steps) at the end.
+    # HINTS:
+    #   - The order inside the loop is the whole lesson: clear the old gradients,
+    #     forward, loss, backward, check, step. Clearing after backward wipes them.
+    #   - Check the loss before the step: a nan step ruins every weight.
+    #   - train mode first (Dropout on): evaluate may have left the model in eval.
+    #   - loss.item() is a Python float; len(yb) is the batch size.
     ### BEGIN SOLUTION
     model.train()
-    total_loss = total_right = count = steps = 0
+    totals, steps = _EpochTotals(progress), 0
     for xb, yb in loader:
         optimizer.zero_grad()
         output = model(xb)
@@ -178,11 +197,8 @@ def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):
         steps += 1
         check_finite(loss, model, start_step + steps)
         optimizer.step()
-        n, value, right = len(yb), loss.item(), accuracy(output, yb)
-        total_loss, total_right, count = total_loss + value * n, total_right + right * n, count + n
-        if progress is not None:
-            progress(value, right)
-    return {"loss": total_loss / count, "accuracy": total_right / count, "steps": steps}
+        totals.add(loss.item(), accuracy(output, yb), len(yb))
+    return totals.summary(steps)
     ### END SOLUTION
 
 
@@ -208,11 +224,10 @@ def evaluate(model, loader, loss_fn):
     Returns {"loss", "accuracy", "predictions" (int64 array), "targets" (array)}; the
     model's train/eval mode is restored afterwards.
     """
-    # TODO: evaluate as described above.
-    # APPROACH: remember model.training; model.eval(); under no_grad() run every batch,
-    #   summing loss * batch size and keeping outputs and targets (as arrays); restore
-    #   the mode; the accuracy from all outputs at once.
-    # HINTS: model.train(was_training) restores either mode. np.concatenate joins the batches.
+    # TODO: evaluate as described above; _evaluation(total_loss, outputs, targets) builds
+    #       the result from the summed loss (loss * batch size) and the lists of arrays.
+    # HINTS: remember the mode before changing it: model.train(was_training) restores
+    #        either mode. np.asarray(tensor) gives the array to keep.
     ### BEGIN SOLUTION
     was_training = model.training
     model.eval()
@@ -224,10 +239,15 @@ def evaluate(model, loader, loss_fn):
             outputs.append(np.asarray(output))
             targets.append(np.asarray(yb))
     model.train(was_training)
+    return _evaluation(total_loss, outputs, targets)
+    ### END SOLUTION
+
+
+def _evaluation(total_loss, outputs, targets):
+    """evaluate's result from the summed loss and the batches' outputs and targets."""
     output, target = np.concatenate(outputs), np.concatenate(targets)
     return {"loss": total_loss / len(target), "accuracy": accuracy(output, target),
             "predictions": predict_labels(output), "targets": target}
-    ### END SOLUTION
 
 
 # %% [markdown]
