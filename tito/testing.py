@@ -1,4 +1,11 @@
-"""Helpers the modules' tests share."""
+"""Helpers the modules' tests share.
+
+A module's tests/conftest.py takes its settings from here:
+
+    from tito.testing import hypothesis_profiles, torch_fixture  # noqa: F401 (the `torch` fixture)
+
+    hypothesis_profiles(examples=50, fast=10)
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -26,3 +33,24 @@ def torch_oracle():
 
     torch.set_num_threads(1)
     return torch
+
+
+@pytest.fixture(scope="session", name="torch")
+def torch_fixture():
+    """PyTorch, the independent second opinion (skipped without it, except in CI)."""
+    return torch_oracle()
+
+
+def hypothesis_profiles(examples, fast):
+    """Register the module's hypothesis profiles and load the one in use.
+
+    "default" runs `examples` per property, the same ones every run (derandomized), so a
+    failure you see is a failure you can reproduce; "fast" runs `fast`, for the catalogues
+    that run the tests once per mistake (TINYTORCH_HYPOTHESIS_PROFILE=fast).
+    """
+    from hypothesis import HealthCheck, settings
+
+    for name, count in (("default", examples), ("fast", fast)):
+        settings.register_profile(name, max_examples=count, deadline=None, derandomize=True,
+                                  suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(os.environ.get("TINYTORCH_HYPOTHESIS_PROFILE", "default"))

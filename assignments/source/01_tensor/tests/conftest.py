@@ -1,10 +1,2 @@
-"""Fixtures for the tensor module's tests."""
-import pytest
-
-from tito.testing import torch_oracle
-
-
-@pytest.fixture(scope="session")
-def torch_or_skip():
-    """PyTorch, the reference for dtype rules and broadcasting (skipped without it, except in CI)."""
-    return torch_oracle()
+"""Settings for the tensor tests: `torch` is the PyTorch oracle (tito.testing)."""
+from tito.testing import torch_fixture  # noqa: F401 (the `torch` fixture)

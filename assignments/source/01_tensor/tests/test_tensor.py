@@ -40,8 +40,8 @@ def array_strategy(dtype, shape, low, high):
     [np.float64(1.5), 2.0], [np.int32(1), 2], [np.int32(1)], [np.int32(1), 2.5],
     [np.float16(1.0), np.float16(2.0)], [np.uint8(1), np.int8(-1)],
 ], ids=repr)
-def test_python_data_gets_torch_dtype_shape_and_values(data, torch_or_skip):
-    expected = torch_or_skip.tensor(data)
+def test_python_data_gets_torch_dtype_shape_and_values(data, torch):
+    expected = torch.tensor(data)
     got = Tensor(data)
     assert isinstance(got.data, np.ndarray)
     assert str(got.dtype) == torch_dtype_name(expected.dtype), f"Tensor({data!r}).dtype"
@@ -205,8 +205,7 @@ def test_repr(data, requires_grad, text):
 # ---------------------------------------------------------------- dtype promotion
 
 @pytest.mark.parametrize("first", ALL_DTYPES)
-def test_promotion_of_two_tensors_matches_torch(first, torch_or_skip):
-    torch = torch_or_skip
+def test_promotion_of_two_tensors_matches_torch(first, torch):
     for second in ALL_DTYPES:
         expected = torch.promote_types(getattr(torch, first), getattr(torch, second))
         assert str(promote_types(first, second)) == torch_dtype_name(expected), (first, second)
@@ -217,8 +216,7 @@ def test_promotion_of_two_tensors_matches_torch(first, torch_or_skip):
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int32", "int64", "bool"])
 @pytest.mark.parametrize("number", [2, 2.0, True, np.float64(2.0), np.int32(2), np.int64(2)], ids=repr)
 @pytest.mark.parametrize("op", [operator.add, operator.mul, operator.truediv, operator.lt], ids=lambda f: f.__name__)
-def test_number_operand_dtype_matches_torch(dtype, number, op, torch_or_skip):
-    torch = torch_or_skip
+def test_number_operand_dtype_matches_torch(dtype, number, op, torch):
     expected = op(torch.ones(3, dtype=getattr(torch, dtype)), number)
     got = op(Tensor(np.ones(3, dtype=dtype)), number)
     assert str(got.dtype) == torch_dtype_name(expected.dtype), f"{dtype} tensor {op.__name__} {number!r}"
@@ -286,8 +284,7 @@ def test_binary_operators_broadcast_like_numpy(data, case, dtype):
 @settings(max_examples=150, deadline=None)
 @given(data=st.data(), case=st.sampled_from(BINARY), dtype=st.sampled_from(["float32", "float64", "int64", "int32"]),
        number=st.one_of(st.integers(1, 4), st.floats(0.5, 4.0), st.booleans()), reflected=st.booleans())
-def test_operators_with_python_numbers_match_numpy_in_torch_dtype(data, case, dtype, number, reflected, torch_or_skip):
-    torch = torch_or_skip
+def test_operators_with_python_numbers_match_numpy_in_torch_dtype(data, case, dtype, number, reflected, torch):
     name, op, left_range, _ = case
     assume(not (name == "-" and isinstance(number, bool)))  # torch refuses subtraction with bools
     low = 0 if name == "**" else left_range[0]
@@ -311,8 +308,7 @@ def test_operators_with_python_numbers_match_numpy_in_torch_dtype(data, case, dt
 
 @settings(max_examples=60, deadline=None)
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=4, max_side=3))
-def test_broadcast_shape_matches_torch(shapes, torch_or_skip):
-    torch = torch_or_skip
+def test_broadcast_shape_matches_torch(shapes, torch):
     left, right = (np.ones(shape, dtype=np.float32) for shape in shapes.input_shapes)
     expected = torch.from_numpy(left) + torch.from_numpy(right)
     assert (Tensor(left) + Tensor(right)).shape == tuple(expected.shape)
@@ -437,8 +433,7 @@ def test_mean_of_integers_is_float32():
 
 @pytest.mark.parametrize("method", ["sum", "mean", "max", "min"])
 @pytest.mark.parametrize("dim", [0, 1, -1, (0, 2), [0, 1]], ids=str)
-def test_dim_and_keepdim_aliases_match_torch(method, dim, torch_or_skip):
-    torch = torch_or_skip
+def test_dim_and_keepdim_aliases_match_torch(method, dim, torch):
     array = np.arange(24, dtype=np.float32).reshape(2, 3, 4) - 7
     expected = torch.from_numpy(array)
     if method in ("max", "min"):  # torch's amax/amin are its values-only max/min over several dims
@@ -452,10 +447,10 @@ def test_dim_and_keepdim_aliases_match_torch(method, dim, torch_or_skip):
     np.testing.assert_array_equal(got.data, by_axis.data)
 
 
-def test_sum_of_bool_counts_as_int64_like_torch(torch_or_skip):
+def test_sum_of_bool_counts_as_int64_like_torch(torch):
     mask = [True, False, True, True]
     got = Tensor(mask).sum()
-    assert got.item() == 3 and str(got.dtype) == torch_dtype_name(torch_or_skip.tensor(mask).sum().dtype)
+    assert got.item() == 3 and str(got.dtype) == torch_dtype_name(torch.tensor(mask).sum().dtype)
 
 
 def test_axis_and_dim_together_raise():

@@ -1,24 +1,6 @@
-"""Fixtures and settings for the activations tests.
+"""Settings for the activations tests (tito.testing): hypothesis runs 100 examples per
+property (15 in the catalogues' fast runs), the same ones every run; `torch` is the
+PyTorch oracle."""
+from tito.testing import hypothesis_profiles, torch_fixture  # noqa: F401 (the `torch` fixture)
 
-Hypothesis runs 100 examples per property, the same ones every run (derandomized), so
-a failure you see is a failure you can reproduce. TINYTORCH_HYPOTHESIS_PROFILE=fast
-runs 15 (used by the test of the tests).
-"""
-import os
-
-import pytest
-from hypothesis import HealthCheck, settings
-
-from tito.testing import torch_oracle
-
-settings.register_profile("default", max_examples=100, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("fast", max_examples=15, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("TINYTORCH_HYPOTHESIS_PROFILE", "default"))
-
-
-@pytest.fixture(scope="session")
-def torch():
-    """PyTorch, the independent second opinion (skipped without it, except in CI)."""
-    return torch_oracle()
+hypothesis_profiles(examples=100, fast=15)

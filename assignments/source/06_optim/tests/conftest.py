@@ -1,19 +1,6 @@
-"""Fixtures and settings for the optim tests (hypothesis: derandomized; TINYTORCH_HYPOTHESIS_PROFILE=fast runs fewer)."""
-import os
+"""Settings for the optim tests (tito.testing): hypothesis runs 60 examples per
+property (15 in the catalogues' fast runs), the same ones every run; `torch` is the
+PyTorch oracle."""
+from tito.testing import hypothesis_profiles, torch_fixture  # noqa: F401 (the `torch` fixture)
 
-import pytest
-from hypothesis import HealthCheck, settings
-
-from tito.testing import torch_oracle
-
-settings.register_profile("default", max_examples=60, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("fast", max_examples=15, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("TINYTORCH_HYPOTHESIS_PROFILE", "default"))
-
-
-@pytest.fixture(scope="session")
-def torch():
-    """PyTorch, the independent second opinion (skipped without it, except in CI)."""
-    return torch_oracle()
+hypothesis_profiles(examples=60, fast=15)
