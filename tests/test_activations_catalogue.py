@@ -11,23 +11,19 @@ The same file checks that the dev file runs top to bottom as a notebook.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import textwrap
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tito.commands.test import pytest_command
-from tito.export import build_package, export_dev_file
-from tito.modules import all_modules, find_module
+from catalogue import ROOT, SOURCE, Entry, judge, package_env, reference_package, run_entries, run_module_tests
+from tito.modules import find_module
 
-ROOT = Path(__file__).resolve().parents[1]
-MODULE = find_module("activations", ROOT / "assignments" / "source")
-WORKERS = 2
+MODULE = find_module("activations", SOURCE)
+# Stopping at the first failure, the value tests go first: they catch most mistakes soonest.
+FIRST = ("test_values.py", "test_backward.py", "test_api.py", "test_properties.py", "test_torch.py")
+# The package's given wrapper applies to the mistakes (and the variants) too.
+SUFFIX = "\n_speed_up(globals())\n"
+Mistake = Entry
 
 
 def gelu_override(form: str, body: str) -> str:
@@ -40,25 +36,6 @@ def gelu_override(form: str, body: str) -> str:
             "        return _gelu_reference(x, approximate)\n"
             "    d = as_array(x).astype(result_dtype(as_array(x).dtype))\n"
             + textwrap.indent(body.strip("\n"), "    ") + "\n")
-
-
-@dataclass(frozen=True)
-class Mistake:
-    name: str
-    what: str  # the mistake, as a learner would make it
-    replace: tuple[str, str] | None = None  # (old, new): old must occur exactly once
-    append: str = ""  # code appended to the module (overrides a function or method)
-
-    def apply(self, code: str) -> str:
-        if self.replace:
-            old, new = self.replace
-            count = code.count(old)
-            assert count == 1, f"mistake {self.name!r}: the patch target occurs {count} times, not once"
-            code = code.replace(old, new)
-        if self.append:
-            code += "\n\n# --- injected mistake ---\n" + self.append.strip() + "\n"
-        compile(code, f"<{self.name}>", "exec")
-        return code
 
 
 MISTAKES = [
@@ -211,93 +188,33 @@ def tanh(x):
 ]
 
 
-def _fast_env(package_dir: Path) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(package_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["TINYTORCH_ROOT"] = str(ROOT)
-    env["TINYTORCH_HYPOTHESIS_PROFILE"] = "fast"
-    return env
-
-
-def _run_module_tests(package_dir: Path, stop_first: bool = True) -> subprocess.CompletedProcess:
-    """The module's tests against the package in `package_dir` (Hypothesis's fast profile)."""
-    # Stopping at the first failure, the value tests go first: they catch most mistakes soonest.
-    order = ["test_values.py", "test_backward.py", "test_api.py", "test_properties.py", "test_torch.py"]
-    files = [str(MODULE.tests_dir / f) for f in order if (MODULE.tests_dir / f).exists()]
-    files += [str(p) for p in sorted(MODULE.tests_dir.glob("test_*.py")) if p.name not in order]
-    command = [*pytest_command(), *files, "-q", "-p", "no:cacheprovider",
-               "--tb=line", "--no-header"] + (["-x"] if stop_first else [])
-    return subprocess.run(command, cwd=ROOT, env=_fast_env(package_dir), capture_output=True, text=True,
-                          timeout=600)
-
-
 @pytest.fixture(scope="module")
-def reference_package(tmp_path_factory) -> tuple[Path, str]:
-    """A package built from the current dev files, and the exported activations code."""
-    exports = [export_dev_file(m.dev_file, ROOT) for m in all_modules(ROOT / "assignments" / "source")
-               if m.dev_file.exists()]
-    target = tmp_path_factory.mktemp("reference")
-    build_package(target, exports, ROOT)
-    code = next(e.code for e in exports if e.target == "core.activations")
-    return target, code
+def package(tmp_path_factory):
+    return reference_package(tmp_path_factory.mktemp("reference"))
 
 
-def _first_failure(output: str) -> str:
-    for line in output.splitlines():
-        if ("Error" in line or "Failed" in line or "assert" in line) and len(line) > 20:
-            return line.strip()[:150]
-    return output.strip().splitlines()[-1][:150] if output.strip() else "(no output)"
-
-
-def test_reference_passes_the_fast_run(reference_package):
+def test_reference_passes_the_fast_run(package):
     """The catalogue's quick configuration passes on the reference (else every mistake 'is caught')."""
-    package_dir, _ = reference_package
-    done = _run_module_tests(package_dir)
+    done = run_module_tests("activations", package, FIRST)
     assert done.returncode == 0, f"the module's tests fail on the reference:\n{done.stdout[-3000:]}"
 
 
-def test_every_mistake_is_caught(reference_package, tmp_path):
-    package_dir, code = reference_package
-    # a patch that does not apply fails here; the package's given wrapper applies to the mistakes too
-    patched = {m.name: m.apply(code) + "\n_speed_up(globals())\n" for m in MISTAKES}
-
-    def run(mistake: Mistake):
-        where = tmp_path / mistake.name
-        shutil.copytree(package_dir / "tinytorch", where / "tinytorch")
-        (where / "tinytorch" / "core" / "activations.py").write_text(patched[mistake.name], encoding="utf-8")
-        start = time.perf_counter()
-        done = _run_module_tests(where)
-        return mistake, done, time.perf_counter() - start
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(run, MISTAKES))
-    total = time.perf_counter() - start
-
-    caught = [m for m, done, _ in results if done.returncode == 1]
-    print(f"\n{'mistake':30s} {'caught':8s} {'s':>5s}  first failure")
-    for mistake, done, seconds in results:
-        verdict = "yes" if done.returncode == 1 else f"NO ({done.returncode})"
-        print(f"{mistake.name:30s} {verdict:8s} {seconds:5.1f}  {_first_failure(done.stdout)}")
-    print(f"catch rate: {len(caught)}/{len(MISTAKES)} = {100 * len(caught) / len(MISTAKES):.0f}% "
-          f"in {total:.0f} s on {WORKERS} workers")
-    missed = [f"{m.name} ({m.what}): exit code {done.returncode}\n{done.stdout[-1500:]}"
-              for m, done, _ in results if done.returncode != 1]
+def test_every_mistake_is_caught(package, tmp_path):
+    missed = judge("mistake caught", run_entries("activations", package, tmp_path, MISTAKES, FIRST, SUFFIX),
+                   want_code=1)
     assert len(MISTAKES) >= 20
-    assert not missed, "mistakes the module's tests did not catch (exit code 1 = tests failed):\n" + \
-        "\n".join(missed)
+    assert not missed, "mistakes the activations tests did not catch:\n" + "\n".join(missed)
 
 
-def test_dev_file_runs_as_a_notebook(reference_package, tmp_path):
+def test_dev_file_runs_as_a_notebook(package, tmp_path):
     """The dev file executes top to bottom as a Jupyter notebook (plots included)."""
     import jupytext
     import nbclient
 
-    package_dir, _ = reference_package
     notebook = jupytext.read(MODULE.dev_file)
     env_backup = dict(os.environ)
     try:
-        os.environ.update({"PYTHONPATH": _fast_env(package_dir)["PYTHONPATH"], "MPLBACKEND": "Agg",
+        os.environ.update({"PYTHONPATH": package_env(package)["PYTHONPATH"], "MPLBACKEND": "Agg",
                            "TINYTORCH_ROOT": str(ROOT)})
         client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                                          resources={"metadata": {"path": str(tmp_path)}})

@@ -13,11 +13,10 @@ suite once, in parallel on two workers.
 """
 from __future__ import annotations
 
-import shutil
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from test_activations_catalogue import WORKERS, _run_module_tests, reference_package  # noqa: F401
+from catalogue import Entry, run_entries
+from test_activations_catalogue import FIRST, SUFFIX, package  # noqa: F401 (the package fixture)
 
 
 @dataclass(frozen=True)
@@ -233,27 +232,19 @@ def test_at_least_three_correct_variants_per_function():
     assert all(n >= 3 for n in counts.values()), counts
 
 
-def test_every_correct_variant_passes(reference_package, tmp_path):
-    package_dir, code = reference_package
+def test_every_correct_variant_passes(package, tmp_path):
     sets = variant_sets()
-
-    def run(index: int):
-        where = tmp_path / f"set{index}"
-        shutil.copytree(package_dir / "tinytorch", where / "tinytorch")
-        patched = code + "".join(f"\n\n# --- correct variant: {v.what} ---\n{v.code}" for v in sets[index])
-        patched += "\n\n_speed_up(globals())\n"
-        compile(patched, f"<variant set {index}>", "exec")
-        (where / "tinytorch" / "core" / "activations.py").write_text(patched, encoding="utf-8")
-        return _run_module_tests(where, stop_first=False)
-
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(run, range(len(sets))))
+    entries = [Entry(f"set{index}", f"{len(variants)} correct variants",
+                     append="".join(f"\n\n# --- correct variant: {v.what} ---\n{v.code}" for v in variants))
+               for index, variants in enumerate(sets)]
+    # every test runs (no stop at the first failure): a set's report names all its false alarms
+    results = run_entries("activations", package, tmp_path, entries, FIRST, SUFFIX, stop_first=False)
     failures = []
-    for variants, done in zip(sets, results):
+    for variants, (_, code, _, _, output) in zip(sets, results):
         names = ", ".join(f"{v.function}: {v.what}" for v in variants)
-        print(f"set of {len(variants)}: exit code {done.returncode}  ({names})")
-        if done.returncode != 0:
-            wrong = [line for line in done.stdout.splitlines() if line.startswith("FAILED") or "Error" in line]
+        print(f"set of {len(variants)}: exit code {code}  ({names})")
+        if code != 0:
+            wrong = [line for line in output.splitlines() if line.startswith("FAILED") or "Error" in line]
             failures.append(f"{names}\n" + "\n".join(wrong[:30]))
     print(f"correct variants: {len(VARIANTS)} in {len(sets)} sets, false alarms in {len(failures)} set(s)")
     assert not failures, "the module's tests reject correct code:\n" + "\n\n".join(failures)

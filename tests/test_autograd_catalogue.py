@@ -10,38 +10,12 @@ fails this test and is named.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
-
-from tito.commands.test import pytest_command
-from tito.export import build_package, export_dev_file
-from tito.modules import all_modules, find_module
-
-ROOT = Path(__file__).resolve().parents[1]
-MODULE = find_module("autograd", ROOT / "assignments" / "source")
-WORKERS = 2
+from catalogue import Entry, catalogue_tests
 
 
-@dataclass(frozen=True)
-class Patch:
-    name: str
-    what: str  # the mistake (or the variant), as a learner would write it
-    old: str   # must occur exactly once in the exported code
-    new: str
-
-    def apply(self, code: str) -> str:
-        count = code.count(self.old)
-        assert count == 1, f"patch {self.name!r}: its target occurs {count} times, not once"
-        code = code.replace(self.old, self.new)
-        compile(code, f"<{self.name}>", "exec")
-        return code
+def Patch(name: str, what: str, old: str, new: str) -> Entry:
+    """A rewrite of the exported code: `old` (which must occur exactly once) becomes `new`."""
+    return Entry(name, what, replace=(old, new))
 
 
 MISTAKES = [
@@ -180,85 +154,6 @@ VARIANTS = [
 ]
 
 
-def _fast_env(package_dir: Path) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(package_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["TINYTORCH_ROOT"] = str(ROOT)
-    env["TINYTORCH_HYPOTHESIS_PROFILE"] = "fast"
-    return env
-
-
-def _run_module_tests(package_dir: Path, stop_early: bool = True) -> subprocess.CompletedProcess:
-    command = [*pytest_command(), str(MODULE.tests_dir), "-q", "-p", "no:cacheprovider", "--tb=line",
-               "--no-header", *(["-x"] if stop_early else [])]
-    return subprocess.run(command, cwd=ROOT, env=_fast_env(package_dir), capture_output=True, text=True,
-                          timeout=600)
-
-
-@pytest.fixture(scope="module")
-def reference_package(tmp_path_factory) -> tuple[Path, str]:
-    """A package built from the current dev files, and the exported autograd code."""
-    exports = [export_dev_file(m.dev_file, ROOT) for m in all_modules(ROOT / "assignments" / "source")
-               if m.dev_file.exists()]
-    target = tmp_path_factory.mktemp("reference")
-    build_package(target, exports, ROOT)
-    code = next(e.code for e in exports if e.target == "core.autograd")
-    return target, code
-
-
-def _with_code(package_dir: Path, where: Path, code: str) -> Path:
-    shutil.copytree(package_dir / "tinytorch", where / "tinytorch")
-    (where / "tinytorch" / "core" / "autograd.py").write_text(code, encoding="utf-8")
-    return where
-
-
-def _first_failure(output: str) -> str:
-    for line in output.splitlines():
-        if ("Error" in line or "Failed" in line or "assert" in line) and len(line) > 20:
-            return line.strip()[:150]
-    return output.strip().splitlines()[-1][:150] if output.strip() else "(no output)"
-
-
-def test_every_mistake_is_caught(reference_package, tmp_path):
-    package_dir, code = reference_package
-    patched = {m.name: m.apply(code) for m in MISTAKES}  # a patch that does not apply fails here
-
-    def run(mistake: Patch):
-        start = time.perf_counter()
-        done = _run_module_tests(_with_code(package_dir, tmp_path / mistake.name, patched[mistake.name]))
-        return mistake, done, time.perf_counter() - start
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(run, MISTAKES))
-    total = time.perf_counter() - start
-    caught = [m for m, done, _ in results if done.returncode == 1]
-    print(f"\n{'mistake':32s} {'caught':8s} {'s':>5s}  first failure")
-    for mistake, done, seconds in results:
-        verdict = "yes" if done.returncode == 1 else f"NO ({done.returncode})"
-        print(f"{mistake.name:32s} {verdict:8s} {seconds:5.1f}  {_first_failure(done.stdout)}")
-    print(f"catch rate: {len(caught)}/{len(MISTAKES)} = {100 * len(caught) / len(MISTAKES):.0f}% "
-          f"in {total:.0f} s on {WORKERS} workers")
-    missed = [f"{m.name} ({m.what}): exit code {done.returncode}\n{done.stdout[-1500:]}"
-              for m, done, _ in results if done.returncode != 1]
-    assert len(MISTAKES) >= 15
-    assert not missed, "mistakes the module's tests did not catch (exit code 1 = tests failed):\n" + \
-        "\n".join(missed)
-
-
-def test_correct_variants_pass_together(reference_package, tmp_path):
-    """Each variant rewrites a different TODO, so all of them apply at once: one run."""
-    package_dir, code = reference_package
-    for variant in VARIANTS:
-        code = variant.apply(code)
-    done = _run_module_tests(_with_code(package_dir, tmp_path / "variants", code), stop_early=False)
-    print(f"\n{len(VARIANTS)} correct variants together: exit code {done.returncode}")
-    assert len(VARIANTS) >= 10
-    assert done.returncode == 0, "the tests reject correct code:\n" + done.stdout[-3000:]
-
-
-def test_reference_passes_the_fast_run(reference_package):
-    """The catalogue's quick configuration passes on the reference (else every mistake 'is caught')."""
-    package_dir, _ = reference_package
-    done = _run_module_tests(package_dir)
-    assert done.returncode == 0, f"the module's tests fail on the reference:\n{done.stdout[-3000:]}"
+# Each variant rewrites a different TODO, so all of them apply at once: one run.
+globals().update(catalogue_tests("autograd", MISTAKES, VARIANTS, at_least=15, together=True,
+                                 variants_at_least=10))

@@ -2,9 +2,7 @@
 variants written differently all pass (see tests/catalogue.py for how they are run)."""
 from __future__ import annotations
 
-import pytest
-
-from catalogue import Entry, judge, reference_package, run_entries, run_module_tests
+from catalogue import Entry, catalogue_tests
 
 MISTAKES = [
     Entry("last_batch_always_dropped", "the short last batch dropped without drop_last",
@@ -137,22 +135,4 @@ def random_split(dataset, lengths, generator=None):
 ]
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    return reference_package(tmp_path_factory.mktemp("reference"))
-
-
-def test_reference_passes_the_fast_run(package):
-    done = run_module_tests("data", package)
-    assert done.returncode == 0, f"the module's tests fail on the reference:\n{done.stdout[-3000:]}"
-
-
-def test_every_mistake_is_caught(package, tmp_path):
-    missed = judge("mistake caught", run_entries("data", package, tmp_path, MISTAKES), want_code=1)
-    assert len(MISTAKES) >= 15
-    assert not missed, "mistakes the data tests did not catch:\n" + "\n".join(missed)
-
-
-def test_every_correct_variant_passes(package, tmp_path):
-    failed = judge("variant passes", run_entries("data", package, tmp_path, VARIANTS), want_code=0)
-    assert not failed, "correct variants the data tests reject:\n" + "\n".join(failed)
+globals().update(catalogue_tests("data", MISTAKES, VARIANTS, at_least=15))

@@ -5,12 +5,9 @@ Each entry patches the package code exported from the reference dev file of modu
 """
 from __future__ import annotations
 
-import pytest
+from catalogue import Entry as Mistake
+from catalogue import catalogue_tests
 
-from catalogue_run import ROOT, Mistake, judge, reference_package, reference_passes
-from tito.modules import find_module
-
-MODULE = find_module("losses", ROOT / "assignments" / "source")
 
 MISTAKES = [
     Mistake("mse_gradient_without_2", "MSE gradient d instead of 2 d", replace=(
@@ -91,14 +88,4 @@ VARIANTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    return reference_package(tmp_path_factory.mktemp("reference"), "core.losses")
-
-
-def test_reference_passes_the_fast_run(reference):
-    reference_passes(reference[0], MODULE.tests_dir)
-
-
-def test_every_mistake_is_caught_and_every_variant_passes(reference, tmp_path):
-    judge(reference, MODULE, "losses.py", MISTAKES, VARIANTS, tmp_path)
+globals().update(catalogue_tests("losses", MISTAKES, VARIANTS))

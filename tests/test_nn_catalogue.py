@@ -6,12 +6,9 @@ must make them fail; every correct variant must leave them passing.
 """
 from __future__ import annotations
 
-import pytest
+from catalogue import Entry as Mistake
+from catalogue import catalogue_tests
 
-from catalogue_run import ROOT, Mistake, judge, reference_package, reference_passes
-from tito.modules import find_module
-
-MODULE = find_module("nn", ROOT / "assignments" / "source")
 
 MISTAKES = [
     Mistake("weight_transposed", "weight stored as (in, out) and used as x @ W", replace=(
@@ -102,14 +99,4 @@ VARIANTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    return reference_package(tmp_path_factory.mktemp("reference"), "core.nn")
-
-
-def test_reference_passes_the_fast_run(reference):
-    reference_passes(reference[0], MODULE.tests_dir)
-
-
-def test_every_mistake_is_caught_and_every_variant_passes(reference, tmp_path):
-    judge(reference, MODULE, "nn.py", MISTAKES, VARIANTS, tmp_path)
+globals().update(catalogue_tests("nn", MISTAKES, VARIANTS))

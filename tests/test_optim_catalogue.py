@@ -2,9 +2,7 @@
 variants written differently all pass (see tests/catalogue.py for how they are run)."""
 from __future__ import annotations
 
-import pytest
-
-from catalogue import Entry, judge, reference_package, run_entries, run_module_tests
+from catalogue import Entry, catalogue_tests
 
 SGD_BODY = """        g = grad + weight_decay * p.data if weight_decay != 0 else grad
         if momentum != 0:
@@ -157,22 +155,4 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 ]
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    return reference_package(tmp_path_factory.mktemp("reference"))
-
-
-def test_reference_passes_the_fast_run(package):
-    done = run_module_tests("optim", package)
-    assert done.returncode == 0, f"the module's tests fail on the reference:\n{done.stdout[-3000:]}"
-
-
-def test_every_mistake_is_caught(package, tmp_path):
-    missed = judge("mistake caught", run_entries("optim", package, tmp_path, MISTAKES), want_code=1)
-    assert len(MISTAKES) >= 20
-    assert not missed, "mistakes the optim tests did not catch:\n" + "\n".join(missed)
-
-
-def test_every_correct_variant_passes(package, tmp_path):
-    failed = judge("variant passes", run_entries("optim", package, tmp_path, VARIANTS), want_code=0)
-    assert not failed, "correct variants the optim tests reject:\n" + "\n".join(failed)
+globals().update(catalogue_tests("optim", MISTAKES, VARIANTS, at_least=20))

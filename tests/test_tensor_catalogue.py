@@ -2,9 +2,7 @@
 variants written differently all pass (see tests/catalogue.py for how they are run)."""
 from __future__ import annotations
 
-import pytest
-
-from catalogue import Entry, judge, reference_package, run_entries, run_module_tests
+from catalogue import Entry, catalogue_tests
 
 MISTAKES = [
     Entry("promote_like_numpy", "promote_types is np.promote_types: int64 with float32 gives float64",
@@ -93,22 +91,4 @@ Tensor.transpose = _tracked("transpose")(transpose)
 ]
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
-    return reference_package(tmp_path_factory.mktemp("reference"))
-
-
-def test_reference_passes_the_fast_run(package):
-    done = run_module_tests("tensor", package)
-    assert done.returncode == 0, f"the module's tests fail on the reference:\n{done.stdout[-3000:]}"
-
-
-def test_every_mistake_is_caught(package, tmp_path):
-    missed = judge("mistake caught", run_entries("tensor", package, tmp_path, MISTAKES), want_code=1)
-    assert len(MISTAKES) >= 12
-    assert not missed, "mistakes the tensor tests did not catch:\n" + "\n".join(missed)
-
-
-def test_every_correct_variant_passes(package, tmp_path):
-    failed = judge("variant passes", run_entries("tensor", package, tmp_path, VARIANTS), want_code=0)
-    assert not failed, "correct variants the tensor tests reject:\n" + "\n".join(failed)
+globals().update(catalogue_tests("tensor", MISTAKES, VARIANTS, at_least=12))

@@ -63,7 +63,7 @@ import functools
 import numpy as np
 
 from tinytorch.core import activations as _activations
-from tinytorch.core.tensor import GradientEngine, Tensor, set_autograd_engine
+from tinytorch.core.tensor import GradientEngine, Tensor, _reduction_axes, set_autograd_engine
 
 # %% [markdown]
 # ## The chain rule on a graph
@@ -645,12 +645,7 @@ def matmul(a, b):
 #| export
 def _axes(x, axis=None, keepdims=False, dim=None, keepdim=None):
     """(axes as a tuple of non-negative ints, keepdims) from module 01's reduction arguments."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError("give the axis as axis= or dim= (its PyTorch name), not both")
-        axis = dim
-    if keepdim is not None:
-        keepdims = keepdim
+    axis, keepdims = _reduction_axes(axis, keepdims, dim, keepdim)
     if axis is None:
         return tuple(range(x.ndim)), bool(keepdims)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
