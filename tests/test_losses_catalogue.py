@@ -41,16 +41,28 @@ MISTAKES = [
     Mistake("ce_sum_over_samples", "the row losses summed over axis 0", replace=(
         "value = _weighted_reduce(-(A * logp).sum(axis=1), c.row_weight, reduction)",
         "value = _weighted_reduce(-(A * logp).sum(axis=0), c.row_weight, reduction)")),
-    Mistake("smoothing_not_mixed", "label smoothing adds eps/C but keeps the full one-hot weight", replace=(
-        "A[index, c.target] = (1 - label_smoothing) * c.row_weight", "A[index, c.target] = c.row_weight")),
+    Mistake("smoothing_not_mixed", "label smoothing adds eps/C but keeps the full target weight", replace=(
+        "A = ((1 - label_smoothing) * c.probs + (label_smoothing / count) * c.kept[:, None]) * c.class_weight",
+        "A = (c.probs + (label_smoothing / count) * c.kept[:, None]) * c.class_weight")),
     Mistake("smoothing_without_class_weight", "the smoothing term ignores the class weights", replace=(
-        "A += (label_smoothing / count) * c.class_weight * c.kept[:, None]",
-        "A += (label_smoothing / count) * c.kept[:, None]")),
+        "A = ((1 - label_smoothing) * c.probs + (label_smoothing / count) * c.kept[:, None]) * c.class_weight",
+        "A = (1 - label_smoothing) * c.probs * c.class_weight + (label_smoothing / count) * c.kept[:, None]")),
     Mistake("smoothing_on_ignored_rows", "ignored rows still get the smoothing term", replace=(
-        "A += (label_smoothing / count) * c.class_weight * c.kept[:, None]",
-        "A += (label_smoothing / count) * c.class_weight")),
+        "(label_smoothing / count) * c.kept[:, None]", "(label_smoothing / count)")),
+    Mistake("probabilities_unweighted", "class probabilities without the class weights", replace=(
+        "A = ((1 - label_smoothing) * c.probs + (label_smoothing / count) * c.kept[:, None]) * c.class_weight",
+        "A = ((1 - label_smoothing) * c.probs + (label_smoothing / count) * c.kept[:, None])\n"
+        "    if c.target is not None:\n        A = A * c.class_weight")),
+    Mistake("soft_target_gradient_missing", "class probabilities get no gradient", replace=(
+        "soft = None if c.target is not None else c.to_input(-(1 - label_smoothing) * c.class_weight * logp * s)",
+        "soft = None")),
+    Mistake("soft_target_gradient_sign", "the probabilities' gradient +w log p", replace=(
+        "c.to_input(-(1 - label_smoothing) * c.class_weight * logp * s)",
+        "c.to_input((1 - label_smoothing) * c.class_weight * logp * s)")),
+    Mistake("soft_target_gradient_unsmoothed", "the probabilities' gradient without the (1 - eps) factor", replace=(
+        "c.to_input(-(1 - label_smoothing) * c.class_weight * logp * s)", "c.to_input(-c.class_weight * logp * s)")),
     Mistake("ce_gradient_softmax_minus_target", "gradient softmax - A, without the row sum of A", replace=(
-        "g = (np.exp(logp) * A.sum(axis=1, keepdims=True) - A) * s[:, None]", "g = (np.exp(logp) - A) * s[:, None]")),
+        "g = (np.exp(logp) * A.sum(axis=1, keepdims=True) - A) * s", "g = (np.exp(logp) - A) * s")),
     Mistake("bce_without_clamp", "BCE with plain logs: inf and nan at p = 0 or 1", replace=(
         "value = _reduce(-w * (y * np.maximum(log_p, -100) + (1 - y) * np.maximum(log_q, -100)), reduction)",
         "value = _reduce(-w * (y * log_p + (1 - y) * log_q), reduction)")),
@@ -82,9 +94,14 @@ VARIANTS = [
         "g = ((d > 0).astype(d.dtype) - (d < 0)) * _spread(grad, reduction, d.shape)")),
     Mistake("softplus_with_logaddexp", "softplus(-z) as np.logaddexp(0, -z)", replace=(
         "sp = np.maximum(-z, 0) + np.log1p(np.exp(-np.abs(z)))", "sp = np.logaddexp(0, -z)")),
-    Mistake("ce_onehot_with_eye", "the one-hot part from np.eye", replace=(
-        "    A = np.zeros_like(c.rows)\n    A[index, c.target] = (1 - label_smoothing) * c.row_weight\n",
-        "    A = np.eye(count, dtype=c.rows.dtype)[c.target] * ((1 - label_smoothing) * c.row_weight)[:, None]\n")),
+    Mistake("ce_weights_term_by_term", "A as the weighted target plus the weighted smoothing", replace=(
+        "A = ((1 - label_smoothing) * c.probs + (label_smoothing / count) * c.kept[:, None]) * c.class_weight",
+        "A = ((1 - label_smoothing) * c.probs * c.class_weight\n"
+        "         + (label_smoothing / count) * c.class_weight * c.kept[:, None])")),
+    Mistake("soft_gradient_when_required", "the probabilities' gradient only when the target requires one", replace=(
+        "soft = None if c.target is not None else c.to_input(-(1 - label_smoothing) * c.class_weight * logp * s)",
+        "soft = (c.to_input(-(1 - label_smoothing) * c.class_weight * logp * s)\n"
+        "                if c.target is None and target.requires_grad else None)")),
 ]
 
 

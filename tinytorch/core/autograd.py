@@ -346,11 +346,11 @@ def matmul(a, b):
             y, g = y[:, None], g[..., None]
         if x.ndim == 1:  # (k,) is a (1, k) matrix, and the result lost its row axis
             x, g = x[None, :], g[..., None, :]
-        da = g @ np.swapaxes(y, -1, -2)
-        db = np.swapaxes(x, -1, -2) @ g
-        if a.ndim == 1:
+        da = g @ np.swapaxes(y, -1, -2) if a.requires_grad else None
+        db = np.swapaxes(x, -1, -2) @ g if b.requires_grad else None
+        if a.ndim == 1 and da is not None:
             da = da[..., 0, :]
-        if b.ndim == 1:
+        if b.ndim == 1 and db is not None:
             db = db[..., 0]
         return da, db
     return out, backward

@@ -600,6 +600,11 @@ print(y.grad_fn, x.grad)
 # For stacks of matrices (`(batch, m, k)`) "transpose" swaps the **last two** axes;
 # `.T` would reverse all of them. The 1-d cases (a vector on either side) are given:
 # they become `(1, k)` or `(k, 1)` matrices and are squeezed back.
+#
+# Each gradient costs a matrix product as large as the forward's, so compute only the
+# ones that are needed: in a layer's `x @ W.T` the input batch `x` requires no gradient,
+# and skipping it saves a third of the layer's backward (PyTorch skips it too). A
+# gradient that is not computed is `None`, which the engine passes over.
 
 # %%
 #| export
@@ -614,15 +619,19 @@ def matmul(a, b):
             y, g = y[:, None], g[..., None]
         if x.ndim == 1:  # (k,) is a (1, k) matrix, and the result lost its row axis
             x, g = x[None, :], g[..., None, :]
-        # TODO: the gradients of x and y (matrices, or stacks of them).
+        # TODO: the gradients of x and y (matrices, or stacks of them); None for an
+        #       operand that does not require a gradient.
         # HINTS: "transpose" swaps the last two axes only: np.swapaxes(m, -1, -2).
+        #        Each gradient is a whole matrix product, as costly as the forward: skip
+        #        the one nobody needs (a.requires_grad, b.requires_grad), as PyTorch does.
+        #        In `x @ W.T` the input batch x needs none, only the weight.
         ### BEGIN SOLUTION
-        da = g @ np.swapaxes(y, -1, -2)
-        db = np.swapaxes(x, -1, -2) @ g
+        da = g @ np.swapaxes(y, -1, -2) if a.requires_grad else None
+        db = np.swapaxes(x, -1, -2) @ g if b.requires_grad else None
         ### END SOLUTION
-        if a.ndim == 1:
+        if a.ndim == 1 and da is not None:
             da = da[..., 0, :]
-        if b.ndim == 1:
+        if b.ndim == 1 and db is not None:
             db = db[..., 0]
         return da, db
     return out, backward

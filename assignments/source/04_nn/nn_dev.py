@@ -39,6 +39,7 @@
 
 # %%
 #| export
+import inspect
 import math
 from collections import OrderedDict, namedtuple
 
@@ -117,7 +118,6 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() call: "
                                  f"call super().__init__() first in {type(self).__name__}.__init__")
-        value = as_module(value)  # a module 02 activation (nn.ReLU()) becomes its Module twin
         # TODO: record value in self._parameters or self._modules under `name`.
         # APPROACH:
         #   1. A Parameter goes into self._parameters, a Module into self._modules.
@@ -148,8 +148,10 @@ class Module:
 
     def add_module(self, name, module):
         """Record `module` under `name` (what Sequential does for '0', '1', ...)."""
-        if not isinstance(as_module(module), Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not isinstance(module, Module):
+            hint = (f": it is module 02's class (tinytorch.core.activations); use tinytorch.nn."
+                    f"{type(module).__name__}, its Module" if isinstance(module, _activations.Activation) else "")
+            raise TypeError(f"{type(module).__name__} is not a Module subclass{hint}")
         setattr(self, name, module)
 
     # ---- running -------------------------------------------------------------
@@ -326,25 +328,6 @@ class Module:
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-def as_module(value):
-    """`value`, or its Module twin when it is an instance of a module 02 activation class.
-
-    tinytorch.nn.ReLU is module 02's class (module 02 promises that); a model built as
-    Sequential(Linear(2, 3), nn.ReLU()) stores the equivalent ReLU Module of this module
-    instead, with the same settings, so train(), state_dict() and repr see a Module.
-    """
-    twin = _MODULE_TWINS.get(type(value))
-    if twin is None:
-        return value
-    module = twin.__new__(twin)
-    Module.__init__(module)
-    module.__dict__.update(vars(value))
-    return module
-
-
-_MODULE_TWINS = {}  # module 02 activation class -> its Module subclass (filled below)
 
 # %% [markdown]
 # ### Check: registration, names, modes
@@ -771,60 +754,67 @@ dropout_figure(Dropout);
 # ## The activations are Modules
 #
 # Module 02's classes (`ReLU`, `Sigmoid`, ..., `LogSoftmax`) become Modules here without
-# losing anything: the same constructor arguments, `forward`, `backward` and repr, plus
-# everything a Module has (`train`, `eval`, `named_parameters`, a place in a
-# `Sequential`'s repr). Each class below is a subclass of both `Module` and module 02's
-# class; its forward is module 03's differentiable form of the same function, so
-# autograd follows it. Nothing of module 02 is copied or changed. `tinytorch.nn.ReLU` itself stays
-# module 02's class; a Module that is given one (`Sequential(Linear(2, 3), nn.ReLU())`)
-# stores its twin from this module, with the same settings (`as_module` above).
+# losing anything. Each class below is a subclass of both `Module` and module 02's class
+# of the same name: the same constructor arguments, `backward` and repr, plus everything
+# a Module has (`parameters()` (none), `train`/`eval`, `state_dict()` (empty),
+# `zero_grad`, a place in a `Sequential`'s repr). Only `forward` is new: it runs module
+# 03's differentiable form of the same function, so autograd follows it. One function
+# makes all ten; nothing of module 02 is copied or changed.
+#
+# `tinytorch.nn.ReLU` and the other nine are these classes as soon as your `Module`
+# works. Until then (while this module's exercises still raise NotImplementedError)
+# they are module 02's classes, so modules 01 and 02 work on their own. A module 02
+# instance (from `tinytorch.core.activations`) is not a Module: `Sequential` refuses it
+# with a TypeError naming the class to use, as PyTorch refuses what is not a Module.
 
 # %%
 #| export
-def _activation_module(base, function, options=()):
+def _activation_module(base, function):
     """`base` (a module 02 activation class) as a Module subclass of the same name.
 
     forward runs `function`, module 03's differentiable form of the activation, with the
-    instance's `options` (e.g. negative_slope); backward(grad_output) gives the gradient
-    of the most recent forward's input, as module 02's classes do.
+    instance's constructor arguments (e.g. negative_slope); backward(grad_output) is
+    module 02's, for the input of the most recent forward.
     """
+    signature = inspect.signature(base)  # e.g. (negative_slope=0.01)
+    options = list(signature.parameters)
 
     def __init__(self, *args, **kwargs):
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{base.__name__}(): {exc}") from None
         Module.__init__(self)
         base.__init__(self, *args, **kwargs)
 
     def forward(self, x):
-        object.__setattr__(self, "_last_input", x)
+        object.__setattr__(self, "_forward_input", x.data if isinstance(x, Tensor) else x)
         return function(x, **{name: getattr(self, name) for name in options})
 
     def backward(self, grad_output):
-        if getattr(self, "_last_input", None) is None:
-            raise RuntimeError(f"{base.__name__}.backward() called before forward()")
-        x = Tensor(self._last_input.data, requires_grad=True)
-        with _autograd.enable_grad():
-            y = function(x, **{name: getattr(self, name) for name in options})
-        y.backward(grad_output)
-        return x.grad
+        x = self.saved("_forward_input")  # module 02's RuntimeError before any forward
+        base.forward(self, Tensor(x))     # module 02's forward keeps what its backward needs
+        return base.backward(self, grad_output)
 
+    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    __init__.__signature__ = signature.replace(parameters=[self_parameter, *signature.parameters.values()])
     namespace = {"__init__": __init__, "forward": forward, "backward": backward, "__repr__": base.__repr__,
+                 "extra_repr": base.extra_repr,  # module 02's repr arguments, not Module's empty ones
                  "__doc__": base.__doc__, "__module__": __name__, "__qualname__": base.__name__}
-    if hasattr(base, "extra_repr"):  # module 02's repr may build on it: keep it, not Module's
-        namespace["extra_repr"] = base.extra_repr
-    module = type(base.__name__, (Module, base), namespace)
-    _MODULE_TWINS[base] = module
-    return module
+    return type(base.__name__, (Module, base), namespace)
 
 
 ReLU = _activation_module(_activations.ReLU, _autograd.relu)
 Sigmoid = _activation_module(_activations.Sigmoid, _autograd.sigmoid)
 Tanh = _activation_module(_activations.Tanh, _autograd.tanh)
-LeakyReLU = _activation_module(_activations.LeakyReLU, _autograd.leaky_relu, ("negative_slope",))
-ELU = _activation_module(_activations.ELU, _autograd.elu, ("alpha",))
-GELU = _activation_module(_activations.GELU, _autograd.gelu, ("approximate",))
+LeakyReLU = _activation_module(_activations.LeakyReLU, _autograd.leaky_relu)
+ELU = _activation_module(_activations.ELU, _autograd.elu)
+GELU = _activation_module(_activations.GELU, _autograd.gelu)
 SiLU = _activation_module(_activations.SiLU, _autograd.silu)
-Softplus = _activation_module(_activations.Softplus, _autograd.softplus, ("beta", "threshold"))
-Softmax = _activation_module(_activations.Softmax, _autograd.softmax, ("dim",))
-LogSoftmax = _activation_module(_activations.LogSoftmax, _autograd.log_softmax, ("dim",))
+Softplus = _activation_module(_activations.Softplus, _autograd.softplus)
+Softmax = _activation_module(_activations.Softmax, _autograd.softmax)
+LogSoftmax = _activation_module(_activations.LogSoftmax, _autograd.log_softmax)
+
 # %% [markdown]
 # ### A whole model, and its PyTorch names
 
@@ -834,7 +824,9 @@ print(model)
 print({name: value.shape for name, value in model.state_dict().items()})
 assert list(model.state_dict()) == ["1.weight", "1.bias", "4.weight", "4.bias"]
 assert model(Tensor(np.zeros((5, 1, 8, 8), np.float32))).shape == (5, 10)
-assert isinstance(LeakyReLU(0.2), _activations.LeakyReLU) and repr(LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
+leaky = LeakyReLU(0.2)
+assert isinstance(leaky, Module) and isinstance(leaky, _activations.LeakyReLU)
+assert repr(leaky) == "LeakyReLU(negative_slope=0.2)" and list(leaky.parameters()) == []
 
 # %% [markdown]
 # ## Weights that move both ways

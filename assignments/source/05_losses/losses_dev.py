@@ -217,44 +217,50 @@ print("log_softmax(z):          ", _activations.log_softmax(Tensor(z)).data)
 # (N, C, d1, ..., dk) with target (N, d1, ..., dk) for a class per pixel. The helper
 # `_class_rows` (given) checks the target and turns every case into rows: an (M, C)
 # array, a target of length M, and each row's weight (see its docstring). Targets are integer class
-# indices; a float target or an index out of range is a clear error.
+# indices; a float target (except cross-entropy's class probabilities, below) or an index
+# out of range is a clear error.
 
 # %%
 #| export
-ClassRows = namedtuple("ClassRows", "rows target row_weight class_weight kept to_input to_target")
+ClassRows = namedtuple("ClassRows", "rows target probs row_weight class_weight kept to_input to_target")
 
 
-def _class_rows(function, input, target, weight, ignore_index):
+def _class_rows(function, input, target, weight, ignore_index, probabilities=False):
     """The class-loss view of input and target, checked as PyTorch checks them.
 
     input (C,), (N, C) or (N, C, d1, ...); target integer, shaped like input without the
-    class axis; every class index in [0, C) or ignore_index. Returns ClassRows:
-    rows (M, C) of scores, target (M,) (0 where ignored), row_weight (M,) = weight of the
-    row's class (0 where ignored), class_weight (C,), kept (M,) 1.0 or 0.0 (ignored),
-    to_input(array (M, C)) and to_target(array (M,)) to give results the original shapes.
+    class axis; every class index in [0, C) or ignore_index. With probabilities=True
+    (cross_entropy) a float target of the input's own shape gives class probabilities
+    instead. Returns ClassRows:
+    rows (M, C) of scores; target (M,) class indices (0 where ignored), None for class
+    probabilities; probs (M, C) the target distribution of each row, only with
+    probabilities=True: the given probabilities, or one-hot rows of the class indices
+    (zero rows where ignored); row_weight (M,) = weight of the row's class (0 where
+    ignored; 1 for class probabilities, whose mean is over the rows); class_weight (C,);
+    kept (M,) 1.0 or 0.0 (ignored); to_input(array (M, C)) and to_target(array (M,)) to
+    give results the original shapes.
     """
     if input.dtype.kind != "f":
         raise TypeError(f"{function}: input has dtype {input.dtype}; it must hold floating-point scores")
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"{function}: target has dtype {target.dtype}, but it must hold class indices "
-                        "(integers, e.g. int64): the class of each sample, not a float")
     if input.ndim == 0:
         raise ValueError(f"{function}: input must have a class axis, got a 0-d tensor")
+    soft = probabilities and target.dtype.kind == "f" and target.shape == input.shape
+    if target.dtype.kind not in "iu" and not soft:
+        also = (f"; class probabilities are floats of the input's own shape {input.shape}"
+                if probabilities and target.dtype.kind == "f" else "")
+        raise TypeError(f"{function}: target has dtype {target.dtype} and shape {target.shape}, but it must hold "
+                        f"class indices (integers, e.g. int64): the class of each sample, not a float{also}")
+    if soft and ignore_index != -100:
+        raise ValueError(f"{function}: ignore_index is not supported for class-probability (float) targets")
     one = input.ndim == 1
     x = input.data[None] if one else input.data
     t = target.data[None] if one else target.data
     expected = (x.shape[0],) + x.shape[2:]
-    if t.shape != expected:
+    if not soft and t.shape != expected:
         want = expected[1:] if one else expected
         raise ValueError(f"{function}: input has shape {input.shape} but target has shape {target.shape}; "
                          f"for this input the target must have shape {want} (one class index per sample)")
     count = x.shape[1]
-    ignored = t == ignore_index
-    bad = ~ignored & ((t < 0) | (t >= count))
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise IndexError(f"{function}: target {int(t[where])} is out of bounds: there are {count} classes, "
-                         f"so a class index is in 0..{count - 1} (target at position {where})")
     if weight is None:
         class_weight = np.ones(count, x.dtype)
     else:
@@ -263,20 +269,32 @@ def _class_rows(function, input, target, weight, ignore_index):
             raise ValueError(f"{function}: weight has shape {class_weight.shape} but there are {count} "
                              f"classes; it must have shape ({count},)")
     moved = np.moveaxis(x, 1, -1)  # the class axis last: every sample is a row
-    kept = ~ignored.reshape(-1)
-    classes = np.where(kept, t.reshape(-1), 0)
-    row_weight = np.where(kept, class_weight[classes], 0).astype(x.dtype)
+    rows = moved.reshape(-1, count)
+    if soft:
+        probs = np.moveaxis(t, 1, -1).reshape(-1, count).astype(x.dtype)
+        classes, kept = None, np.ones(len(rows), x.dtype)
+        row_weight = kept
+    else:
+        ignored = t == ignore_index
+        bad = ~ignored & ((t < 0) | (t >= count))
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise IndexError(f"{function}: target {int(t[where])} is out of bounds: there are {count} classes, "
+                             f"so a class index is in 0..{count - 1} (target at position {where})")
+        kept = (~ignored.reshape(-1)).astype(x.dtype)
+        classes = np.where(kept > 0, t.reshape(-1), 0)
+        row_weight = np.where(kept > 0, class_weight[classes], 0).astype(x.dtype)
+        probs = np.eye(count, dtype=x.dtype)[classes] * kept[:, None] if probabilities else None
 
     def to_input(values):
         out = np.moveaxis(values.reshape(moved.shape), -1, 1)
         return out[0] if one else out
 
     def to_target(values):
-        out = values.reshape(t.shape)
+        out = values.reshape(expected)
         return out[0] if one else out
 
-    return ClassRows(moved.reshape(-1, count), classes, row_weight, class_weight, kept.astype(x.dtype),
-                     to_input, to_target)
+    return ClassRows(rows, classes, probs, row_weight, class_weight, kept, to_input, to_target)
 
 
 def _class_scale(grad, reduction, c):
@@ -355,6 +373,18 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 #
 # for one-hot targets without weights, `softmax(z) - onehot(y)`. One pass, no division by
 # a probability that might be 0, and nothing overflows for logits of ±1e4.
+#
+# **Class probabilities.** As in PyTorch, the target may instead be a float tensor of the
+# input's own shape: a distribution over the classes for each sample (soft labels, a
+# teacher model's output). The same formula covers both: write the target as a
+# distribution `q_i` (one-hot for a class index), and then
+#
+# `A_ic = ((1 - eps) q_ic + eps / C) w_c`.
+#
+# Two differences, both PyTorch's: the mean is over the samples (`sum_i l_i / N`, the
+# weights do not divide), and `ignore_index` does not apply. The target gets a gradient
+# too, `d l_i / d q_ic = -(1 - eps) w_c log p_ic`. `_class_rows` gives the rows of `q`
+# (`c.probs`) in both cases, and each row's weight for the mean (1 for probabilities).
 
 # %%
 #| export
@@ -362,34 +392,35 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Cross-entropy from logits: nll_loss(log_softmax(input, dim=1), target), label smoothing optional.
 
-    input (N, C) logits (or (C,), or (N, C, d1, ...)), target (N,) integer class indices.
+    input (N, C) logits (or (C,), or (N, C, d1, ...)); target (N,) integer class indices,
+    or class probabilities: floats of the input's shape (N, C).
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
-    c = _class_rows("cross_entropy", input, target, weight, ignore_index)
+    c = _class_rows("cross_entropy", input, target, weight, ignore_index, probabilities=True)
     _check_reduction(reduction)
     logp = _activations.log_softmax(Tensor(c.rows), dim=1).data  # stable: module 02
-    # TODO: the value and the backward (gradient of input; None for the target).
+    # TODO: the value and the backward (gradients of input and target).
     # APPROACH:
-    #   1. A = zeros like c.rows; at each row's true class, (1 - eps) * c.row_weight;
-    #      then add (eps / C) * c.class_weight to every row that is kept (c.kept).
+    #   1. A = ((1 - eps) * c.probs + (eps / C) * c.kept[:, None]) * c.class_weight: each
+    #      row's smoothed target distribution, weighted by class (0 for an ignored row).
     #   2. row losses = -(A * logp) summed over the classes; value = _weighted_reduce(...).
     #   3. backward: s = _class_scale(grad, reduction, c), one per row;
     #      gradient = (p * A.sum(axis=1, keepdims=True) - A) * s[:, None], p = exp(logp).
-    #      Return (c.to_input(gradient), None).
+    #      The target's: None for class indices (c.target is not None); for probabilities,
+    #      d l / d y = -(1 - eps) * c.class_weight * logp * s[:, None].
+    #      Return (c.to_input(gradient), c.to_input(target's) or None).
     # HINTS: the classes are axis 1 of the rows; summing over axis 0 mixes the samples.
     ### BEGIN SOLUTION
-    index, count = np.arange(len(c.rows)), c.rows.shape[1]
-    A = np.zeros_like(c.rows)
-    A[index, c.target] = (1 - label_smoothing) * c.row_weight
-    if label_smoothing > 0:
-        A += (label_smoothing / count) * c.class_weight * c.kept[:, None]
+    count = c.rows.shape[1]
+    A = ((1 - label_smoothing) * c.probs + (label_smoothing / count) * c.kept[:, None]) * c.class_weight
     value = _weighted_reduce(-(A * logp).sum(axis=1), c.row_weight, reduction)
 
     def backward(grad):
-        s = _class_scale(grad, reduction, c)
-        g = (np.exp(logp) * A.sum(axis=1, keepdims=True) - A) * s[:, None]
-        return c.to_input(g), None
+        s = _class_scale(grad, reduction, c)[:, None]
+        g = (np.exp(logp) * A.sum(axis=1, keepdims=True) - A) * s
+        soft = None if c.target is not None else c.to_input(-(1 - label_smoothing) * c.class_weight * logp * s)
+        return c.to_input(g), soft
     ### END SOLUTION
     return Tensor(c.to_target(value) if reduction == "none" else value), backward
 
@@ -408,6 +439,9 @@ cross_entropy(logits, labels).backward()
 print("gradient of the mean:\n", logits.grad.data)
 onehot = np.eye(3)[labels.data]
 assert np.allclose(logits.grad.data, (_activations.softmax(logits).data - onehot) / 2)
+soft = Tensor(np.array([[0.0, 0.2, 0.8], [1 / 3, 1 / 3, 1 / 3]]))  # class probabilities instead
+print("with class probabilities:", cross_entropy(logits, soft, reduction="none").data)
+assert np.isclose(cross_entropy(logits, Tensor(onehot)).item(), cross_entropy(logits, labels).item(), rtol=1e-15)
 
 # %% [markdown]
 # ## Binary cross-entropy: BCELoss and BCEWithLogitsLoss

@@ -45,6 +45,27 @@ def test_gradient_matches_pytorch(op, torch):
                                    err_msg=f"{op.name}: gradient of input {i}")
 
 
+MATMULS = [op for op in OPS if op.group == "matmul"]
+
+
+@pytest.mark.parametrize("needed", [0, 1], ids=["only a", "only b"])
+@pytest.mark.parametrize("op", MATMULS, ids=lambda op: op.name)
+def test_matmul_gradient_of_one_operand_alone(op, needed, torch):
+    """As in a layer's x @ W.T, where only the weight requires a gradient."""
+    arrays = op.inputs(np.float64)
+    mine = [Tensor(a, requires_grad=i == needed) for i, a in enumerate(arrays)]
+    out = op.fn(OURS, *mine)
+    upstream = np.random.default_rng(8).standard_normal(out.shape)
+    out.backward(Tensor(upstream))
+    reference = [torch.tensor(a, requires_grad=i == needed) for i, a in enumerate(arrays)]
+    op.fn(theirs(torch), *reference).backward(torch.tensor(upstream))
+    other = mine[1 - needed]
+    assert other.grad is None, f"{op.name}: input {1 - needed} requires no gradient but got one"
+    assert mine[needed].grad is not None, f"{op.name}: input {needed} (the only one requiring a gradient) got none"
+    np.testing.assert_allclose(mine[needed].grad.data, reference[needed].grad.numpy(), rtol=1e-10, atol=1e-12,
+                               err_msg=f"{op.name}: gradient of input {needed} when only it requires one")
+
+
 @pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
 def test_float32_gradients_keep_dtype_and_agree_with_float64(op):
     outs = {}

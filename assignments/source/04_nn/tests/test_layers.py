@@ -101,15 +101,24 @@ def test_activations_are_modules_that_keep_everything(cls, params):
     base = getattr(activations, cls.__name__)
     layer = cls(**params)
     assert isinstance(layer, Module) and isinstance(layer, base)
-    assert repr(layer) == repr(base(**params))
+    assert list(layer.parameters()) == [] and list(layer.named_parameters()) == [] and layer.state_dict() == {}
+    assert list(layer.children()) == [] and list(layer.modules()) == [layer]
+    assert layer.training and layer.eval() is layer and not layer.training and layer.train().training
+    layer.zero_grad()
+    assert repr(layer) == repr(base(**params)) == repr(cls(*params.values()))
+    for name, value in params.items():
+        assert getattr(layer, name) == value
+    with pytest.raises(RuntimeError, match="before forward"):
+        cls(**params).backward(Tensor(np.ones(3)))
     x = Tensor(np.random.default_rng(3).normal(size=(4, 5)))
     np.testing.assert_array_equal(layer(x).data, base(**params)(x).data)
     grad = Tensor(np.ones((4, 5)))
-    np.testing.assert_array_equal(layer.backward(grad).data, (lambda b: (b(x), b.backward(grad))[1])(base(**params)).data)
-    assert list(layer.parameters()) == [] and layer.state_dict() == {}
+    reference = base(**params)
+    reference(x)
+    np.testing.assert_array_equal(layer.backward(grad).data, reference.backward(grad).data)
     model = Sequential(Linear(5, 5), layer)
     assert model.eval() is model and not layer.training
-    assert f"(1): {layer!r}" in repr(model)
+    assert f"(1): {layer!r}" in repr(model) and list(model.children())[1] is layer
 
 
 def test_the_pytorch_style_namespaces_hold_the_modules():
@@ -117,15 +126,28 @@ def test_the_pytorch_style_namespaces_hold_the_modules():
     import tinytorch.nn.init as init
     from tinytorch.core import nn as core
 
-    for name in ["Module", "Parameter", "Linear", "Sequential", "Flatten", "Identity", "Dropout"]:
-        assert getattr(nn, name) is getattr(core, name), f"tinytorch.nn.{name} is not tinytorch.core.nn.{name}"
     layer = nn.Linear(4, 3)
     assert init.kaiming_normal_(layer.weight) is layer.weight
+    for name in ["Module", "Parameter", "Linear", "Sequential", "Flatten", "Identity", "Dropout"]:
+        assert getattr(nn, name) is getattr(core, name), f"tinytorch.nn.{name} is not tinytorch.core.nn.{name}"
     assert callable(tinytorch.manual_seed) and tinytorch.manual_seed(0) is tinytorch.default_generator
-    # nn.LeakyReLU is module 02's class; inside a Module it becomes its Module twin, same settings
-    model = nn.Sequential(layer, nn.LeakyReLU(0.3))
-    assert type(model[1]) is core.LeakyReLU and model[1].negative_slope == 0.3
-    assert model.eval() is model and not model[1].training
+    # The activation names of tinytorch.nn are this module's Modules: one object from
+    # construction to the model, as in PyTorch.
+    act = nn.LeakyReLU(0.3)
+    model = nn.Sequential(layer, act)
+    assert model[1] is act and model.eval() is model and not act.training
+    for cls, _ in ACTIVATIONS:
+        assert getattr(nn, cls.__name__) is cls, f"tinytorch.nn.{cls.__name__} is not tinytorch.core.nn.{cls.__name__}"
+        assert isinstance(getattr(nn, cls.__name__)(), nn.Module)
     x = Tensor(np.linspace(-2, 2, 8).reshape(2, 4).astype(np.float32))
-    np.testing.assert_array_equal(model(x).data, nn.LeakyReLU(0.3)(layer(x)).data)
-    assert repr(model[1]) == "LeakyReLU(negative_slope=0.3)"
+    np.testing.assert_array_equal(model(x).data, activations.LeakyReLU(0.3)(layer(x)).data)
+
+
+def test_module_02_instances_are_not_modules():
+    model = Sequential(Linear(2, 2))
+    model.act = activations.ReLU()  # a plain attribute, as PyTorch keeps what is not a Module
+    assert list(model._modules) == ["0"] and [n for n, _ in model.named_modules()] == ["", "0"]
+    for make in (lambda: Sequential(Linear(2, 2), activations.Tanh()), lambda: model.add_module("a", activations.Tanh())):
+        with pytest.raises(TypeError, match=r"Tanh is not a Module subclass.*tinytorch\.nn\.Tanh"):
+            make()
+

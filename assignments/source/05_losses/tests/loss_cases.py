@@ -16,10 +16,16 @@ CLASS_OF = {"mse_loss": "MSELoss", "l1_loss": "L1Loss", "nll_loss": "NLLLoss", "
 TARGET_HAS_GRAD = {"mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"}
 
 
+def has_float_target(name, y):
+    """Whether the target is floats (that get a gradient): always for the regression and
+    binary losses, and for cross_entropy's class probabilities."""
+    return name in TARGET_HAS_GRAD or np.asarray(y).dtype.kind == "f"
+
+
 def run(name, x, y, **options):
     """Our loss of float64 x against y, with backward: (value, grad of x, grad of y or None)."""
     xt = Tensor(np.array(x, np.float64), requires_grad=True)
-    float_target = name in TARGET_HAS_GRAD
+    float_target = has_float_target(name, y)
     yt = Tensor(np.array(y, np.float64 if float_target else np.int64), requires_grad=float_target)
     options = {k: (Tensor(v) if isinstance(v, np.ndarray) else v) for k, v in options.items()}
     try:
@@ -35,7 +41,7 @@ def run(name, x, y, **options):
 
 def run_torch(torch, name, x, y, upstream, **options):
     F = torch.nn.functional
-    float_target = name in TARGET_HAS_GRAD
+    float_target = has_float_target(name, y)
     xt = torch.tensor(np.array(x, np.float64), requires_grad=True)
     yt = torch.tensor(np.array(y, np.float64 if float_target else np.int64), requires_grad=float_target)
     options = {k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in options.items()}
@@ -94,6 +100,27 @@ def classification(draw, scale=30.0):
     if draw(st.booleans()):
         options["weight"] = draw(hnp.arrays(np.float64, (classes,), elements=st.one_of(st.just(0.0), floats(0.01, 3.0))))
     return x, targets, options
+
+
+@st.composite
+def class_probabilities(draw, scale=30.0):
+    """(scores, target probabilities of the same shape, options) for cross_entropy: rows that
+    sum to 1 (soft labels) or any numbers in [0, 1], as PyTorch accepts both."""
+    classes = draw(st.integers(1, 5))
+    layout = draw(st.sampled_from(["rows", "one", "image"]))
+    n = draw(st.integers(1, 5))
+    extra = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=2))) if layout == "image" else ()
+    shape = (classes,) if layout == "one" else (n, classes) + extra
+    x = draw(hnp.arrays(np.float64, shape, elements=floats(-scale, scale)))
+    y = draw(hnp.arrays(np.float64, shape, elements=st.one_of(st.just(0.0), floats(0, 1))))
+    if draw(st.booleans()):
+        axis = 0 if layout == "one" else 1
+        y = (y + 0.01) / (y + 0.01).sum(axis=axis, keepdims=True)
+    options = {"reduction": draw(st.sampled_from(REDUCTIONS)),
+               "label_smoothing": draw(st.sampled_from([0.0, 0.1, 0.7]))}
+    if draw(st.booleans()):
+        options["weight"] = draw(hnp.arrays(np.float64, (classes,), elements=st.one_of(st.just(0.0), floats(0.01, 3.0))))
+    return x, y, options
 
 
 @st.composite

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from loss_cases import FUNCTIONS, TARGET_HAS_GRAD, binary, classification, close, regression, run
+from loss_cases import FUNCTIONS, binary, class_probabilities, classification, close, has_float_target, regression, run
 from tinytorch.core import losses
 from tinytorch.core.tensor import Tensor
 
@@ -32,14 +32,15 @@ def check_differences(name, x, y, **options):
     weights = 1.0 if upstream is None else upstream
     fn = getattr(losses, name)
     wrapped = {k: Tensor(v) if isinstance(v, np.ndarray) else v for k, v in options.items()}
-    yt = Tensor(np.asarray(y, np.float64 if name in TARGET_HAS_GRAD else np.int64))
+    float_target = has_float_target(name, y)
+    yt = Tensor(np.asarray(y, np.float64 if float_target else np.int64))
 
     def total(xx):
         return float(np.sum(fn(Tensor(xx), yt, **wrapped).data * weights))
 
     numeric = central_differences(total, np.asarray(x, np.float64))
     close(f"{name}({options}) gradient vs central differences", grad, numeric, rtol=1e-5, atol=FD_NOISE)
-    if name in TARGET_HAS_GRAD:
+    if float_target:
         xt = Tensor(np.asarray(x, np.float64))
         numeric = central_differences(lambda yy: float(np.sum(fn(xt, Tensor(yy), **wrapped).data * weights)),
                                       np.asarray(y, np.float64))
@@ -63,6 +64,12 @@ def test_class_gradients_match_central_differences(case):
     check_differences("cross_entropy", x, y, label_smoothing=0.2, **options)
 
 
+@given(class_probabilities(scale=5.0))
+def test_class_probability_gradients_match_central_differences(case):
+    x, y, options = case
+    check_differences("cross_entropy", x, y, **options)
+
+
 @given(binary(logits=True))
 def test_binary_gradients_match_central_differences(case):
     x, y, options = case
@@ -80,6 +87,14 @@ def test_known_values():
     close("nll_loss", value("nll_loss", [[-1.0, -2.0], [-3.0, -4.0]], [1, 0], weight=np.array([1.0, 3.0])),
           (3 * 2 + 1 * 3) / 4)
     close("bce", value("binary_cross_entropy", [0.5, 0.25], [1.0, 0.0], reduction="none"), [np.log(2), -np.log(0.75)])
+    logits = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])
+    close("cross_entropy of one-hot class probabilities = of the class indices",
+          value("cross_entropy", logits, np.eye(3)[[2, 0]], weight=np.array([1.0, 2.0, 3.0]), reduction="sum"),
+          value("cross_entropy", logits, [2, 0], weight=np.array([1.0, 2.0, 3.0]), reduction="sum"))
+    close("cross_entropy of soft labels (0.5, 0.5) on equal logits", value("cross_entropy", np.zeros((1, 2)),
+                                                                           [[0.5, 0.5]]), np.log(2))
+    soft = losses.cross_entropy(Tensor(np.zeros((2, 3), np.float32)), Tensor(np.full((2, 3), 1 / 3)))
+    assert soft.dtype == np.float32 and soft.item() == pytest.approx(np.log(3), rel=1e-6)
 
 
 def test_cross_entropy_is_stable_for_logits_of_1e4():
@@ -138,6 +153,14 @@ def test_class_targets_are_checked(name):
         fn(x, Tensor(np.array([0, 1])))
     with pytest.raises(ValueError, match="weight"):
         fn(x, Tensor(np.array([0, 1, 2])), weight=Tensor(np.ones(3)))
+    with pytest.raises(TypeError, match=r"class indices.*\(3, 4\)" if name == "cross_entropy" else "class indices"):
+        fn(x, Tensor(np.full((3, 1), 0.25)))  # a float target of neither shape
+    if name == "nll_loss":  # class probabilities are cross_entropy's only, as in PyTorch
+        with pytest.raises(TypeError, match="class indices"):
+            fn(x, Tensor(np.full((3, 4), 0.25)))
+    else:
+        with pytest.raises(ValueError, match="ignore_index"):
+            fn(x, Tensor(np.full((3, 4), 0.25)), ignore_index=0)
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)

@@ -4,16 +4,19 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loss_cases import binary, classification, close, regression, run, run_torch, REDUCTIONS
+from loss_cases import REDUCTIONS, binary, class_probabilities, classification, close, regression, run, run_torch
 
 
-def compare(torch, name, x, y, **options):
+def compare(torch, name, x, y, grad_floor=0.0, **options):
+    """Value and gradients against PyTorch's; grad_floor: the rounding noise of a gradient
+    that cancels to 0, relative to the terms that cancel (an absolute allowance)."""
     value, grad, target_grad, upstream = run(name, x, y, **options)
     want_value, want_grad, want_target_grad = run_torch(torch, name, x, y, upstream, **options)
     what = f"{name}(input of shape {np.shape(x)}, {options})"
     close(f"{what}: value", value, want_value)
     assert grad is not None, f"{what}: backward() left input.grad empty"
-    close(f"{what}: gradient of the input", grad, want_grad)
+    terms = np.max(np.abs(upstream)) if upstream is not None else 1.0
+    close(f"{what}: gradient of the input", grad, want_grad, atol=grad_floor * terms)
     if want_target_grad is not None:
         assert target_grad is not None, f"{what}: backward() left target.grad empty"
         close(f"{what}: gradient of the target", target_grad, want_target_grad)
@@ -47,6 +50,26 @@ def test_cross_entropy_with_logits_of_1e4(torch, case):
     compare(torch, "cross_entropy", x, y, **options)
 
 
+def probability_noise(y, options):
+    """The size of the two terms p_ik sum_c A_ic and A_ik of a class-probability gradient, times
+    4 eps: where they cancel (a target equal to softmax(z)) the gradient is rounding noise."""
+    weight = options.get("weight")
+    mass = np.max(np.sum(y, axis=0 if np.ndim(y) == 1 else 1), initial=1.0)
+    return 4 * np.finfo(np.float64).eps * mass * (1.0 if weight is None else max(np.max(weight), 1.0))
+
+
+@given(class_probabilities())
+def test_cross_entropy_with_class_probabilities(torch, case):
+    x, y, options = case
+    compare(torch, "cross_entropy", x, y, grad_floor=probability_noise(y, options), **options)
+
+
+@given(class_probabilities(scale=1e4))
+def test_cross_entropy_with_class_probabilities_and_logits_of_1e4(torch, case):
+    x, y, options = case
+    compare(torch, "cross_entropy", x, y, grad_floor=probability_noise(y, options), **options)
+
+
 @given(binary(logits=False))
 def test_binary_cross_entropy(torch, case):
     x, y, options = case
@@ -71,6 +94,7 @@ def test_loss_classes_match_pytorchs(torch):
     cases = [
         ("MSELoss", {"reduction": "sum"}, probs, labels), ("L1Loss", {}, probs, labels),
         ("CrossEntropyLoss", {"weight": weight, "ignore_index": 1, "label_smoothing": 0.2}, logits, classes),
+        ("CrossEntropyLoss", {"weight": weight, "label_smoothing": 0.2}, logits, probs / probs.sum(1, keepdims=True)),
         ("NLLLoss", {"weight": weight, "reduction": "sum"}, logits, classes),
         ("BCELoss", {"weight": weight}, probs, labels),
         ("BCEWithLogitsLoss", {"pos_weight": weight, "reduction": "none"}, logits, labels),
