@@ -92,12 +92,11 @@ def relu(x):
             replace=("return np.where(x > 0, grad, grad * float(negative_slope))",
                      "return np.where(x >= 0, grad, grad * float(negative_slope))")),
     Mistake("leaky_always_maximum", "leaky_relu as max(x, a x) for every slope (wrong for a > 1)",
-            replace=("np.where(data > 0, data, data * negative_slope)",
-                     "np.maximum(data, data * negative_slope)")),
+            replace=("return Tensor(np.minimum(data, y, out=y))", "return Tensor(np.maximum(data, y, out=y))")),
     Mistake("elu_exp_minus_one", "elu with exp(x) - 1 instead of expm1: cancels near 0",
-            replace=("alpha * np.expm1(np.minimum(x, 0))", "alpha * (np.exp(np.minimum(x, 0)) - 1)")),
+            replace=("np.expm1(np.minimum(x, 0))", "np.exp(np.minimum(x, 0)) - 1")),
     Mistake("elu_ignores_alpha", "elu forgets alpha (always alpha = 1)",
-            replace=("alpha * np.expm1(np.minimum(x, 0))", "np.expm1(np.minimum(x, 0))")),
+            replace=("    y *= alpha\n", "")),
     Mistake("naive_tanh", "tanh from its definition (e^x - e^-x) / (e^x + e^-x)", append="""
 def tanh(x):
     d = as_array(x).astype(result_dtype(as_array(x).dtype))

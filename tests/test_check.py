@@ -30,8 +30,8 @@ from feedback_helpers import (
     workspace,
 )
 
-GROUPS = {"accuracy", "stability", "properties", "gradient", "contract"}
-STATUSES = {"pass", "warn", "fail", "missing"}
+GROUPS = {"accuracy", "stability", "properties", "gradient", "contract", "notes"}
+STATUSES = {"pass", "warn", "fail", "missing", "info"}
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +58,21 @@ def test_reference_report_is_all_green(reference_report):
     assert [f["name"] for f in report["functions"]] == list(ACTIVATIONS)
     for row in report["functions"]:
         assert row["status"] == "pass", f"{row['name']}: {describe(row)}"
-        assert all(c["status"] == "pass" for c in row["checks"]), f"{row['name']}: {describe(row)}"
+        assert all(c["status"] in ("pass", "info") for c in row["checks"]), f"{row['name']}: {describe(row)}"
+        assert all(c["group"] == "notes" for c in row["checks"] if c["status"] == "info"), row["name"]
     assert report["score"] == 100
     assert code == 0
+
+
+def test_sign_of_zero_and_subnormals_are_notes_not_failures(reference_report):
+    # the reference relu gives max(-0.0, 0) = 0.0 where PyTorch gives -0.0; sigmoid's
+    # results below the smallest normal are rounded less well than the reference's
+    _, report = reference_report
+    relu = next(c for c in rows(report)["relu"]["checks"] if c["name"] == "notes")
+    assert relu["status"] == "info" and "PyTorch returns -0 here" in relu["reason"], relu
+    sigmoid = next(c for c in rows(report)["sigmoid"]["checks"] if c["name"] == "notes")
+    assert sigmoid["status"] == "info" and "sub-normal" in sigmoid["reason"], sigmoid
+    assert rows(report)["relu"]["score"] == 100 and rows(report)["sigmoid"]["score"] == 100
 
 
 def test_reference_is_all_green_in_float64(reference):
@@ -415,7 +427,7 @@ def test_a_warning_alone_keeps_the_exit_code_zero(catalogue):
     row = catalogue["repr unlike PyTorch"]
     assert row["status"] == "warn", row
     assert row["checks"]["api"][0] == "warn" and "ELU(alpha=1.0)" in row["checks"]["api"][1]
-    assert all(status == "pass" for name, (status, _) in row["checks"].items() if name != "api")
+    assert all(status in ("pass", "info") for name, (status, _) in row["checks"].items() if name != "api")
     assert row["ok"], "warnings (yellow) do not fail the report card"
 
 

@@ -46,48 +46,48 @@ class Case:
 
     name: str
     function: str
-    cls: str
-    torch_forward: Callable
-    torch_backward: Callable      # (aten ops, grad, x, y) -> the gradient, as autograd computes it
-    kwargs: dict = field(default_factory=dict)
-    rows: bool = False            # True: input is shaped (n / ROW, ROW), softmax over the last axis
+    torch_backward: Callable      # (aten ops, grad, x, y, params) -> the gradient, as autograd computes it
+    kwargs: dict = field(default_factory=dict)  # beyond the spec's defaults
     torch: float | None = 1.5
     backward: float | None = 2.0
 
+    @property
+    def cls(self) -> str:
+        """The layer class, from the spec (tito.numerics.specs)."""
+        return SPECS[self.function].cls
 
-def _gelu(approximate):
-    return lambda torch, x: torch.nn.functional.gelu(x, approximate=approximate)
+    @property
+    def params(self) -> dict:
+        """Every keyword argument: the spec's defaults, then `kwargs`."""
+        return {**SPECS[self.function].defaults, **self.kwargs}
+
+    def torch_forward(self, torch, x):
+        """PyTorch's functional form with the same keyword arguments."""
+        return getattr(torch.nn.functional, self.function)(x, **self.params)
+
+    @property
+    def rows(self) -> bool:
+        """Row-wise (the spec says): input shaped (n / ROW, ROW), softmax over the last axis."""
+        return SPECS[self.function].rowwise
 
 
 ACTIVATIONS = [
-    Case("relu", "relu", "ReLU", lambda torch, x: torch.relu(x),
-         lambda aten, g, x, y: aten.threshold_backward(g, x, 0)),
-    Case("leaky_relu", "leaky_relu", "LeakyReLU", lambda torch, x: torch.nn.functional.leaky_relu(x, 0.01),
-         lambda aten, g, x, y: aten.leaky_relu_backward(g, x, 0.01, False)),
-    Case("tanh", "tanh", "Tanh", lambda torch, x: torch.tanh(x),
-         lambda aten, g, x, y: aten.tanh_backward(g, y)),
-    Case("sigmoid", "sigmoid", "Sigmoid", lambda torch, x: torch.sigmoid(x),
-         lambda aten, g, x, y: aten.sigmoid_backward(g, y)),
-    Case("silu", "silu", "SiLU", lambda torch, x: torch.nn.functional.silu(x),
-         lambda aten, g, x, y: aten.silu_backward(g, x), backward=2.5),
-    Case("elu", "elu", "ELU", lambda torch, x: torch.nn.functional.elu(x),
-         lambda aten, g, x, y: aten.elu_backward(g, 1.0, 1.0, 1.0, False, x)),
-    Case("softplus", "softplus", "Softplus", lambda torch, x: torch.nn.functional.softplus(x),
-         lambda aten, g, x, y: aten.softplus_backward(g, x, 1.0, 20.0)),
-    Case("gelu(tanh)", "gelu", "GELU", _gelu("tanh"),
-         lambda aten, g, x, y: aten.gelu_backward(g, x, approximate="tanh"),
+    Case("relu", "relu", lambda aten, g, x, y, p: aten.threshold_backward(g, x, 0)),
+    Case("leaky_relu", "leaky_relu",
+         lambda aten, g, x, y, p: aten.leaky_relu_backward(g, x, p["negative_slope"], False)),
+    Case("tanh", "tanh", lambda aten, g, x, y, p: aten.tanh_backward(g, y)),
+    Case("sigmoid", "sigmoid", lambda aten, g, x, y, p: aten.sigmoid_backward(g, y)),
+    Case("silu", "silu", lambda aten, g, x, y, p: aten.silu_backward(g, x), backward=2.5),
+    Case("elu", "elu", lambda aten, g, x, y, p: aten.elu_backward(g, p["alpha"], 1.0, 1.0, False, x)),
+    Case("softplus", "softplus", lambda aten, g, x, y, p: aten.softplus_backward(g, x, p["beta"], p["threshold"])),
+    Case("gelu(tanh)", "gelu", lambda aten, g, x, y, p: aten.gelu_backward(g, x, approximate=p["approximate"]),
          kwargs={"approximate": "tanh"}, torch=2.0, backward=3.0),
-    Case("gelu", "gelu", "GELU", _gelu("none"),
-         lambda aten, g, x, y: aten.gelu_backward(g, x, approximate="none"), torch=12.0),
-    Case("softmax", "softmax", "Softmax", lambda torch, x: torch.softmax(x, -1),
-         lambda aten, g, x, y: aten._softmax_backward_data(g, y, -1, y.dtype), rows=True),
-    Case("log_softmax", "log_softmax", "LogSoftmax", lambda torch, x: torch.log_softmax(x, -1),
-         lambda aten, g, x, y: aten._log_softmax_backward_data(g, y, -1, y.dtype), rows=True),
+    Case("gelu", "gelu", lambda aten, g, x, y, p: aten.gelu_backward(g, x, approximate=p["approximate"]),
+         torch=12.0),
+    Case("softmax", "softmax", lambda aten, g, x, y, p: aten._softmax_backward_data(g, y, p["dim"], y.dtype)),
+    Case("log_softmax", "log_softmax",
+         lambda aten, g, x, y, p: aten._log_softmax_backward_data(g, y, p["dim"], y.dtype)),
 ]
-
-for _case in ACTIVATIONS:  # class names and defaults are the spec's (tito.numerics.specs)
-    assert _case.cls == SPECS[_case.function].cls and set(_case.kwargs) <= set(SPECS[_case.function].defaults)
-del _case
 
 BENCHMARKS = {"activations": ACTIVATIONS}   # module name -> its cases
 
@@ -237,7 +237,7 @@ def bench_case(case: Case, module, n: int, dtype, repeats: int, floor: float, to
             if torch is not None:
                 ty = case.torch_forward(torch, tx)
                 aten = torch.ops.aten
-                calls.append(lambda: case.torch_backward(aten, tg, tx, ty))
+                calls.append(lambda: case.torch_backward(aten, tg, tx, ty, case.params))
             times = median_seconds(calls, repeats)
             row["backward"] = _ratios(times[0], floor, times[1] if torch is not None else None, n)
     row["targets"] = _targets(case, n, row["forward"], row["backward"], row["extra_bytes"])

@@ -262,7 +262,10 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     else:
         data, negative_slope = float_array(data), float(negative_slope)
     with np.errstate(over="ignore"):
-        return Tensor(np.where(data > 0, data, data * negative_slope))
+        y = data * negative_slope
+    if negative_slope <= 1:  # then a x <= x for x > 0 and a x >= x for x < 0
+        return Tensor(np.maximum(data, y, out=y))
+    return Tensor(np.minimum(data, y, out=y))  # a > 1: the other way round
 
 
 def leaky_relu_backward(grad, x, negative_slope: float = 0.01) -> np.ndarray:
@@ -322,7 +325,10 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
         Tensor([-0.63212055,  2.        ], dtype=float32)
     """
     x = float_array(x)
-    return Tensor(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))))
+    y = np.expm1(np.minimum(x, 0))  # e^x - 1 where x <= 0, and 0 where x > 0
+    y *= alpha
+    y += np.maximum(x, 0)  # x where x > 0, and 0 where x <= 0
+    return Tensor(y)
 
 
 def elu_backward(grad, x, alpha: float = 1.0) -> np.ndarray:
@@ -339,7 +345,10 @@ def elu_backward(grad, x, alpha: float = 1.0) -> np.ndarray:
     Returns: the gradient with respect to x, a NumPy array.
     """
     grad, x = backward_inputs(grad, x)
-    return np.where(x > 0, grad, grad * (alpha * np.exp(np.minimum(x, 0))))
+    d = np.exp(np.minimum(x, 0))  # e^x where x <= 0
+    d *= alpha
+    d *= grad
+    return np.where(x > 0, grad, d)
 
 
 class ELU(Activation):
@@ -484,7 +493,10 @@ def gelu_backward(grad, x, approximate: str = "none") -> np.ndarray:
         with np.errstate(over="ignore"):
             s = 1 / (1 + np.exp(-2 * u))
         return grad * (s + 2 * x * du * s * (1 - s))
-    return grad * (0.5 * erfc(-x * INV_SQRT_2) + x * np.exp(-0.5 * x * x) * INV_SQRT_2PI)
+    d = 0.5 * erfc(-x * INV_SQRT_2)  # Phi(x)
+    d += x * np.exp(-0.5 * x * x) * INV_SQRT_2PI  # + x phi(x)
+    d *= grad
+    return d
 
 
 class GELU(Activation):
@@ -537,7 +549,10 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     x, beta = float_array(x), float(beta)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         z = beta * x  # may overflow to +-inf: then e^-|z| = 0, the right term
-        return Tensor(np.where(z > 0, x, 0) + np.log1p(np.exp(-np.abs(z))) / beta)
+        y = np.log1p(np.exp(-np.abs(z)))
+        y /= beta  # beta = 0: log(2) / 0 = inf, as PyTorch
+    y += np.maximum(x, 0) if beta >= 0 else np.minimum(x, 0)  # max(z, 0) / beta, never overflowing
+    return Tensor(y)
 
 
 def softplus_backward(grad, x, beta: float = 1.0) -> np.ndarray:

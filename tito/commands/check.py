@@ -18,7 +18,9 @@ is right now (exported into a throwaway package; no `tito sync` needed, your pac
 is not touched). A dev file that does not export is an error naming its file and line.
 
 For activations: accuracy against a 192-bit reference (ULP), stability at extreme
-inputs, properties (range, symmetry, monotonicity), the gradient, the contract. Each
+inputs, properties (range, symmetry, monotonicity), the gradient, the contract, and
+notes (status "info", never a failure) on what no user can notice: a zero whose sign
+differs from PyTorch's, sub-normal results off by less than the smallest normal. Each
 function runs in its own process with a time limit, so a stub, a crash or an endless
 loop in one never hides the others. Other modules check what their chapter builds.
 

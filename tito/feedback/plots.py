@@ -14,12 +14,12 @@ from matplotlib.figure import Figure
 
 from tito import numerics
 from tito.feedback.functions import ACTIVATIONS, Activation
-from tito.feedback.measure import FAIL, MISSING, PASS, WARN, Result, fmt, fmt_err
+from tito.feedback.measure import FAIL, INFO, MISSING, PASS, WARN, Result, fmt, fmt_err
 from tito.feedback.report import first_display_in_cell
 
-STATUS_COLOUR = {PASS: "#2e7d32", WARN: "#e69500", FAIL: "#c62828", MISSING: "#757575"}
-STATUS_WORD = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING"}
-MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·"}
+STATUS_COLOUR = {PASS: "#2e7d32", WARN: "#e69500", FAIL: "#c62828", MISSING: "#757575", INFO: "#1565c0"}
+STATUS_WORD = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING", INFO: "NOTE"}
+MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·", INFO: "i"}
 EXACT = {"color": "#9ecae1", "lw": 6, "alpha": 0.9, "solid_capstyle": "round"}
 YOURS = {"color": "#08306b", "lw": 1.6, "ls": (0, (5, 3))}
 PIECE_COLOURS = ("#d95f02", "#1b9e77", "#7570b3")

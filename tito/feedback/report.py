@@ -1,7 +1,8 @@
 """The report card: a colour-coded table, a score from 0 to 100, the next thing to fix.
 
 Built from the `Result`s of `measure`; printed with rich (terminal or Jupyter) or as
-JSON. Row status: the worst of its checks (fail > missing > warn > pass).
+JSON. Row status: the worst of its checks (fail > missing > warn > pass); a note (info)
+is shown under its row and never changes the status or the score.
 """
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from rich.text import Text
 
 from tito.card import closing_lines
 from tito.feedback.functions import ACTIVATIONS
-from tito.feedback.measure import FAIL, GROUPS, MISSING, PASS, SEVERITY, WARN, Result
+from tito.feedback.measure import FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, WARN, Result
 
-STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", MISSING: "bright_black"}
-LABEL = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING"}
-MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·"}
+STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", MISSING: "bright_black", INFO: "cyan"}
+LABEL = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING", INFO: "NOTE"}
+MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·", INFO: "i"}
 # Which problem to fix first inside a row: basics before numbers before niceties.
 _FIX_ORDER = ("shape", "dtype", "accuracy", "extreme inputs", "warnings", "backward",
               "central differences", "gradient at extremes")

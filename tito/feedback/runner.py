@@ -24,6 +24,7 @@ from multiprocessing.connection import wait
 
 from tito.feedback import measure as m
 from tito.feedback.functions import Activation
+from tito.feedback.notes import preload_torch
 from tito.feedback.probe import Broken, Implementation, Missing, Problem, describe_exception
 
 PACKAGE = "tinytorch.core.activations"
@@ -118,7 +119,7 @@ def _construct(cls, a: Activation):
 def _all_failed(a: Activation, dtype, problem: Problem) -> m.Result:
     """A row whose implementation could not even be built: every check says why."""
     result = m.Result(a.name, a.title, str(dtype))
-    for name, _ in m.check_plan(a):
+    for name, _ in m.checks_that_count(a):
         result.checks.append(m.problem_check(name, problem))
     return result
 
@@ -172,7 +173,7 @@ def _stopped(job: _Job, dtype, why: str) -> m.Result:
     a = job.activation
     result = m.Result(a.name, a.title, str(dtype), list(job.checks))
     done = {c.name for c in job.checks}
-    pending = [name for name, _ in m.check_plan(a) if name not in done]
+    pending = [name for name, _ in m.checks_that_count(a) if name not in done]
     for i, name in enumerate(pending):
         reason = why if i == 0 else f"not run: {why.split(':')[0]}"
         result.checks.append(m.Check(name, m.group_of(name), m.FAIL, reason, value="timeout" if i == 0 else "not run"))
@@ -191,6 +192,8 @@ def run(activations: list[Activation], source: Source, dtype="float32",
     `isolate`: each activation in its own worker process, in parallel (what `tito check`
     and `tito plot` do); otherwise in this process, still with the per-call time limit.
     """
+    if checks:
+        preload_torch()  # the notes compare signs of zero with PyTorch's
     if not isolate or not _fork_available():
         results = []
         for a in activations:

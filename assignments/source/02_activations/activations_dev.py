@@ -583,7 +583,10 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     #   +-inf for huge x: that is its right value (no warning).
     ### BEGIN SOLUTION
     with np.errstate(over="ignore"):
-        return Tensor(np.where(data > 0, data, data * negative_slope))
+        y = data * negative_slope
+    if negative_slope <= 1:  # then a x <= x for x > 0 and a x >= x for x < 0
+        return Tensor(np.maximum(data, y, out=y))
+    return Tensor(np.minimum(data, y, out=y))  # a > 1: the other way round
     ### END SOLUTION
 
 
@@ -695,7 +698,10 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     # HINTS: e^x - 1 cancels for x near 0: NumPy has a function for exactly this. The
     #   branch for x <= 0 is also evaluated at large positive x: keep it from overflowing.
     ### BEGIN SOLUTION
-    return Tensor(np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))))
+    y = np.expm1(np.minimum(x, 0))  # e^x - 1 where x <= 0, and 0 where x > 0
+    y *= alpha
+    y += np.maximum(x, 0)  # x where x > 0, and 0 where x <= 0
+    return Tensor(y)
     ### END SOLUTION
 
 
@@ -716,7 +722,10 @@ def elu_backward(grad, x, alpha: float = 1.0) -> np.ndarray:
     # TODO: return grad * (1 if x > 0 else alpha * e^x).
     # HINTS: the kink x = 0 takes alpha (PyTorch's convention); e^x overflows for large x.
     ### BEGIN SOLUTION
-    return np.where(x > 0, grad, grad * (alpha * np.exp(np.minimum(x, 0))))
+    d = np.exp(np.minimum(x, 0))  # e^x where x <= 0
+    d *= alpha
+    d *= grad
+    return np.where(x > 0, grad, d)
     ### END SOLUTION
 
 
@@ -980,7 +989,10 @@ def gelu_backward(grad, x, approximate: str = "none") -> np.ndarray:
         with np.errstate(over="ignore"):
             s = 1 / (1 + np.exp(-2 * u))
         return grad * (s + 2 * x * du * s * (1 - s))
-    return grad * (0.5 * erfc(-x * INV_SQRT_2) + x * np.exp(-0.5 * x * x) * INV_SQRT_2PI)
+    d = 0.5 * erfc(-x * INV_SQRT_2)  # Phi(x)
+    d += x * np.exp(-0.5 * x * x) * INV_SQRT_2PI  # + x phi(x)
+    d *= grad
+    return d
     ### END SOLUTION
 
 
@@ -1095,7 +1107,10 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     ### BEGIN SOLUTION
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         z = beta * x  # may overflow to +-inf: then e^-|z| = 0, the right term
-        return Tensor(np.where(z > 0, x, 0) + np.log1p(np.exp(-np.abs(z))) / beta)
+        y = np.log1p(np.exp(-np.abs(z)))
+        y /= beta  # beta = 0: log(2) / 0 = inf, as PyTorch
+    y += np.maximum(x, 0) if beta >= 0 else np.minimum(x, 0)  # max(z, 0) / beta, never overflowing
+    return Tensor(y)
     ### END SOLUTION
 
 
