@@ -29,8 +29,9 @@ from tito.feedback.probe import Broken, Implementation, Problem, TimedOut
 from tito.numerics.properties import decreasing, outside, symmetry_broken
 from tito.numerics.tolerances import GRAD_RELATIVE
 
-PASS, WARN, FAIL, MISSING = "pass", "warn", "fail", "missing"
-SEVERITY = {PASS: 0, WARN: 1, MISSING: 2, FAIL: 3}
+PASS, WARN, FAIL, MISSING, INFO = "pass", "warn", "fail", "missing", "info"
+SEVERITY = {INFO: -1, PASS: 0, WARN: 1, MISSING: 2, FAIL: 3}
+# INFO: a fact shown for understanding (ReLU's mean output), never judged nor scored.
 GROUPS = {"accuracy": 30, "stability": 20, "properties": 20, "gradient": 20, "contract": 10}
 _SEED = 7
 _DIFF_STEP = 1e-4  # central differences in float64: truncation ~1e-9, rounding ~1e-11
@@ -64,32 +65,43 @@ class Result:
     curves: dict = field(default_factory=dict)  # arrays for the plots (not in --json)
 
     @property
+    def judged(self) -> list[Check]:
+        """The checks that count (every status but info)."""
+        return [c for c in self.checks if c.status != INFO]
+
+    @property
     def status(self) -> str:
-        if not self.checks:
+        if not self.judged:
             return MISSING
-        return max((c.status for c in self.checks), key=SEVERITY.__getitem__)
+        return max((c.status for c in self.judged), key=SEVERITY.__getitem__)
 
     def group_status(self, group: str) -> str | None:
         found = [c.status for c in self.checks if c.group == group]
         return max(found, key=SEVERITY.__getitem__) if found else None
 
     @property
-    def score(self) -> float:
-        """0..100: each group's share of passing checks (warn counts half), weighted."""
+    def score(self) -> int:
+        """The function's score, 0..100: the one number its report-card row and its figure show.
+
+        Each group's share of passing checks (warn counts half), weighted by GROUPS,
+        rounded down; 100 only when every judged check passes.
+        """
         total = weight = 0.0
         for group, w in GROUPS.items():
-            found = [c for c in self.checks if c.group == group]
+            found = [c for c in self.judged if c.group == group]
             if found:
                 total += w * sum({PASS: 1.0, WARN: 0.5}.get(c.status, 0.0) for c in found) / len(found)
                 weight += w
-        return 100.0 * total / weight if weight else 0.0
+        if self.status == PASS:
+            return 100
+        return min(99, math.floor(100.0 * total / weight)) if weight else 0
 
     def check(self, name: str) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
 
     def to_json(self) -> dict:
         return {"name": self.name, "title": self.title, "status": self.status,
-                "score": round(self.score, 1), "seconds": round(self.seconds, 3),
+                "score": self.score, "seconds": round(self.seconds, 3),
                 "checks": [c.to_json() for c in self.checks]}
 
 
@@ -243,6 +255,22 @@ def judge(tol: numerics.Tolerance, got, x, hi, lo, dtype) -> Judgement:
     return Judgement(error, ratio, unit, tol.describe())
 
 
+NOT_A_NUMBER = "nan or inf where a number belongs"
+
+
+def not_a_number(got, exact) -> bool:
+    """True when the learner's value is nan or ±inf where the exact value is a finite number.
+
+    Such a result is the first cause to fix: it also breaks the checks that use the
+    value (dtype, symmetry, central differences, ...), and a NumPy warning often comes with it.
+    """
+    try:
+        got, exact = float(got), float(exact)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(exact) and not math.isfinite(got)
+
+
 def _max_abs_error(got, hi, lo) -> float:
     got = np.asarray(got, dtype=np.float64)
     both = np.isfinite(got) & np.isfinite(hi)
@@ -332,6 +360,12 @@ class Measurement:
         details = {"max_error": _json_float(error), "unit": j.unit, "max_abs_error": max_abs,
                    "worst_input": self._json_x(worst), "limit": self.tol.describe()}
         if failed:
+            details.update(got=_json_float(y[worst]), exact=_json_float(ref.hi[worst]))
+            if not_a_number(y[worst], ref.hi[worst]):
+                return Check("accuracy", "accuracy", FAIL,
+                             f"got {fmt(y[worst], y.dtype)} at {self._x_text(worst)}, where the exact value is "
+                             f"{fmt_exact(ref.hi[worst], ref.lo[worst])}: {NOT_A_NUMBER}",
+                             value=f"got {fmt(y[worst], y.dtype)}", details=details)
             return Check("accuracy", "accuracy", FAIL,
                          f"{value} at {self._x_text(worst)}: got {fmt(y[worst], y.dtype)}, exact "
                          f"{fmt_exact(ref.hi[worst], ref.lo[worst])} (limit {self.tol.describe()})",
@@ -526,7 +560,12 @@ class Measurement:
         y, _ = self.impl.forward(x.copy())
         mean = float(np.mean(y.astype(np.float64)))
         exact = float(np.mean(self.ref.values(x)[0]))
-        said = "zero-centred" if self.a.zero_centred else "not zero-centred"
+        if not self.a.zero_centred:  # a fact about the function, not a property it must have
+            return Check("zero-centred", "properties", INFO,
+                         f"mean output over x in [-3, 3] is {mean:.3g} (exact {exact:.3g}): "
+                         f"{self.a.title} is not zero-centred", value=f"no (mean {mean:.2f})",
+                         details={"mean": mean, "exact": exact})
+        said = "zero-centred"
         if not abs(mean - exact) <= 1e-4 * max(1.0, abs(exact)):
             return Check("zero-centred", "properties", FAIL,
                          f"mean output over x in [-3, 3] is {mean:.6g}, should be {exact:.6g} ({said})",
@@ -891,6 +930,8 @@ def measure(a: Activation, impl: Implementation, ref: Reference, curves: bool = 
         except Exception as exc:  # a result so odd that measuring it broke: say so, carry on
             check = Check(name, group_of(name), FAIL,
                           f"could not be measured: {type(exc).__name__}: {exc}", value="error")
+        if check.status == FAIL and not_a_number(check.details.get("got"), check.details.get("exact")):
+            check.details["not_a_number"] = True
         result.checks.append(check)
         if on_check is not None:
             on_check(check)
