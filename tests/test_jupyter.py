@@ -56,6 +56,52 @@ def _server_pids(runtime: Path) -> list[int]:
     return [int(m[1]) for p in runtime.glob("jpserver-*.json") if (m := re.match(r"jpserver-(\d+)\.json", p.name))]
 
 
+class _Server:
+    """`tito jupyter ...` running in its own session; its output lines as they come."""
+
+    def __init__(self, project, args, env):
+        self.runtime = Path(env["JUPYTER_RUNTIME_DIR"])
+        self.process = subprocess.Popen([sys.executable, "-m", "tito", "jupyter", *args], cwd=project.root,
+                                        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        start_new_session=True)
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
+        self.output: list[str] = []
+
+    def wait_for_url(self) -> str:
+        deadline = time.monotonic() + START_WAIT
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                assert self.process.poll() is None, "tito jupyter ended early:\n" + "".join(self.output)
+                continue
+            self.output.append(line)
+            found = re.search(r"running at (http://\S+)", line)
+            if found:
+                return found[1]
+        pytest.fail("no URL within the time limit:\n" + "".join(self.output))
+
+    def drain(self) -> str:
+        while not self.lines.empty():
+            self.output.append(self.lines.get())
+        return "".join(self.output)
+
+    def close(self) -> None:
+        """Stop tito (and so the server) if a test left it running; kill what is left."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(STOP_WAIT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        for pid in _server_pids(self.runtime):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def test_jupyterlab_serves_the_dev_file_as_a_notebook_and_stops_on_ctrl_c(real_project, tmp_path):
     port = _free_port()
     opened = tmp_path / "browser.txt"
@@ -63,25 +109,10 @@ def test_jupyterlab_serves_the_dev_file_as_a_notebook_and_stops_on_ctrl_c(real_p
     browser.write_text(f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
     runtime = tmp_path / "runtime"
     env = _env(real_project, BROWSER=f"{sys.executable} {browser} %s", JUPYTER_RUNTIME_DIR=str(runtime))
-    tito = subprocess.Popen([sys.executable, "-m", "tito", "jupyter", "--module", "activations", "--port", str(port)],
-                            cwd=real_project.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in tito.stdout], daemon=True).start()
-    output: list[str] = []
+    server = _Server(real_project, ["--module", "activations", "--port", str(port)], env)
+    tito = server.process
     try:
-        deadline = time.monotonic() + START_WAIT
-        url = None
-        while url is None and time.monotonic() < deadline:
-            try:
-                line = lines.get(timeout=1)
-            except queue.Empty:
-                assert tito.poll() is None, "tito jupyter ended early:\n" + "".join(output)
-                continue
-            output.append(line)
-            found = re.search(r"running at (http://\S+)", line)
-            url = found[1] if found else None
-        assert url, "no URL within the time limit:\n" + "".join(output)
+        url = server.wait_for_url()
         assert url.startswith(f"http://127.0.0.1:{port}/lab/tree/{DEV}?token=")
         token = url.split("token=")[1]
         base = f"http://127.0.0.1:{port}"
@@ -107,24 +138,70 @@ def test_jupyterlab_serves_the_dev_file_as_a_notebook_and_stops_on_ctrl_c(real_p
         tito.send_signal(signal.SIGINT)  # what Ctrl-C sends
         assert tito.wait(STOP_WAIT) == 0
         time.sleep(0.5)
-        while not lines.empty():
-            output.append(lines.get())
-        assert "stopped." in "".join(output) and "Traceback" not in "".join(output)
+        output = server.drain()
+        assert "stopped." in output and "Traceback" not in output
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
         assert not _server_pids(runtime), "the server left its runtime file: it did not shut down cleanly"
     finally:
-        if tito.poll() is None:
-            tito.terminate()
-            try:
-                tito.wait(STOP_WAIT)
-            except subprocess.TimeoutExpired:
-                tito.kill()
-        for pid in _server_pids(runtime):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        server.close()
+
+
+def _put(url: str, token: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="PUT",
+                                     headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())
+
+
+def _kernel_language_info() -> dict:
+    """What a real python3 kernel answers in its kernel_info reply (what JupyterLab stores)."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=START_WAIT)
+    try:
+        return client.kernel_info(reply=True, timeout=60)["content"]["language_info"]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_a_chapter_opened_and_saved_unchanged_stays_byte_for_byte_the_same(real_project, tmp_path):
+    dev_files = sorted(p.relative_to(real_project.root).as_posix()
+                       for p in (real_project.root / "assignments" / "source").glob("*/*_dev.py"))
+    assert len(dev_files) >= 8
+    before = {path: (real_project.root / path).read_bytes() for path in dev_files}
+    env = _env(real_project, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    server = _Server(real_project, ["--no-browser", "--port", str(_free_port())], env)
+    try:
+        url = server.wait_for_url()
+        base, token = url.split("/lab")[0], url.split("token=")[1]
+        spec = _get(f"{base}/api/kernelspecs", token)["kernelspecs"]["python3"]["spec"]
+        # What JupyterLab sets once the kernel runs; equal values are no change (no unsaved-changes dot).
+        from_kernel = {"kernelspec": {"name": "python3", "display_name": spec["display_name"],
+                                      "language": spec["language"]},
+                       "language_info": _kernel_language_info()}
+        for path in dev_files:
+            model = _get(f"{base}/api/contents/{path}?type=notebook", token)
+            metadata = model["content"]["metadata"]
+            for key, value in from_kernel.items():
+                assert metadata.get(key) == value, f"{path}: starting the kernel changes {key}: {metadata.get(key)}"
+            _put(f"{base}/api/contents/{path}", token, {"type": "notebook", "format": "json",
+                                                        "content": model["content"]})
+            assert (real_project.root / path).read_bytes() == before[path], f"{path} changed by open + save"
+
+        path = "assignments/source/02_activations/activations_dev.py"  # a real edit changes only itself
+        model = _get(f"{base}/api/contents/{path}?type=notebook", token)
+        cell = next(c for c in model["content"]["cells"] if c["cell_type"] == "code")
+        old = cell["source"]
+        cell["source"] = old + "\nprint('edited')"
+        _put(f"{base}/api/contents/{path}", token, {"type": "notebook", "format": "json",
+                                                    "content": model["content"]})
+        text = (real_project.root / path).read_text()
+        assert text == before[path].decode().replace(old, old + "\nprint('edited')", 1)
+    finally:
+        server.close()
+    assert "Traceback" not in server.drain()
 
 
 @pytest.mark.parametrize("flag, package, name", [("--lab", "jupyterlab", "JupyterLab"),

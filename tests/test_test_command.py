@@ -167,3 +167,15 @@ def test_progress_names_a_broken_exercise_and_shows_only_its_failures(project):
     assert any("double" in line and "broken" in line for line in done.stdout.splitlines()), done.stdout
     assert any("half" in line and "done" in line for line in done.stdout.splitlines()), done.stdout
     assert "double(3) should be 6" in done.stdout
+
+
+def test_all_says_how_long_it_takes_and_which_group_it_runs(project, tmp_path):
+    (project.root / "tests").mkdir()
+    (project.root / "tests" / "test_tito_itself.py").write_text("def test_fine():\n    pass\n")
+    cache = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    first = project.tito_env(cache, "test", "--all", check=True).stdout
+    assert "running 2 test groups one after another: 01_demo, tito" in first, first
+    assert "min on a 2-core machine" in first, "a first run says what to expect"
+    assert "[1/2] 01_demo ..." in first and "[2/2] tito ..." in first
+    again = project.tito_env(cache, "test", "--all", check=True).stdout
+    assert "last time" in again and "in all" in again, again

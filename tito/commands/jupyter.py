@@ -25,7 +25,8 @@ DESCRIPTION = """\
 Start JupyterLab at the project root. Jupytext's contents manager serves each
 percent-format dev file (name_dev.py) as a notebook, and in this JupyterLab a
 double click on a .py file opens it as a notebook (right click, Open With, Editor
-shows the plain text). Saving writes the .py file itself.
+shows the plain text). Saving writes the .py file itself; a chapter opened (and its
+kernel started) and saved unchanged stays the same file, byte for byte.
 
   tito jupyter                         the project in JupyterLab
   tito jupyter --module activations    and open that module's dev file
@@ -45,7 +46,7 @@ LAB_DEFAULTS = {
     # no "would you like to receive news?" pop-up over the chapter, no update checks
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
-CONTENTS_MANAGER = "jupytext.AsyncTextFileContentsManager"
+CONTENTS_MANAGER = "tito.jupyter_contents.ChapterContentsManager"  # jupytext's; opening changes nothing
 START_TIMEOUT = 90.0  # seconds JupyterLab may take to answer its first request
 STOP_TIMEOUT = 10.0   # seconds it may take to shut down before it is killed
 

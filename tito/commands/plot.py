@@ -94,7 +94,8 @@ def run(args) -> int:
     colours = {"pass": "green", "warn": "yellow", "fail": "red", "missing": "bright_black"}
     for path, state, what in written:
         width, height = _pixels(path)
-        shown = f"[{colours.get(state, 'white')}]{escape(state)}[/]" if state else ""
+        colour = colours.get(state.split(" ")[0], "white") if state else ""  # "fail 43/100": status, score
+        shown = f"[{colour}]{escape(state)}[/]" if state else ""
         table.add_row(escape(path.name), f"{width}x{height}", shown, escape(what))
     console.print(table)
     return 0

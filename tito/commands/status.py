@@ -14,7 +14,7 @@ from tito.modules import add_workspace_argument, project_root, select_modules, u
 
 NAME = "status"
 ORDER = 50
-HELP = "a table of the modules: dev file, export, sync state (--test: tests too)"
+HELP = "a table of the modules: exercises written, dev file, sync state (--test: tests too)"
 
 
 def add_arguments(parser) -> None:
@@ -45,6 +45,18 @@ def _sync_state(module, root, flag: str) -> tuple[str, str]:
     return "[green]ok[/]", f"[green]in sync[/] {export.module_name}"
 
 
+def _exercises(module) -> str:
+    """How many of the dev file's exercises are written, as it is now (no test run: instant)."""
+    from tito.progress import exercises
+
+    found = exercises(module.dev_file) if module.dev_file.exists() else []
+    if not found:
+        return "-"
+    written = sum(e.stub is None for e in found)
+    style = "green" if written == len(found) else "yellow" if written else "bright_black"
+    return f"[{style}]{written}/{len(found)} written[/]"
+
+
 def _shown(path, root) -> str:
     try:
         return str(path.relative_to(root))
@@ -58,13 +70,13 @@ def run(args) -> int:
     modules = select_modules(args.module)
     flag = workspace_flag(root)
     table = Table(title=f"TinyTorch modules in {_shown(workspace_dir(root), root)}", title_justify="left")
-    for column in ("#", "module", "title", "dev file", "package"):
+    for column in ("#", "module", "title", "exercises", "dev file", "package"):
         table.add_column(column)
     if args.test:
         table.add_column("tests")
     from tito.commands import test as test_command
     for module in modules:
-        row = [module.number, module.name, module.title, *_sync_state(module, root, flag)]
+        row = [module.number, module.name, module.title, _exercises(module), *_sync_state(module, root, flag)]
         if args.test:
             code = test_command.run(argparse.Namespace(
                 module=module.name, module_opt=None, all=False, verbose=False, k=None, exitfirst=False,

@@ -202,6 +202,9 @@ def remember_seconds(target: str, seconds: float) -> None:
         pass  # a read-only home: no memory of durations, nothing else changes
 
 
+ALL_MINUTES = 20  # `tito test --all` from a fresh clone on a 2-core machine, every module and tito's tests
+
+
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
@@ -312,14 +315,22 @@ def run(args) -> int:
     if len(targets) > 1:
         known = previous_seconds()
         total = sum(known.get(str(target), 0) for _, target in targets)
-        usual = f"; last time {_duration(total)} in all" if all(str(t) in known for _, t in targets) else ""
+        if all(str(t) in known for _, t in targets):
+            usual = f"; last time {_duration(total)} in all"
+        elif args.all:  # a first run has no timings yet: what it takes on CI's two cores
+            usual = f"; about {ALL_MINUTES} min on a 2-core machine (later runs say how long the last one took)"
+        else:
+            usual = ""
         console.print(f"running {len(targets)} test groups one after another: "
                       f"{', '.join(label for label, _ in targets)}{usual}")
     with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as tmp:
         package_dir = build_package(Path(tmp), workspace_exports(root, modules, warn=_warn), root)
         by_folder = {m.folder: m for m in modules}
-        outcomes = [run_pytest(label, target, package_dir, root, args, by_folder.get(label))
-                    for label, target in targets]
+        outcomes = []
+        for number, (label, target) in enumerate(targets, 1):
+            if len(targets) > 1:  # one line per group, in a terminal and in a CI log alike
+                console.print(f"[{number}/{len(targets)}] {label} ...", markup=False)
+            outcomes.append(run_pytest(label, target, package_dir, root, args, by_folder.get(label)))
     _report(outcomes, args.verbose)
     failed = [o.label for o in outcomes if not o.ok]
     if failed:

@@ -5,7 +5,7 @@ import numpy as np
 
 from tito import numerics
 from tito.feedback.checking import Checks
-from tito.feedback.exact import judge, max_abs_error
+from tito.feedback.exact import NOT_A_NUMBER, judge, max_abs_error, not_a_number
 from tito.feedback.results import FAIL, PASS, Check, fmt, fmt_err, fmt_exact, json_float
 
 
@@ -43,6 +43,12 @@ class AccuracyChecks(Checks):
         details = {"max_error": json_float(error), "unit": j.unit, "max_abs_error": max_abs,
                    "worst_input": self._json_x(worst), "limit": self.tol.describe()}
         if failed:
+            details.update(got=json_float(y[worst]), exact=json_float(ref.hi[worst]))
+            if not_a_number(y[worst], ref.hi[worst]):
+                return Check("accuracy", "accuracy", FAIL,
+                             f"got {fmt(y[worst], y.dtype)} at {self._x_text(worst)}, where the exact value is "
+                             f"{fmt_exact(ref.hi[worst], ref.lo[worst])}: {NOT_A_NUMBER}",
+                             value=f"got {fmt(y[worst], y.dtype)}", details=details)
             return Check("accuracy", "accuracy", FAIL,
                          f"{value} at {self._x_text(worst)}: got {fmt(y[worst], y.dtype)}, exact "
                          f"{fmt_exact(ref.hi[worst], ref.lo[worst])} (limit {self.tol.describe()})",

@@ -55,7 +55,8 @@ def figures(ctx, names: list[str]):
     by_name = {r.name: r for r in results}
     for name in NAMES:
         if name in names:
-            yield name, plots.activation_figure(get(name), by_name[name]), by_name[name].status
+            result = by_name[name]  # the score its report-card row and its figure's title show
+            yield name, plots.activation_figure(get(name), result), f"{result.status} {result.score}/100"
     if "comparison" in names:
         yield "comparison", plots.comparison_figure(results), ""
     if "gradient_flow" in names:

@@ -2,6 +2,7 @@
 one rule that judges an output against them (tito.numerics.tolerances)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,6 +118,22 @@ def judge(tol: numerics.Tolerance, got, x, hi, lo, dtype) -> Judgement:
     """Measure `got` against hi + lo with the rule of `tol` (see tito.numerics.tolerances)."""
     error, ratio, unit = tol.measure(got, x, hi, lo, dtype)
     return Judgement(error, ratio, unit, tol.describe())
+
+
+NOT_A_NUMBER = "nan or inf where a number belongs"
+
+
+def not_a_number(got, exact) -> bool:
+    """True when the learner's value is nan or ±inf where the exact value is a finite number.
+
+    Such a result is the first cause to fix: it also breaks the checks that use the
+    value (dtype, symmetry, central differences, ...), and a NumPy warning often comes with it.
+    """
+    try:
+        got, exact = float(got), float(exact)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(exact) and not math.isfinite(got)
 
 
 def max_abs_error(got, hi, lo) -> float:

@@ -29,7 +29,8 @@ import numpy as np
 
 from tito.feedback.accuracy import AccuracyChecks
 from tito.feedback.contract import ContractChecks
-from tito.feedback.exact import (Judgement, Reference, judge, plot_grids, reference,  # noqa: F401 (the API)
+from tito.feedback.exact import (NOT_A_NUMBER, Judgement, Reference, judge, not_a_number,  # noqa: F401 (the API)
+                                 plot_grids, reference,
                                  reference_vjp)
 from tito.feedback.functions import Activation
 from tito.feedback.gradient import GradientChecks
@@ -118,6 +119,8 @@ def measure(a: Activation, impl: Implementation, ref: Reference, curves: bool = 
                           f"could not be measured: {type(exc).__name__}: {exc}", value="error")
         if check is None:  # nothing to note
             continue
+        if check.status == FAIL and not_a_number(check.details.get("got"), check.details.get("exact")):
+            check.details["not_a_number"] = True
         result.checks.append(check)
         if on_check is not None:
             on_check(check)

@@ -7,6 +7,7 @@ shown once in Jupyter and saved as PNG by `tito plot`.
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 
 import numpy as np
@@ -15,11 +16,10 @@ from matplotlib.figure import Figure
 from tito import numerics
 from tito.feedback.functions import ACTIVATIONS, Activation
 from tito.feedback.measure import FAIL, INFO, MISSING, PASS, WARN, Result, fmt, fmt_err
-from tito.feedback.report import first_display_in_cell
+from tito.feedback.report import LABEL as STATUS_WORD
+from tito.feedback.report import MARK, first_display_in_cell
 
-STATUS_COLOUR = {PASS: "#2e7d32", WARN: "#e69500", FAIL: "#c62828", MISSING: "#757575", INFO: "#1565c0"}
-STATUS_WORD = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING", INFO: "NOTE"}
-MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·", INFO: "i"}
+STATUS_COLOUR = {PASS: "#2e7d32", WARN: "#e69500", FAIL: "#c62828", MISSING: "#757575", INFO: "#1f5f8b"}
 EXACT = {"color": "#9ecae1", "lw": 6, "alpha": 0.9, "solid_capstyle": "round"}
 YOURS = {"color": "#08306b", "lw": 1.6, "ls": (0, (5, 3))}
 PIECE_COLOURS = ("#d95f02", "#1b9e77", "#7570b3")
@@ -75,7 +75,7 @@ def activation_figure(a: Activation, result: Result) -> FeedbackFigure:
     axes = (fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]),
             fig.add_subplot(bottom_left[0]), fig.add_subplot(bottom_left[1]), fig.add_subplot(grid[1, 1]))
     status = result.status
-    fig.suptitle(f"{a.title}: {STATUS_WORD[status]} (score {result.score:.0f}/100, {result.dtype})",
+    fig.suptitle(f"{a.title}: {STATUS_WORD[status]} (score {result.score}/100, {result.dtype})",
                  fontsize=15, fontweight="bold", color=STATUS_COLOUR[status])
     curves = result.curves
     if a.rowwise:
@@ -283,11 +283,14 @@ def _error_analysis(ax, a: Activation, result: Result) -> None:
     applies = np.ravel(e["applies"])
     floor = 1e-3 if unit == "ULP" else 1e-12
     largest = float(np.max(np.where(np.isfinite(error), error, 0)))
-    ceiling = max(largest, e["bound"]) * 10  # where inf (nan for a number) is drawn
+    # An infinite error (nan or inf where a number belongs, or the reverse) has no height:
+    # it is drawn on a line of its own well above every finite error, and says so.
+    ceiling = max(largest, e["bound"]) * 1e3
     shown = np.where(np.isfinite(error), np.maximum(error, floor), ceiling)
     placed = np.isfinite(x_axis) & (x_axis >= tiny)
-    over = placed & (ratio > 1)
-    ok = placed & ~over
+    endless = placed & ~np.isfinite(error)
+    over = placed & (ratio > 1) & ~endless
+    ok = placed & ~over & ~endless
     if a.rowwise:
         ax.scatter(x_axis[ok], shown[ok], s=5, alpha=0.45, color="#3182bd", label="entries of the standard rows",
                    rasterized=True)
@@ -302,6 +305,11 @@ def _error_analysis(ax, a: Activation, result: Result) -> None:
     if over.any():
         ax.scatter(x_axis[over], shown[over], s=16, color=STATUS_COLOUR[FAIL], marker="x", zorder=4,
                    label=f"over the limit ({int(over.sum())})")
+    if endless.any():
+        ax.axhline(ceiling, color=STATUS_COLOUR[FAIL], ls=":", lw=0.8)
+        ax.scatter(x_axis[endless], shown[endless], s=16, color=STATUS_COLOUR[FAIL], marker="^", zorder=4,
+                   label=f"infinite error: nan/inf vs a number ({int(endless.sum())})")
+
     limit_label = f"limit {e['bound']:g} ULP" if unit == "ULP" else f"limit {e['bound']:g}"
     ax.axhline(e["bound"], color=STATUS_COLOUR[FAIL], ls="--", lw=1.3, label=limit_label)
     if e.get("domain"):
@@ -309,6 +317,11 @@ def _error_analysis(ax, a: Activation, result: Result) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(floor / 3, ceiling * 1e4)  # room above the points for the legend
+    if endless.any():  # the line of infinite errors is labelled ∞, not a number of ULP
+        decades = np.arange(math.ceil(math.log10(floor / 3)), math.floor(math.log10(ceiling)) - 1)
+        ticks = [10.0 ** k for k in decades[:: max(1, len(decades) // 6)]]
+        ax.set_yticks(ticks + [ceiling], [f"$10^{{{round(math.log10(t))}}}$" for t in ticks] + ["∞"])
+        ax.minorticks_off()
     left = tiny / 10
     right = float(np.max(x_axis[placed])) * 10 if placed.any() else 10.0
     ax.set_xlim(left, right)
@@ -318,7 +331,7 @@ def _error_analysis(ax, a: Activation, result: Result) -> None:
     ax.grid(alpha=0.3, which="major")
     worst = e["worst"]
     flat = int(np.ravel_multi_index(worst, np.shape(e["error"]))) if isinstance(worst, tuple) else int(worst)
-    if largest == 0 and not over.any():
+    if largest == 0 and not over.any() and not endless.any():
         ax.text(0.5, 0.3, "exact at every input (0 error)", transform=ax.transAxes, ha="center",
                 fontsize=11, color=STATUS_COLOUR[PASS], fontweight="bold")
     elif placed[flat]:  # a ring around the worst point, named in the legend (never over the data)

@@ -21,7 +21,9 @@ from tito.feedback.measure import FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, W
 STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", MISSING: "bright_black", INFO: "cyan"}
 LABEL = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING", INFO: "NOTE"}
 MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·", INFO: "i"}
-# Which problem to fix first inside a row: basics before numbers before niceties.
+# Which problem to fix first inside a row: nan or inf where a number belongs (it breaks
+# the dtype, symmetry and other checks too, and a NumPy warning often comes with it),
+# then basics before numbers before niceties.
 _FIX_ORDER = ("shape", "dtype", "accuracy", "extreme inputs", "warnings", "backward",
               "central differences", "gradient at extremes")
 
@@ -102,11 +104,16 @@ def first_display_in_cell(obj) -> bool:
     return True
 
 
+def first_cause(check) -> tuple[int, int]:
+    """Sort key of a problem: nan/inf where a number belongs first, then _FIX_ORDER."""
+    order = _FIX_ORDER.index(check.name) if check.name in _FIX_ORDER else len(_FIX_ORDER)
+    return (0 if check.details.get("not_a_number") else 1, order)
+
+
 def _first_problem(result: Result):
     bad = [c for c in result.checks if c.status in (FAIL, MISSING)]
     fails = [c for c in bad if c.status == FAIL] or bad
-    ranked = sorted(fails, key=lambda c: _FIX_ORDER.index(c.name) if c.name in _FIX_ORDER else len(_FIX_ORDER))
-    return ranked[0]
+    return sorted(fails, key=first_cause)[0]
 
 
 def _cell(result: Result, group: str) -> Text:
@@ -117,8 +124,9 @@ def _cell(result: Result, group: str) -> Text:
     style = STYLE[status]
     if group in ("accuracy",):
         return Text(f"{MARK[status]} {checks[0].value}", style=style)
-    passed = sum(c.status == PASS for c in checks)
-    return Text(f"{MARK[status]} {passed}/{len(checks)}", style=style)
+    judged = [c for c in checks if c.status != INFO]  # facts are shown, not counted
+    passed = sum(c.status == PASS for c in judged)
+    return Text(f"{MARK[status]} {passed}/{len(judged)}" if judged else MARK[status], style=style)
 
 
 def render(report: Report, verbose: bool = False):
@@ -126,17 +134,19 @@ def render(report: Report, verbose: bool = False):
     table = Table(title=f"TinyTorch activations report card ({report.dtype})", title_justify="left",
                   box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("function", no_wrap=True)
-    table.add_column("status", no_wrap=True)
+    table.add_column("status", no_wrap=True)  # and the function's score, the one its figure shows
     for group in GROUPS:
         table.add_column(group, no_wrap=True)
     for result in report.results:
         status = result.status
-        table.add_row(Text(result.name, style="bold"), Text(LABEL[status], style=f"bold {STYLE[status]}"),
+        table.add_row(Text(result.name, style="bold"),
+                      Text(f"{LABEL[status]} {result.score:>3}", style=f"bold {STYLE[status]}"),
                       *(_cell(result, g) for g in GROUPS))
     parts = [table]
     lines = Text()
     for result in report.results:
-        shown = [c for c in result.checks if verbose or c.status != PASS]
+        shown = [c for c in result.checks if verbose or c.status not in (PASS, INFO)]
+        shown.sort(key=lambda c: 0 if c.details.get("not_a_number") else 1)  # the first cause first
         groups: dict[tuple[str, str], list[str]] = {}  # one line per distinct reason
         for check in shown:
             groups.setdefault((check.status, check.reason), []).append(check.name)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 PASS, WARN, FAIL, MISSING, INFO = "pass", "warn", "fail", "missing", "info"
-# INFO (a note: a difference no user of the result can notice) never decides a row's status
+# INFO never decides a row's status nor counts in its score: a note (a difference no user of
+# the result can notice) or a fact shown for understanding (ReLU's mean output)
 SEVERITY = {INFO: -1, PASS: 0, WARN: 1, MISSING: 2, FAIL: 3}
 GROUPS = {"accuracy": 30, "stability": 20, "properties": 20, "gradient": 20, "contract": 10}
 
@@ -37,32 +38,43 @@ class Result:
     curves: dict = field(default_factory=dict)  # arrays for the plots (not in --json)
 
     @property
+    def judged(self) -> list[Check]:
+        """The checks that count (every status but info: notes and facts are never scored)."""
+        return [c for c in self.checks if c.status != INFO]
+
+    @property
     def status(self) -> str:
-        if not self.checks:
+        if not self.judged:
             return MISSING
-        return max((c.status for c in self.checks), key=SEVERITY.__getitem__)
+        return max((c.status for c in self.judged), key=SEVERITY.__getitem__)
 
     def group_status(self, group: str) -> str | None:
         found = [c.status for c in self.checks if c.group == group]
         return max(found, key=SEVERITY.__getitem__) if found else None
 
     @property
-    def score(self) -> float:
-        """0..100: each group's share of passing checks (warn counts half), weighted."""
+    def score(self) -> int:
+        """The function's score, 0..100: the one number its report-card row and its figure show.
+
+        Each group's share of passing checks (warn counts half), weighted by GROUPS,
+        rounded down; 100 only when every judged check passes.
+        """
         total = weight = 0.0
         for group, w in GROUPS.items():
-            found = [c for c in self.checks if c.group == group]
+            found = [c for c in self.judged if c.group == group]
             if found:
                 total += w * sum({PASS: 1.0, WARN: 0.5}.get(c.status, 0.0) for c in found) / len(found)
                 weight += w
-        return 100.0 * total / weight if weight else 0.0
+        if self.status == PASS:
+            return 100
+        return min(99, math.floor(100.0 * total / weight)) if weight else 0
 
     def check(self, name: str) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
 
     def to_json(self) -> dict:
         return {"name": self.name, "title": self.title, "status": self.status,
-                "score": round(self.score, 1), "seconds": round(self.seconds, 3),
+                "score": self.score, "seconds": round(self.seconds, 3),
                 "checks": [c.to_json() for c in self.checks]}
 
 

@@ -121,5 +121,5 @@ def worst_message(header: str, error: np.ndarray, mask: np.ndarray, x, got, hi, 
     """'header: 7.3 ULP at x = -16.5 (got ..., exact ...)' for the worst element under mask."""
     error = np.where(mask, error, -1.0)
     i = np.unravel_index(int(np.argmax(error)), error.shape)
-    return (f"{header}: {error[i]:.4g} {unit} at x = {np.asarray(x)[i]!r} "
-            f"(got {np.asarray(got)[i]!r}, exact {np.asarray(hi)[i]!r})")
+    return (f"{header}: {error[i]:.4g} {unit} at x = {np.asarray(x)[i].item()!r} "
+            f"(got {np.asarray(got)[i].item()!r}, exact {np.asarray(hi)[i].item()!r})")
