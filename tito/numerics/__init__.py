@@ -50,7 +50,7 @@ from tito.numerics.reference import (
     ulp_error,
 )
 from tito.numerics.specs import SPECS, Spec
-from tito.numerics.tolerances import TOLERANCES, Tolerance, tolerance
+from tito.numerics.tolerances import TOLERANCES, Tolerance, tolerance, underflow_floor
 from tito.numerics.ulp import (
     absolute_error,
     is_normal,
@@ -78,5 +78,6 @@ __all__ = [
     "tolerance",
     "ulp_distance",
     "ulp_error",
+    "underflow_floor",
     "ulp_of",
 ]
