@@ -127,6 +127,10 @@ def decorate(fn):
 
 def is_marked(fn):
     return fn.marked
+
+
+def as_array(value, dtype=None):
+    return np.asarray(value, dtype=dtype)
 '''
 
 CHECKS = r'''
@@ -224,6 +228,15 @@ def check_a_learner_decorator_keeps_the_tests_function_name_and_marks():
     wrapped = things.decorate(evaluate)
     assert wrapped.__name__ == "evaluate" and wrapped(1) == 4
     assert things.is_marked(evaluate), "an attribute learner code set on a test's function stays readable there"
+
+def check_an_array_like_of_the_tests_reads_as_its_values_there():
+    class Like:   # as a PyTorch tensor: NumPy reads it through __array__
+        def __array__(self, dtype=None, copy=None):
+            return np.arange(6.0).reshape(2, 3).astype(dtype or np.float64)
+    got = things.as_array(Like())
+    assert type(got) is np.ndarray and got.shape == (2, 3) and got.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert things.as_array(Like(), np.float32).dtype == np.float32
+    assert things.as_array(lambda: 1).shape == (), "an object without __array__ stays an object there"
 
 def check_in_place_changes_are_seen_both_ways():
     a = np.ones(2)

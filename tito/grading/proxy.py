@@ -377,6 +377,8 @@ class Judge(Peer):
                 raise WorkerGone("this object was made by an earlier run of the submission, which ended")
             return {"o": key[1], "by": WORKER}
         tag = {"o": self.lend(obj), "by": JUDGE}
+        if callable(getattr(type(obj), "__array__", None)):   # a PyTorch tensor: np.asarray reads it there
+            tag["arr"] = 1
         name = getattr(obj, "__name__", None) if callable(obj) else None
         if type(name) is str:  # so that functools.wraps in learner code (a decorator) keeps it
             tag["name"], tag["qualname"] = name, str(getattr(obj, "__qualname__", name))
@@ -590,6 +592,10 @@ class Judge(Peer):
                 result = iter(args[0])
             elif op == "next":
                 result = next(args[0])
+            elif op == "array":   # np.asarray in learner code, of an array-like of the tests
+                result = np.asarray(args[0]) if args[1] is None else np.asarray(args[0], dtype=args[1])
+                if result.dtype.hasobject:
+                    raise TypeError(f"{type(args[0]).__name__} is not an array of numbers")
             elif op == "method":
                 cls, name, obj, call_args, kwargs = args
                 if not isinstance(cls, Mirror) or not cls._tt_judge or name not in vars(cls):
