@@ -129,6 +129,14 @@ def is_marked(fn):
     return fn.marked
 
 
+def kind(v):
+    return [type(v).__name__, str(v.dtype), list(v.shape), v.reshape(-1)[1] is None]
+
+
+def zero_d_bool():
+    return np.array(True)
+
+
 def as_array(value, dtype=None):
     return np.asarray(value, dtype=dtype)
 '''
@@ -170,6 +178,13 @@ def check_values_are_plain_data():
     assert type(t.data) is np.ndarray and t.data.dtype == np.float64 and list(t.data) == [1.0, 2.0]
     assert (t + 1).data.tolist() == [2.0, 3.0] and (1 + t).data.tolist() == [2.0, 3.0]
     assert t.scale(3).data.tolist() == [3.0, 6.0] and t.size == 2 and len(t) == 2 and list(t) == [1.0, 2.0]
+
+def check_an_object_array_of_the_tests_reaches_learner_code_as_one():
+    assert things.kind(np.array([[1, None]], dtype=object)) == ["ndarray", "object", [1, 2], True]
+
+def check_a_0d_bool_array_arrives_as_an_array():
+    got = things.zero_d_bool()
+    assert type(got) is np.ndarray and got.shape == () and got.dtype == np.bool_ and bool(got)
 
 def check_an_ndarray_subclass_arrives_as_a_plain_array():
     got = things.liar()

@@ -201,6 +201,11 @@ class Worker(Peer):
             return self.lent_object(key)
         if by != JUDGE or type(key) is not int:
             raise WireError("bad object tag")
+        if "oa" in tag:   # an object array of the tests, item by item
+            items = [decoder.value(x) for x in tag["oa"]] if decoder is not None else []
+            array = np.empty(len(items), dtype=object)
+            array[:] = items
+            return array.reshape(tag.get("sh", [len(items)]))
         self.received[key] = self.received.get(key, 0) + 1
         existing = self.judge_objects.get(key)
         if existing is not None:
