@@ -355,7 +355,7 @@ def test_every_process_dies_and_disk_is_bounded(project, tmp_path):
     done = project.tito_env(env, "grade", "-m", "demo", str(tmp_path / "daemon.py"), str(tmp_path / "killed.py"), "--json")
     daemon_row, killed_row = json.loads(done.stdout)
     assert daemon_row["score"] == 100, done.stderr
-    assert (killed_row["status"], killed_row["score"]) == ("graded", 0), killed_row
+    assert killed_row["score"] == 0, killed_row   # an error row: killed at import, no test could be collected
     assert "was killed by SIGKILL (at the memory limit of 2048 MB?)" in killed_row["reason"], killed_row
     assert not any(marker in _cmdline(p) for p in Path("/proc").glob("[0-9]*/cmdline")), "a daemon outlived grading"
     if sandbox.probe().isolated:
