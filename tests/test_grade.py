@@ -349,10 +349,41 @@ def test_every_process_dies_and_disk_is_bounded(project, tmp_path):
     (tmp_path / "daemon.py").write_text(reference.replace(IMPORTS, IMPORTS + daemon))
     (tmp_path / "filler.py").write_text(reference.replace(IMPORTS, IMPORTS + filler).replace(
         SOLUTION, "    return (2 if WRITTEN < 64 else 3) * np.asarray(x)\n"))
+    # killed as the kernel kills a process past its memory: the row says so, not "no result"
+    (tmp_path / "killed.py").write_text(reference.replace(IMPORTS, IMPORTS + "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"))
     env = {"TINYTORCH_GRADE_SANDBOX": "limits"}
-    done = project.tito_env(env, "grade", "-m", "demo", str(tmp_path / "daemon.py"), "--json")
-    assert json.loads(done.stdout)[0]["score"] == 100, done.stderr
+    done = project.tito_env(env, "grade", "-m", "demo", str(tmp_path / "daemon.py"), str(tmp_path / "killed.py"), "--json")
+    daemon_row, killed_row = json.loads(done.stdout)
+    assert daemon_row["score"] == 100, done.stderr
+    assert killed_row["score"] == 0, killed_row   # an error row: killed at import, no test could be collected
+    assert "was killed by SIGKILL (at the memory limit of 2048 MB?)" in killed_row["reason"], killed_row
     assert not any(marker in _cmdline(p) for p in Path("/proc").glob("[0-9]*/cmdline")), "a daemon outlived grading"
     if sandbox.probe().isolated:
         done = project.tito("grade", "-m", "demo", str(tmp_path / "filler.py"), "--disk", "32", "--json")
         assert json.loads(done.stdout)[0]["score"] == 100, "it wrote 64 MB or more past a 32 MB quota"
+
+
+def test_a_submission_that_rewrites_the_tests_changes_no_verdict(project, tmp_path):
+    """Without isolation the worker runs as the grading user and can rewrite any test file:
+    its judge's copy (the module's second test file is read after the worker started) and
+    the instructor's own. The judge runs the tests as read before any worker started."""
+    tests = project.module() / "tests"
+    (tests / "test_more.py").write_text(
+        "from tinytorch.core.demo import double\n\ndef test_double_of_two_is_four():\n    assert double(2) == 4\n")
+    project.tito("release", check=True)
+    edition = (project.root / EDITION_PATH).read_text()
+    blank = (
+        "import ast, glob, os\n"
+        f"for _path in glob.glob(os.getcwd() + '/../judge/**/test_*.py', recursive=True) + glob.glob({str(tests)!r} + '/test_*.py'):\n"
+        "    _tree = ast.parse(open(_path).read())\n"
+        "    for _node in ast.walk(_tree):\n"
+        "        if isinstance(_node, ast.FunctionDef) and _node.name.startswith('test_'):\n"
+        "            _node.body = [ast.Pass()]\n"
+        "    open(_path, 'w').write(ast.unparse(_tree))\n")
+    (tmp_path / "a_rewrites.py").write_text(edition.replace(IMPORTS, IMPORTS + blank))
+    (tmp_path / "b_edition.py").write_text(edition)
+    done = project.tito_env({"TINYTORCH_GRADE_SANDBOX": "limits"}, "grade", "-m", "demo",
+                            str(tmp_path / "a_rewrites.py"), str(tmp_path / "b_edition.py"), "--jobs", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [(r["status"], r["score"], r["max_points"]) for r in rows] == [("graded", 0, 3)] * 2, rows

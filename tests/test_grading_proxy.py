@@ -127,6 +127,18 @@ def decorate(fn):
 
 def is_marked(fn):
     return fn.marked
+
+
+def kind(v):
+    return [type(v).__name__, str(v.dtype), list(v.shape), v.reshape(-1)[1] is None]
+
+
+def zero_d_bool():
+    return np.array(True)
+
+
+def as_array(value, dtype=None):
+    return np.asarray(value, dtype=dtype)
 '''
 
 CHECKS = r'''
@@ -166,6 +178,13 @@ def check_values_are_plain_data():
     assert type(t.data) is np.ndarray and t.data.dtype == np.float64 and list(t.data) == [1.0, 2.0]
     assert (t + 1).data.tolist() == [2.0, 3.0] and (1 + t).data.tolist() == [2.0, 3.0]
     assert t.scale(3).data.tolist() == [3.0, 6.0] and t.size == 2 and len(t) == 2 and list(t) == [1.0, 2.0]
+
+def check_an_object_array_of_the_tests_reaches_learner_code_as_one():
+    assert things.kind(np.array([[1, None]], dtype=object)) == ["ndarray", "object", [1, 2], True]
+
+def check_a_0d_bool_array_arrives_as_an_array():
+    got = things.zero_d_bool()
+    assert type(got) is np.ndarray and got.shape == () and got.dtype == np.bool_ and bool(got)
 
 def check_an_ndarray_subclass_arrives_as_a_plain_array():
     got = things.liar()
@@ -224,6 +243,15 @@ def check_a_learner_decorator_keeps_the_tests_function_name_and_marks():
     wrapped = things.decorate(evaluate)
     assert wrapped.__name__ == "evaluate" and wrapped(1) == 4
     assert things.is_marked(evaluate), "an attribute learner code set on a test's function stays readable there"
+
+def check_an_array_like_of_the_tests_reads_as_its_values_there():
+    class Like:   # as a PyTorch tensor: NumPy reads it through __array__
+        def __array__(self, dtype=None, copy=None):
+            return np.arange(6.0).reshape(2, 3).astype(dtype or np.float64)
+    got = things.as_array(Like())
+    assert type(got) is np.ndarray and got.shape == (2, 3) and got.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert things.as_array(Like(), np.float32).dtype == np.float32
+    assert things.as_array(lambda: 1).shape == (), "an object without __array__ stays an object there"
 
 def check_in_place_changes_are_seen_both_ways():
     a = np.ones(2)

@@ -41,8 +41,11 @@ every process it starts is killed when it ends, daemons too. In isolated mode (r
 `unshare`) it also has no network, sees no copy of the solutions the grader found (the
 checkout, its git worktrees and clones, an installed tinytorch, anything named with
 --hide) and runs as a throwaway user with a disk quota. Without isolated mode it runs as
-your user and can read and change your files, the tests included, so only isolated mode
-makes a forged grade impossible (the report says which protections were given).
+your user and can read and change your files; the tests it may change were read before
+it ran (the verdict comes over a pipe, not a file), but tito's code and the Python
+installation, if your user may write them, are read by judges that start later, so
+only isolated mode (or a read-only install) makes a forged grade impossible (the report
+says which protections were given).
 
 What it can still do: make a test pass whose own check trusts a learner object's answer
 (e.g. `assert obj == 6` where obj is a learner object and not plain data); use its full

@@ -9,7 +9,9 @@ count), the grader:
 2. starts a judge (tito.grading.judge) in a trusted subprocess with the module's tests;
    the judge starts the worker in the sandbox (tito.grading.sandbox), with every copy of
    the solutions it found hidden;
-3. reads the judge's results from the judge's own folder, after the judge has ended.
+3. reads the judge's results from a pipe, never from a file: without isolation a worker runs as
+   the grading user, so every file the judge reads (the tests too) is read into memory before
+   any worker starts.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,19 +154,19 @@ def number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 2)
 
 
-def _read_results(path: Path) -> dict | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
+def _drain(fd: int, into: list[bytes]) -> None:
+    """Read the judge's results pipe to its end (a thread: the judge may write more than a pipe holds)."""
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return None
-        try:
-            data = json.loads(handle.read().decode("utf-8", errors="replace"))
-        except ValueError:
-            return None
-    return data if isinstance(data, dict) else None
+        while chunk := handle.read(1 << 16):
+            into.append(chunk)
+
+
+def _parse_results(data: bytes) -> dict | None:
+    try:
+        found = json.loads(data.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 class Grader:
@@ -178,9 +181,26 @@ class Grader:
         self.reference = next((e for e in self.exports if e.dev_file == module.dev_file), None)
         if self.reference is None:
             raise TitoError(f"module {module.folder} has no dev file to grade against")
+        # Everything a judge reads of the module, read once now, before any submission runs:
+        # without isolation a worker can rewrite the instructor's files, never these bytes.
+        self.frozen = self._freeze()
         self.sandbox = sandbox.probe()
         self.hidden = solution_copies(root, list(hide))
         self.possible: dict[str, float] = {}
+
+    def _freeze(self) -> dict[str, bytes]:
+        """The judge's checkout (tests, module.yaml, README.md, pytest settings) as bytes by path."""
+        files = {}
+        module_dir = Path("assignments") / "source" / self.module.folder
+        for path in sorted(self.module.tests_dir.rglob("*")):
+            if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                files[str(module_dir / "tests" / path.relative_to(self.module.tests_dir))] = path.read_bytes()
+        for extra in ("module.yaml", "README.md"):
+            if (self.module.path / extra).is_file():
+                files[str(module_dir / extra)] = (self.module.path / extra).read_bytes()
+        project = self.root / "pyproject.toml"   # the project's pytest settings, e.g. filterwarnings
+        files["pyproject.toml"] = project.read_bytes() if project.is_file() else b"[tool.pytest.ini_options]\n"
+        return files
 
     # -- one judged run --------------------------------------------------------------------
     def _judge(self, folder: Path, number_: int, export: Export, timeout: float) -> tuple:
@@ -189,20 +209,13 @@ class Grader:
         judge_dir.mkdir(mode=0o700)
         checkout = judge_dir / "checkout"
         module_dir = checkout / "assignments" / "source" / self.module.folder
-        shutil.copytree(self.module.tests_dir, module_dir / "tests",
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        for extra in ("module.yaml", "README.md"):
-            if (self.module.path / extra).exists():
-                shutil.copy2(self.module.path / extra, module_dir / extra)
-        if (self.root / "pyproject.toml").exists():  # the project's pytest settings, e.g. filterwarnings
-            shutil.copy2(self.root / "pyproject.toml", checkout / "pyproject.toml")
-        else:
-            (checkout / "pyproject.toml").write_text("[tool.pytest.ini_options]\n", encoding="utf-8")
+        for relative, data in self.frozen.items():
+            (checkout / relative).parent.mkdir(parents=True, exist_ok=True)
+            (checkout / relative).write_bytes(data)
         package = build_package(folder / "package", [e for e in self.exports if e.target != export.target] + [export],
                                 self.root)
         _readable(package)
         shared_tmp = folder / "tmp"
-        results = judge_dir / "results.json"
         tito_path = str(Path(tito.__file__).resolve().parents[1])
         common = {"MPLBACKEND": "Agg", "LANG": "C.UTF-8", "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1",
                   "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -226,14 +239,23 @@ class Grader:
                 "limits": {k: (None if isinstance(v, float) and math.isinf(v) else v)
                            for k, v in self.limits.__dict__.items()},
                 "worker_env": worker_env, "worker_folder": str(folder), "number": number_,
-                "hide": hide, "keep": keep, "pytest_args": pytest_args, "results": str(results)}
+                "hide": hide, "keep": keep, "pytest_args": pytest_args, "tests": str(tests)}
         spec_path = judge_dir / "spec.json"
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
         log = judge_dir / "judge.log"
+        # The verdict comes back over a pipe, never through a file a worker could write.
+        results_r, results_w = os.pipe()
+        spec["results_fd"] = results_w
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        received: list[bytes] = []
+        reader = threading.Thread(target=_drain, args=(results_r, received), daemon=True)
         with open(log, "wb") as output:
-            process = subprocess.Popen([sys.executable, "-m", "tito.grading.judge", str(spec_path)], cwd=judge_dir,
-                                       env=judge_env, stdin=subprocess.DEVNULL, stdout=output,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                process = subprocess.Popen([sys.executable, "-m", "tito.grading.judge", str(spec_path)],
+                                           cwd=judge_dir, env=judge_env, stdin=subprocess.DEVNULL, stdout=output,
+                                           stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(results_w,))
+            finally:
+                os.close(results_w)
+            reader.start()
             timed_out = False
             try:
                 process.wait(None if math.isinf(timeout) else timeout)
@@ -250,7 +272,8 @@ class Grader:
                 except (ProcessLookupError, PermissionError):
                     pass
                 process.wait()
-        data = None if timed_out else _read_results(results)
+        reader.join(30)
+        data = None if timed_out or reader.is_alive() else _parse_results(b"".join(received))
         tail = log.read_bytes()[-2000:].decode("utf-8", errors="replace") if log.exists() else ""
         return timed_out, process.returncode, data, tail
 

@@ -18,7 +18,7 @@ import weakref
 
 import numpy as np
 
-from tito.grading.wire import MAX_MESSAGE, Decoder, Encoder, WireError, receive, send
+from tito.grading.wire import MAX_MESSAGE, Decoder, Encoder, Reader, WireError, receive, send
 
 TRACK_BYTES = 16 << 20   # arrays larger than this are copied without being kept in step
 
@@ -28,6 +28,7 @@ class Peer:
 
     def __init__(self, rfd: int, wfd: int):
         self.rfd, self.wfd = rfd, wfd
+        self.reader: Reader | None = None
         self.seq = 0
         self.lent: dict[int, list] = {}          # my id -> [object, times lent]
         self.releases: list[list[int]] = []      # [their id, times received] to send
@@ -155,7 +156,9 @@ class Peer:
         send(self.wfd, header, encoder.buffers)
 
     def take(self) -> tuple[dict, list]:
-        header, buffers = receive(self.rfd, self.limit)
+        if self.reader is None or self.reader.fd != self.rfd:
+            self.reader = Reader(self.rfd)
+        header, buffers = receive(self.reader, self.limit)
         if "rel" in header:
             self._released(header["rel"])
         if "upd" in header:

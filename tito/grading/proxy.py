@@ -331,6 +331,7 @@ class Judge(Peer):
             except OSError:
                 pass
         self.rfd = self.wfd = -1
+        self.reader = None   # a new worker's pipe may get the same number: nothing of the old one is kept
 
     def close(self) -> None:
         if self.process is not None:
@@ -376,7 +377,14 @@ class Judge(Peer):
             if key[0] != self.generation:
                 raise WorkerGone("this object was made by an earlier run of the submission, which ended")
             return {"o": key[1], "by": WORKER}
+        if type(obj) is np.ndarray and obj.dtype.hasobject and encoder is not None and obj.size <= 1 << 16:
+            # the tests' object array (Tensor(np.array([1, None], dtype=object))): its items, one by one;
+            # only the worker makes an object array from them (nothing the worker sends can be one)
+            return {"o": 0, "by": JUDGE, "oa": [encoder.value(x) for x in obj.reshape(-1).tolist()],
+                    "sh": list(obj.shape)}
         tag = {"o": self.lend(obj), "by": JUDGE}
+        if callable(getattr(type(obj), "__array__", None)):   # a PyTorch tensor: np.asarray reads it there
+            tag["arr"] = 1
         name = getattr(obj, "__name__", None) if callable(obj) else None
         if type(name) is str:  # so that functools.wraps in learner code (a decorator) keeps it
             tag["name"], tag["qualname"] = name, str(getattr(obj, "__qualname__", name))
@@ -590,6 +598,10 @@ class Judge(Peer):
                 result = iter(args[0])
             elif op == "next":
                 result = next(args[0])
+            elif op == "array":   # np.asarray in learner code, of an array-like of the tests
+                result = np.asarray(args[0]) if args[1] is None else np.asarray(args[0], dtype=args[1])
+                if result.dtype.hasobject:
+                    raise TypeError(f"{type(args[0]).__name__} is not an array of numbers")
             elif op == "method":
                 cls, name, obj, call_args, kwargs = args
                 if not isinstance(cls, Mirror) or not cls._tt_judge or name not in vars(cls):

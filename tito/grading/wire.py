@@ -150,7 +150,7 @@ class Decoder:
             array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape).copy() if count else \
                 np.empty(shape, dtype)
             if dtype.kind == "b":  # a bool array holds only 0 and 1, whatever bytes were sent
-                array = array.view(np.uint8) != 0
+                array = array.view(np.uint8).astype(np.bool_)   # astype: a 0-d array stays an array
             return self.array(array, v) if self.array else array
         if "g" in v:
             dtype = safe_dtype(v.get("dt"))
@@ -203,15 +203,23 @@ class Decoder:
         return x
 
 
-def _read_exact(fd: int, size: int) -> bytes:
-    chunks, left = [], size
-    while left:
-        chunk = os.read(fd, min(left, 1 << 24))
-        if not chunk:
-            raise EOFError("the other side closed the connection")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
+class Reader:
+    """Reads messages from a pipe with as few system calls as it can: a small message (the
+    usual request or answer) is one read, not one per length field and buffer."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.pending = bytearray()
+
+    def read(self, size: int) -> bytes:
+        while len(self.pending) < size:
+            chunk = os.read(self.fd, min(max(size - len(self.pending), 1 << 16), 1 << 24))
+            if not chunk:
+                raise EOFError("the other side closed the connection")
+            self.pending += chunk
+        data = bytes(self.pending[:size])
+        del self.pending[:size]
+        return data
 
 
 def send(fd: int, header: dict, buffers=()) -> None:
@@ -238,22 +246,22 @@ def _write_all(fd: int, data) -> None:
         view = view[written:]
 
 
-def receive(fd: int, limit: int = MAX_MESSAGE) -> tuple[dict, list[bytes]]:
-    (count,) = struct.unpack("<I", _read_exact(fd, 4))
-    (size,) = struct.unpack("<I", _read_exact(fd, 4))
+def receive(reader: Reader, limit: int = MAX_MESSAGE) -> tuple[dict, list[bytes]]:
+    (count,) = struct.unpack("<I", reader.read(4))
+    (size,) = struct.unpack("<I", reader.read(4))
     if size > MAX_HEADER or count > 1 << 20:
         raise WireError("message header too large")
     try:
-        header = json.loads(_read_exact(fd, size))
+        header = json.loads(reader.read(size))
     except ValueError:
         raise WireError("message header is not JSON") from None
     if type(header) is not dict:
         raise WireError("message header is not an object")
     buffers, total = [], 0
     for _ in range(count):
-        (length,) = struct.unpack("<Q", _read_exact(fd, 8))
+        (length,) = struct.unpack("<Q", reader.read(8))
         total += length
         if total > limit:
             raise WireError("message too large")
-        buffers.append(_read_exact(fd, length))
+        buffers.append(reader.read(length))
     return header, buffers

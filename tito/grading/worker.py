@@ -76,6 +76,16 @@ class JudgeObject:
         return "<an object of the tests>"
 
 
+class JudgeArray(JudgeObject):
+    """An object of the tests that NumPy can read (a PyTorch tensor): np.asarray gets its values."""
+
+    __slots__ = ()
+
+    def __array__(self, dtype=None, copy=None):
+        array = WORKER_PEER.request("array", [self, None if dtype is None else np.dtype(dtype)])
+        return array.copy() if copy else array
+
+
 SNAPSHOT_BYTES = 1 << 20
 
 
@@ -140,7 +150,7 @@ class Worker(Peer):
 
     # -- objects ----------------------------------------------------------------------------
     def encode_object(self, obj, encoder=None) -> dict:
-        if type(obj) is JudgeObject:
+        if type(obj) in (JudgeObject, JudgeArray):
             return {"o": obj._ref, "by": JUDGE}
         if isinstance(obj, type):
             key = id(obj)
@@ -191,11 +201,16 @@ class Worker(Peer):
             return self.lent_object(key)
         if by != JUDGE or type(key) is not int:
             raise WireError("bad object tag")
+        if "oa" in tag:   # an object array of the tests, item by item
+            items = [decoder.value(x) for x in tag["oa"]] if decoder is not None else []
+            array = np.empty(len(items), dtype=object)
+            array[:] = items
+            return array.reshape(tag.get("sh", [len(items)]))
         self.received[key] = self.received.get(key, 0) + 1
         existing = self.judge_objects.get(key)
         if existing is not None:
             return existing
-        stub = JudgeObject()
+        stub = JudgeArray() if tag.get("arr") else JudgeObject()
         stub._ref = key
         if type(tag.get("name")) is str:  # a test's function: its name, for functools.wraps
             stub.__name__, stub.__qualname__ = tag["name"], str(tag.get("qualname", tag["name"]))
