@@ -1602,12 +1602,12 @@ _speed_up(globals())
 # %% [markdown]
 # ## What's next
 #
-# - **Layers** (module 03) put `Linear` and these activations together into networks:
-#   `Sequential(Linear(784, 128), ReLU(), Linear(128, 10))`.
-# - **Losses** use `log_softmax` for cross-entropy, which is why it had to be right when
-#   probabilities underflow.
-# - **Autograd** (module 05) calls the `*_backward` functions you wrote here for every
+# - **Autograd** (module 03) calls the `*_backward` functions you wrote here for every
 #   activation in a computation graph, so the derivative exists in one place.
+# - **Layers** (module 04) put `Linear` and these activations together into networks:
+#   `Sequential(Linear(784, 128), ReLU(), Linear(128, 10))`.
+# - **Losses** (module 05) use `log_softmax` for cross-entropy, which is why it had to be
+#   right when probabilities underflow.
 #
 # Run `tito test activations` for the full tests, `tito check activations` for the
 # report card, and `tito sync` to put your activations into the package.
