@@ -118,6 +118,40 @@ def current_package(module: Module):
                 os.environ["PYTHONPATH"] = saved_env
 
 
+@contextlib.contextmanager
+def limited(ctx: Context, command: str):
+    """The provider's calls into the learner's code, inside this block, stop after
+    `ctx.timeout` seconds without progress with a TitoError naming where the code was.
+
+    Progress is a step the provider reports (`ctx.step`) or a check it starts
+    (`tito.card.attempt`); a provider that runs code under limits of its own (worker
+    processes, `tito.children.run`) lifts this one meanwhile.
+    """
+    from tito import watchdog
+
+    step = ctx.step
+
+    def stepped(what: str) -> None:
+        watchdog.progress()
+        step(what)
+
+    ctx.step = stepped
+    try:
+        with watchdog.time_limit(ctx.timeout):
+            yield
+    except watchdog.TimeLimit as stop:
+        raise stopped(command, ctx.module.name, stop.seconds, stop.where) from None
+    finally:
+        ctx.step = step
+
+
+def stopped(command: str, module: str, seconds: float, where: str) -> TitoError:
+    """The error of a command whose call into the learner's code ran out of time."""
+    return TitoError(f"{command} {module}: stopped, your code ran {seconds:g} s without finishing "
+                     f"(an endless loop?) at {where or 'an unknown place'}",
+                     hint="fix the loop, or raise the limit with --timeout")
+
+
 def _forget_tinytorch() -> dict:
     """Take every imported tinytorch module out of sys.modules; return them."""
     gone = {n: m for n, m in sys.modules.items() if n == "tinytorch" or n.startswith("tinytorch.")}

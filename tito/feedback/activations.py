@@ -38,9 +38,22 @@ class _Card(Report):
         return render(self, verbose=self.verbose)
 
 
+def _import_here() -> None:
+    """Import the learner's module in this process, under the command's time limit, before
+    the workers fork: an endless loop at import is stopped once, here, not in every worker.
+    Any other import error is left to the workers, which report it row by row."""
+    import importlib
+
+    try:
+        importlib.import_module(PACKAGE)
+    except Exception:
+        pass
+
+
 def check(ctx) -> Report:
     functions = _functions(ctx.only)
     start = time.perf_counter()
+    _import_here()
     results = run_functions(functions, Source(), ctx.dtype, ctx.timeout, isolate=True)
     card = _Card("activations", ctx.dtype, results, time.perf_counter() - start)
     card.verbose = ctx.verbose
@@ -51,6 +64,7 @@ def figures(ctx, names: list[str]):
     from tito.feedback import plots
 
     measured = [get(n) for n in NAMES if n in names or "comparison" in names]
+    _import_here()
     results = run_functions(measured, Source(), ctx.dtype, ctx.timeout, curves=True, isolate=True)
     by_name = {r.name: r for r in results}
     for name in NAMES:
