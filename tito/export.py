@@ -390,10 +390,31 @@ _BUILT: dict[str, Export] = {}  # generated file -> its export, for every packag
 
 def locate(filename: str, lineno: int) -> tuple[Path, int] | None:
     """The dev file and line behind line `lineno` of a generated package file, if known."""
-    export = _BUILT.get(str(Path(filename).resolve()))
+    export = _BUILT.get(str(Path(filename).resolve())) or _synced(Path(filename))
     if export is None or not 0 < lineno <= len(export.dev_lines) or not export.dev_lines[lineno - 1]:
         return None
     return export.dev_file, export.dev_lines[lineno - 1]
+
+
+def _synced(path: Path) -> Export | None:
+    """The export behind a package file `tito sync` wrote, when its dev file still makes it."""
+    from tito.modules import project_root
+
+    key = str(path.resolve())
+    if key not in _SYNCED:
+        _SYNCED[key] = None
+        source = exported_from(path) if path.suffix == ".py" else None
+        try:
+            root = project_root()
+            export = export_dev_file(root / source, root) if source else None
+            if export is not None and path.read_text(encoding="utf-8") == export.code:
+                _SYNCED[key] = export
+        except (TitoError, OSError, UnicodeDecodeError):
+            pass
+    return _SYNCED[key]
+
+
+_SYNCED: dict[str, Export | None] = {}
 
 
 def shown_location(filename: str, lineno: int) -> str:

@@ -33,6 +33,7 @@ from tito.console import TitoError
 from tito.modules import Module, all_modules, project_root
 
 DEFAULT_TIMEOUT = 10.0  # seconds for one call into the learner's code
+MIN_STALL = 5.0  # seconds a command waits at least for progress (see `limited`)
 WHAT = {"check": "report card", "figures": "figures", "bench": "benchmarks"}
 COMMAND = {"check": "tito check", "figures": "tito plot", "bench": "tito bench"}
 
@@ -121,7 +122,8 @@ def current_package(module: Module):
 @contextlib.contextmanager
 def limited(ctx: Context, command: str):
     """The provider's calls into the learner's code, inside this block, stop after
-    `ctx.timeout` seconds without progress with a TitoError naming where the code was.
+    `ctx.timeout` seconds without progress (at least MIN_STALL: importing NumPy and SciPy
+    on a loaded machine is not an endless loop) with a TitoError naming where the code was.
 
     Progress is a step the provider reports (`ctx.step`) or a check it starts
     (`tito.card.attempt`); a provider that runs code under limits of its own (worker
@@ -137,7 +139,7 @@ def limited(ctx: Context, command: str):
 
     ctx.step = stepped
     try:
-        with watchdog.time_limit(ctx.timeout):
+        with watchdog.time_limit(max(MIN_STALL, ctx.timeout)):
             yield
     except watchdog.TimeLimit as stop:
         raise stopped(command, ctx.module.name, stop.seconds, stop.where) from None
