@@ -350,6 +350,24 @@ def _milestone_hangs(project, tmp_path, monkeypatch):
     assert "Traceback" not in done.stderr
 
 
+@case("endless loop that swallows the time limit", "tito bench: after 5 swallowed stops the process ends "
+                                                   "itself, 'caught every attempt to stop it at demo_dev.py:<line>', "
+                                                   "throwaway package removed (exit 2)")
+def _swallowed(project, tmp_path, monkeypatch):
+    _endless(project)
+    dev = _dev(project)
+    dev.write_text(dev.read_text().replace("    while True:\n        pass\n", (
+        "    while True:\n        try:\n            while True:\n                pass\n"
+        "        except BaseException:\n            pass\n")))
+    line = dev.read_text().splitlines().index("            while True:") + 1
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = project.tito_env({"TMPDIR": str(scratch)}, "bench", "demo", "--timeout", "1")
+    assert done.returncode == 2 and "caught every attempt to stop it" in done.stderr, done.stdout + done.stderr
+    assert any(f"demo_dev.py:{n}" in done.stderr for n in (line, line + 1)), done.stderr
+    assert not list(scratch.iterdir()) and "Traceback" not in done.stderr
+
+
 def _sigterm(project, tmp_path, command: list[str], started) -> None:
     """Run tito, SIGTERM it once `started(scratch, pid)` is true: it ends, every child with it,
     and no temporary folder is left."""
@@ -492,6 +510,7 @@ def test_the_catalogue_covers_every_case():
               "huge export cell", "modes of package files", "read-only package file", "read-only tinytorch/core",
               "full disk while writing", "replace fails half-way", "endless loop under tito test",
               "endless loop under tito check, plot, bench", "endless loop under tito milestone",
+              "endless loop that swallows the time limit",
               "SIGTERM during tito test", "SIGTERM during tito bench", "non-contiguous inputs", "deep nesting",
               "int overflow casts", "float16 and longdouble through every activation", "softplus beta values",
               "softplus beta limits", "softplus beta=0"}

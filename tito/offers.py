@@ -102,7 +102,9 @@ def current_package(module: Module):
     wanted = [m for m in all_modules() if m.number <= module.number]
     exports = workspace_exports(root, wanted)
     saved_path, saved_env = list(sys.path), os.environ.get("PYTHONPATH")
-    with tempfile.TemporaryDirectory(prefix="tinytorch-current-") as tmp:
+    from tito.watchdog import remove_on_hard_stop
+
+    with tempfile.TemporaryDirectory(prefix="tinytorch-current-") as tmp, remove_on_hard_stop(tmp):
         package_dir = build_package(Path(tmp), exports, root)
         saved_modules = _forget_tinytorch()
         sys.path.insert(0, str(package_dir))
@@ -127,7 +129,8 @@ def limited(ctx: Context, command: str):
 
     Progress is a step the provider reports (`ctx.step`) or a check it starts
     (`tito.card.attempt`); a provider that runs code under limits of its own (worker
-    processes, `tito.children.run`) lifts this one meanwhile.
+    processes, `tito.children.run`) lifts this one meanwhile, and so does the first
+    import of a library (anything but tinytorch).
     """
     from tito import watchdog
 
@@ -139,7 +142,7 @@ def limited(ctx: Context, command: str):
 
     ctx.step = stepped
     try:
-        with watchdog.time_limit(max(MIN_STALL, ctx.timeout)):
+        with watchdog.libraries_unlimited(), watchdog.time_limit(max(MIN_STALL, ctx.timeout)):
             yield
     except watchdog.TimeLimit as stop:
         raise stopped(command, ctx.module.name, stop.seconds, stop.where) from None

@@ -5,7 +5,9 @@ time runs out (SIGALRM, main thread; BaseException, so a learner's `except Excep
 cannot swallow it). Limits nest: only the innermost counts, `time_limit(None)` lifts the
 outer one (a caller that waits on a child with a limit of its own), and when an inner
 limit ends the outer clock starts again. `progress()` restarts the innermost clock: a
-command's limit is on the time without progress, not on the whole run.
+command's limit is on the time without progress, not on the whole run. The stop repeats
+every second; code that swallows it HARD_STOP times ends the process (inside
+`remove_on_hard_stop`, which names the temporary folder to remove first).
 
 In a child process (`tito.children.run(..., timeout=)`), `arm()` hands the limit to
 Python's faulthandler: after $TINYTORCH_TEST_TIMEOUT seconds without `progress()` it
@@ -51,9 +53,11 @@ class TimeLimit(BaseException):
 class _Clock:
     def __init__(self, seconds: float | None):
         self.seconds = seconds
+        self.fired = 0  # TimeLimits raised since the last restart
         self.deadline = None if seconds is None else time.monotonic() + seconds
 
     def restart(self) -> None:
+        self.fired = 0
         if self.seconds is not None:
             self.deadline = time.monotonic() + self.seconds
 
@@ -75,9 +79,40 @@ def _arm_alarm() -> None:
     signal.setitimer(signal.ITIMER_REAL, max(clock.deadline - time.monotonic(), 1e-3), 1.0)
 
 
+HARD_STOP = 5  # TimeLimits swallowed in a row (one a second) before the process ends itself
+_leftovers: list[tuple[int, str]] = []  # (process, folder) to remove when it does: `remove_on_hard_stop`
+
+
 def _alarm(signum, frame):
-    if _clocks and _clocks[-1].deadline is not None:
-        raise TimeLimit(_clocks[-1].seconds, _clocks[-1])
+    clock = _clocks[-1] if _clocks else None
+    if clock is None or clock.deadline is None:
+        return
+    clock.fired += 1
+    mine = [folder for pid, folder in _leftovers if pid == os.getpid()]  # not in a forked worker
+    if clock.fired > HARD_STOP and mine:  # code that catches BaseException and loops on: end it all
+        import shutil
+
+        from tito.export import shown_location
+
+        where = frame and f" at {shown_location(frame.f_code.co_filename, frame.f_lineno)} in {frame.f_code.co_name}"
+        sys.stderr.write(f"error: stopped: your code ran {clock.seconds:g} s without finishing (an endless "
+                         f"loop?) and caught every attempt to stop it{where if frame else ''}\n")
+        for folder in mine:
+            shutil.rmtree(folder, ignore_errors=True)
+        os._exit(2)
+    raise TimeLimit(clock.seconds, clock)
+
+
+@contextlib.contextmanager
+def remove_on_hard_stop(folder):
+    """Inside the block, this process may end itself when its code swallows every
+    TimeLimit (HARD_STOP), and removes `folder` first."""
+    entry = (os.getpid(), str(folder))
+    _leftovers.append(entry)
+    try:
+        yield
+    finally:
+        _leftovers.remove(entry)
 
 
 @contextlib.contextmanager
@@ -109,6 +144,28 @@ def time_limit(seconds: float | None):
             _arm_alarm()
         elif previous is not None:
             signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def libraries_unlimited(own: str = "tinytorch"):
+    """Inside the block, the first import of any module outside `own` runs without a limit:
+    seconds spent importing PyTorch or SciPy on a loaded machine are not the learner's."""
+    import builtins
+
+    real = builtins.__import__
+
+    def importing(name, globals=None, locals=None, fromlist=(), level=0):
+        top = name.partition(".")[0]
+        if level or top == own or name in sys.modules:
+            return real(name, globals, locals, fromlist, level)
+        with time_limit(None):
+            return real(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = importing
+    try:
+        yield
+    finally:
+        builtins.__import__ = real
 
 
 def progress() -> None:

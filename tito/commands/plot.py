@@ -103,8 +103,11 @@ def run(args) -> int:
 
 
 def _save(fig, path: Path) -> Path:
+    from tito.watchdog import time_limit
+
     try:
-        fig.savefig(path)
+        with time_limit(None):  # rendering a PNG is not the learner's code
+            fig.savefig(path)
     except OSError as exc:
         raise TitoError(f"cannot write {path}: {exc.strerror}") from None
     return path
