@@ -111,6 +111,9 @@ def _one_repeat(call: Callable, loops: int) -> float:
 
 def median_seconds(calls: list[Callable], repeats: int) -> list[float]:
     """Median seconds per call of each call, their repeats interleaved so drift hits all alike."""
+    from tito import watchdog
+
+    watchdog.progress()  # each timing is a step of its own for the time limit
     loops = [_loops_for(call) for call in calls]
     samples: list[list[float]] = [[] for _ in calls]
     enabled = gc.isenabled()
@@ -144,10 +147,14 @@ def extra_memory(call: Callable) -> tuple[int, object]:
 
 def load_torch():
     """(torch, None) set to one thread, or (None, why it is not there)."""
+    from tito import watchdog
+
     try:
-        import torch
+        with watchdog.time_limit(None):  # seconds of importing torch are not the learner's
+            import torch
     except ImportError:
         return None, f"PyTorch is not installed: no comparison ({TORCH_INSTALL})"
+    watchdog.progress()  # nor in a child process under a limit
     torch.set_num_threads(1)
     return torch, None
 

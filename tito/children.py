@@ -6,6 +6,11 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tito import watchdog
 
 
 def _interrupt(signum, frame):
@@ -38,16 +43,46 @@ def _end_group(process: subprocess.Popen) -> None:
         process.wait(5)
 
 
-def run(command: list[str], *, cwd=None, env=None, capture: bool = False) -> subprocess.CompletedProcess:
+@dataclass
+class Finished:
+    """How a child ended: `returncode`, `stdout` (with stderr, when captured), and whether
+    it ran out of time (`timed_out`) and where it was then (`stuck_at`, when it said)."""
+
+    returncode: int
+    stdout: str = ""
+    timed_out: bool = False
+    stuck_at: str = ""
+
+
+GRACE = 30.0  # seconds the parent waits beyond a child's own limit before it ends the group
+
+
+def run(command: list[str], *, cwd=None, env=None, capture: bool = False,
+        timeout: float | None = None) -> Finished:
     """Run `command` to its end in a process group of its own; stdout and stderr together
-    in `.stdout` when `capture`. Whatever the group still runs afterwards is ended too."""
-    with signals_as_interrupt():
+    in `.stdout` when `capture`. Whatever the group still runs afterwards is ended too.
+
+    `timeout`: seconds the child may run without progress. A child that arms
+    `tito.watchdog` (pytest with `-p tito.watchdog`, `python -m tito.watchdog ...`) stops
+    itself then and says where it was; any other is ended `GRACE` seconds later.
+    """
+    env = dict(os.environ if env is None else env)
+    with tempfile.TemporaryDirectory(prefix="tinytorch-watchdog-") as tmp, signals_as_interrupt(), \
+            watchdog.time_limit(None):  # the child's own limit counts, not this process's
+        dump = Path(tmp) / "watchdog.txt"
+        if timeout is not None:
+            env.update({watchdog.LIMIT_ENV: str(timeout), watchdog.FILE_ENV: str(dump)})
         process = subprocess.Popen(command, cwd=cwd, env=env, text=True, start_new_session=True,
                                    stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE if capture else None,
                                    stderr=subprocess.STDOUT if capture else None)
+        timed_out = False
         try:
-            output, _ = process.communicate()
+            output, _ = process.communicate(timeout=None if timeout is None else timeout + GRACE)
+        except subprocess.TimeoutExpired:
+            timed_out, output = True, ""
         finally:
             _end_group(process)
-    return subprocess.CompletedProcess(command, process.returncode, output or "", "")
+        text = dump.read_text(encoding="utf-8", errors="replace").strip() if dump.exists() else ""
+    return Finished(process.returncode, output or "", timed_out or bool(text),
+                    watchdog.stuck_at(text) if text else "")

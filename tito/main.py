@@ -12,6 +12,7 @@ import pkgutil
 import sys
 
 from tito import commands
+from tito.children import signals_as_interrupt
 from tito.console import TitoError, print_error
 
 
@@ -51,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
+        with signals_as_interrupt():  # SIGTERM too cleans up temporary folders and children
+            return int(args.run(args) or 0)
     except TitoError as error:
         print_error(error)
         return error.exit_code

@@ -33,6 +33,7 @@ from tito.console import TitoError
 from tito.modules import Module, all_modules, project_root
 
 DEFAULT_TIMEOUT = 10.0  # seconds for one call into the learner's code
+MIN_STALL = 5.0  # seconds a command waits at least for progress (see `limited`)
 WHAT = {"check": "report card", "figures": "figures", "bench": "benchmarks"}
 COMMAND = {"check": "tito check", "figures": "tito plot", "bench": "tito bench"}
 
@@ -101,7 +102,9 @@ def current_package(module: Module):
     wanted = [m for m in all_modules() if m.number <= module.number]
     exports = workspace_exports(root, wanted)
     saved_path, saved_env = list(sys.path), os.environ.get("PYTHONPATH")
-    with tempfile.TemporaryDirectory(prefix="tinytorch-current-") as tmp:
+    from tito.watchdog import remove_on_hard_stop
+
+    with tempfile.TemporaryDirectory(prefix="tinytorch-current-") as tmp, remove_on_hard_stop(tmp):
         package_dir = build_package(Path(tmp), exports, root)
         saved_modules = _forget_tinytorch()
         sys.path.insert(0, str(package_dir))
@@ -116,6 +119,42 @@ def current_package(module: Module):
                 os.environ.pop("PYTHONPATH", None)
             else:
                 os.environ["PYTHONPATH"] = saved_env
+
+
+@contextlib.contextmanager
+def limited(ctx: Context, command: str):
+    """The provider's calls into the learner's code, inside this block, stop after
+    `ctx.timeout` seconds without progress (at least MIN_STALL: importing NumPy and SciPy
+    on a loaded machine is not an endless loop) with a TitoError naming where the code was.
+
+    Progress is a step the provider reports (`ctx.step`) or a check it starts
+    (`tito.card.attempt`); a provider that runs code under limits of its own (worker
+    processes, `tito.children.run`) lifts this one meanwhile, and so does the first
+    import of a library (anything but tinytorch).
+    """
+    from tito import watchdog
+
+    step = ctx.step
+
+    def stepped(what: str) -> None:
+        watchdog.progress()
+        step(what)
+
+    ctx.step = stepped
+    try:
+        with watchdog.libraries_unlimited(), watchdog.time_limit(max(MIN_STALL, ctx.timeout)):
+            yield
+    except watchdog.TimeLimit as stop:
+        raise stopped(command, ctx.module.name, stop.seconds, stop.where) from None
+    finally:
+        ctx.step = step
+
+
+def stopped(command: str, module: str, seconds: float, where: str) -> TitoError:
+    """The error of a command whose call into the learner's code ran out of time."""
+    return TitoError(f"{command} {module}: stopped, your code ran {seconds:g} s without finishing "
+                     f"(an endless loop?) at {where or 'an unknown place'}",
+                     hint="fix the loop, or raise the limit with --timeout")
 
 
 def _forget_tinytorch() -> dict:

@@ -739,10 +739,34 @@ class LogSoftmax(Activation):
 BLOCK = 65_536  # elements per piece: a formula's few temporaries of 256-512 KB stay in the cache
 
 
-def _pieces(arrays, step):
-    """Slices of `step` along the first axis of each array, in step."""
-    for start in range(0, len(arrays[0]), step):
-        yield [a[start:start + step] for a in arrays]
+def _pieces(shape, limit: int, whole_rows: bool):
+    """Index tuples cutting an array of `shape` into views of at most `limit` elements, in
+    order (with `whole_rows`, never cutting the last axis)."""
+    if not shape or (whole_rows and len(shape) == 1):
+        yield ()
+        return
+    inner = math.prod(shape[1:])
+    if inner <= limit or (whole_rows and len(shape) == 2):
+        step = max(1, limit // max(inner, 1))
+        for start in range(0, shape[0], step):
+            yield (slice(start, start + step),)
+    else:
+        for i in range(shape[0]):
+            for rest in _pieces(shape[1:], limit, whole_rows):
+                yield (slice(i, i + 1), *rest)
+
+
+def _views(data, rows: bool):
+    """The arrays seen as flat (or rows x last axis) views, and how to give the result its
+    shape back. Never a copy: reshaping a transposed or strided array would copy it whole,
+    so those keep their shape (a transposed one is read through its transpose)."""
+    shape = data[0].shape
+    if all(d.flags.c_contiguous for d in data):
+        flat = (-1, shape[-1]) if rows else (-1,)
+        return [d.reshape(flat) for d in data], lambda out: out.reshape(shape)
+    if not rows and all(d.flags.f_contiguous for d in data):
+        return [d.T.reshape(-1) for d in data], lambda out: out.reshape(shape[::-1]).T
+    return data, lambda out: out
 
 
 def _blocked(function, arrays: int, rows: bool, blocks: bool = True):
@@ -752,7 +776,8 @@ def _blocked(function, arrays: int, rows: bool, blocks: bool = True):
     of whole rows when `dim` is the last axis. A single number (0-d) runs as an array of
     one element: NumPy turns 0-d results into scalars, which `out=` cannot take. Small
     inputs, mismatched shapes and anything else run `function` unchanged, so its own
-    errors are the ones raised.
+    errors are the ones raised. A transposed or strided input is cut as it lies in
+    memory, never copied whole first (see `_views`).
     """
     def call(pieces, args, kwargs):
         result = function(*[Tensor(p) if arrays == 1 else p for p in pieces], *args[arrays:], **kwargs)
@@ -778,19 +803,17 @@ def _blocked(function, arrays: int, rows: bool, blocks: bool = True):
             dim = args[arrays] if len(args) > arrays else kwargs.get("dim", -1)
             if not isinstance(dim, int) or dim not in (-1, len(shape) - 1) or shape[-1] == 0:
                 return function(*args, **kwargs)
-            flat, step = [d.reshape(-1, shape[-1]) for d in data], max(1, BLOCK // shape[-1])
-        else:
-            flat, step = [d.reshape(-1) for d in data], BLOCK
-        out, position = None, 0
-        for piece in _pieces(flat, step):
+        views, reshaped = _views(data, rows)
+        out = None
+        for where in _pieces(views[0].shape, BLOCK, rows):
+            piece = [v[where] for v in views]
             result, values = call(piece, args, kwargs)
             if values.shape != piece[0].shape:  # not elementwise: let the function speak for itself
                 return function(*args, **kwargs)
             if out is None:
-                out = np.empty(flat[0].shape, values.dtype)
-            out[position:position + len(values)] = values
-            position += len(values)
-        out = out.reshape(shape)
+                out = np.empty(views[0].shape, values.dtype)
+            out[where] = values
+        out = reshaped(out)
         return Tensor(out) if isinstance(result, Tensor) else out
 
     run.blocked = True

@@ -5,9 +5,10 @@ import argparse
 import json
 import sys
 
+from tito.commands.test import positive_seconds
 from tito.console import TitoError, console, err_console
 from tito.modules import add_workspace_argument, find_module, use_workspace
-from tito.offers import Context, current_package, offering, offering_modules
+from tito.offers import Context, current_package, limited, offering, offering_modules
 
 NAME = "bench"
 ORDER = 45
@@ -19,7 +20,9 @@ size: what any elementwise function must at least cost) and to PyTorch on one th
 when PyTorch is installed. Each module says what it times; for activations: forward
 through the function and backward through the layer, in ns per element (us per call
 for small sizes), the median of repeats, and the extra memory a forward allocates.
-Ratios that miss TinyTorch's target are shown as 'ratio > target'.
+Ratios that miss TinyTorch's target are shown as 'ratio > target'. A step that runs
+longer than --timeout seconds (an endless loop in your code?) stops the benchmark,
+naming the line it was on.
 
   tito bench                         every module that has benchmarks
   tito bench activations --sizes 1e6 --dtype float64
@@ -27,6 +30,7 @@ Ratios that miss TinyTorch's target are shown as 'ratio > target'.
 """
 
 MAX_SIZE = 10**9
+DEFAULT_TIMEOUT = 60.0  # seconds one step of a benchmark may take: 1e7 elements on a loaded machine
 
 
 def _size(text: str) -> int:
@@ -53,6 +57,8 @@ def add_arguments(parser) -> None:
                         help="element type of the inputs (default float32)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these benchmarks, e.g. sigmoid gelu")
     parser.add_argument("--repeats", type=_positive, default=5, help="repeats per timing; the median counts (default 5)")
+    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"longest one step (one benchmark at one size) may run (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     add_workspace_argument(parser)
 
@@ -68,9 +74,11 @@ def run(args) -> int:
             raise TitoError("no module has benchmarks yet")
     reports = []
     for module in modules:
-        with current_package(module), err_console.status(f"benchmarking {module.name} ...") as status:
-            ctx = Context(module, dtype=args.dtype, only=args.only, sizes=args.sizes, repeats=args.repeats,
-                          step=lambda what, m=module.name: status.update(f"benchmarking {m}: {what}"))
+        ctx = Context(module, dtype=args.dtype, only=args.only, sizes=args.sizes, repeats=args.repeats,
+                      timeout=args.timeout)
+        with limited(ctx, "tito bench"), current_package(module), \
+                err_console.status(f"benchmarking {module.name} ...") as status:
+            ctx.step = lambda what, m=module.name, step=ctx.step: (step(what), status.update(f"benchmarking {m}: {what}"))
             reports.append(offering(module, "bench").bench(ctx))
     if args.json:
         data = [r.to_json() for r in reports]

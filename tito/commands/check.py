@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import time
 
+from tito.commands.test import positive_seconds
 from tito.console import console
 from tito.modules import add_workspace_argument, find_module, use_workspace
-from tito.offers import DEFAULT_TIMEOUT, Context, current_package, offering
+from tito.offers import DEFAULT_TIMEOUT, Context, current_package, limited, offering
 
 NAME = "check"
 ORDER = 30
@@ -41,7 +42,7 @@ def add_arguments(parser) -> None:
                         help="input dtype to check (default float32)")
     parser.add_argument("--only", metavar="NAME", action="append",
                         help="only this row, e.g. a function name (repeatable)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"time limit of one call into your code (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("-v", "--verbose", action="store_true", help="show every check, not only problems")
     add_workspace_argument(parser)
@@ -53,7 +54,7 @@ def run(args) -> int:
     provider = offering(module, "check")
     ctx = Context(module, dtype=args.dtype, only=args.only, timeout=args.timeout, verbose=args.verbose)
     start = time.perf_counter()
-    with current_package(module):
+    with limited(ctx, "tito check"), current_package(module):
         if args.json:
             report = provider.check(ctx)
         else:

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
+from tito import children
+from tito.commands.test import positive_seconds
 from tito.console import TitoError, console
 from tito.modules import project_root
 
@@ -30,8 +32,13 @@ every milestone run reached its result.
                                  figures into figs/ (default: milestones/ under
                                  the current folder, one folder per milestone)
 
-Run `tito sync` first: a milestone uses the package, not the dev files.
+Run `tito sync` first: a milestone uses the package, not the dev files. A
+milestone still running after --timeout seconds (an endless loop?) is stopped,
+and the line it was on is named.
 """
+
+
+DEFAULT_TIMEOUT = 600.0  # seconds one milestone may run: digits trains 5 seeds, about a minute
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("name", nargs="?", help="milestone name or number (default: all)")
     parser.add_argument("--list", action="store_true", help="list the milestones and their stated results")
     parser.add_argument("--out", metavar="DIR", help="where the figures go (default: ./milestones/<name>/)")
+    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                        help=f"longest one milestone may run (default {DEFAULT_TIMEOUT:g})")
 
 
 def _list(milestones: list[Milestone]) -> int:
@@ -120,14 +129,19 @@ def run(args) -> int:
         console.print(f"stated result: {milestone.meta['result']}")
         start = time.perf_counter()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        done = subprocess.run([sys.executable, str(milestone.script), "--out", str(out)], env=env)
+        done = children.run([sys.executable, "-m", "tito.watchdog", str(milestone.script), "--out", str(out)],
+                            env=env, timeout=args.timeout)
         seconds = time.perf_counter() - start
-        outcomes.append((milestone, done.returncode, seconds, out))
+        if done.timed_out:
+            console.print(f"[red]stopped after {args.timeout:g} s (an endless loop?) at "
+                          f"{escape(done.stuck_at or 'an unknown place')}[/] (raise the limit with --timeout)")
+        outcomes.append((milestone, "timeout" if done.timed_out else done.returncode, seconds, out))
     table = Table(title="milestones", title_justify="left")
     for column in ("milestone", "result", "seconds", "figures"):
         table.add_column(column)
     for milestone, code, seconds, out in outcomes:
-        verdict = "[green]reached[/]" if code == 0 else ("[red]missed[/]" if code == 1 else f"[red]error ({code})[/]")
+        verdict = ("[green]reached[/]" if code == 0 else "[red]missed[/]" if code == 1
+                   else "[red]stopped (time limit)[/]" if code == "timeout" else f"[red]error ({code})[/]")
         table.add_row(milestone.label, verdict, f"{seconds:.1f}", str(out))
     console.print(table)
     return 0 if all(code == 0 for _, code, _, _ in outcomes) else 1

@@ -6,9 +6,10 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
+from tito.commands.test import positive_seconds
 from tito.console import TitoError, console
 from tito.modules import add_workspace_argument, find_module, use_workspace
-from tito.offers import DEFAULT_TIMEOUT, Context, current_package, offering
+from tito.offers import DEFAULT_TIMEOUT, Context, current_package, limited, offering
 
 NAME = "plot"
 ORDER = 31
@@ -41,7 +42,7 @@ def add_arguments(parser) -> None:
                         help="only this figure (repeatable)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="input dtype of the measurements (default float32)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"time limit of one call into your code (default {DEFAULT_TIMEOUT:g})")
     add_workspace_argument(parser)
 
@@ -83,8 +84,9 @@ def run(args) -> int:
     folder = _out_dir(args.out, module.name)
     ctx = Context(module, dtype=args.dtype, only=wanted, timeout=args.timeout)
     written: list[tuple[Path, str, str]] = []  # (file, status, description)
-    with current_package(module), console.status(f"drawing {module.name} ...") as status:
+    with limited(ctx, "tito plot"), current_package(module), console.status(f"drawing {module.name} ...") as status:
         for name, fig, state in provider.figures(ctx, wanted):
+            ctx.step(name)
             status.update(f"drawing {module.name}: {name}")
             written.append((_save(fig, folder / f"{name}.png"), state, offered.get(name, "")))
             plt.close(fig)
@@ -102,8 +104,11 @@ def run(args) -> int:
 
 
 def _save(fig, path: Path) -> Path:
+    from tito.watchdog import time_limit
+
     try:
-        fig.savefig(path)
+        with time_limit(None):  # rendering a PNG is not the learner's code
+            fig.savefig(path)
     except OSError as exc:
         raise TitoError(f"cannot write {path}: {exc.strerror}") from None
     return path

@@ -5,7 +5,6 @@ import argparse
 import json
 import math
 import os
-import re
 import sys
 import tempfile
 import time
@@ -18,7 +17,7 @@ from rich.table import Table
 
 from tito import children
 from tito.console import TitoError, console
-from tito.export import build_package, shown_location, workspace_exports
+from tito.export import build_package, workspace_exports
 from tito.modules import Module, add_workspace_argument, all_modules, find_module, project_root, use_workspace
 from tito.progress import ENV as NOT_STARTED_ENV
 from tito.progress import Exercise, attribute, exercises
@@ -135,7 +134,6 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
                module: Module | None = None) -> Outcome:
     outcome = Outcome(label)
     junit = package_dir / f"junit-{label}.xml"
-    watchdog = package_dir / f"watchdog-{label}.txt"
     command = [*pytest_command(), str(target), "-p", "no:cacheprovider", "-p", "tito.watchdog",
                "-p", "tito.progress",
                f"--junitxml={junit}", "-o", "junit_family=xunit1"]
@@ -145,8 +143,7 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
     if args.exitfirst:
         command.append("-x")
     limit = args.timeout * (TITO_TIMEOUT_FACTOR if label == "tito" else 1)
-    env = dict(os.environ, TINYTORCH_ROOT=str(root), TINYTORCH_TEST_TIMEOUT=str(limit),
-               TINYTORCH_TEST_WATCHDOG=str(watchdog))
+    env = dict(os.environ, TINYTORCH_ROOT=str(root))
     env["PYTHONPATH"] = os.pathsep.join([str(package_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     started = time.monotonic()
     counts = package_dir / f"waiting-{label}.txt"
@@ -155,13 +152,13 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
         env[NOT_STARTED_ENV] = ",".join(e.short for e in outcome.not_started)
         env[NOT_STARTED_ENV + "_COUNTS"] = str(counts)
     if args.verbose:
-        outcome.returncode = children.run(command, cwd=root, env=env).returncode
+        done = children.run(command, cwd=root, env=env, timeout=limit)
     else:
         before = previous_seconds().get(str(target))
         usual = f" (last time {_duration(before)})" if before else ""
         with console.status(f"testing {label}{usual} ..."):
-            done = children.run(command, cwd=root, env=env, capture=True)
-        outcome.returncode, outcome.output = done.returncode, done.stdout
+            done = children.run(command, cwd=root, env=env, capture=True, timeout=limit)
+    outcome.returncode, outcome.output = done.returncode, done.stdout
     remember_seconds(str(target), time.monotonic() - started)
     _read_junit(junit, outcome)
     if counts.exists():
@@ -169,11 +166,10 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
         for exercise in outcome.not_started:
             exercise.tests = int(waiting.get(exercise.short, 0))
         outcome.waiting = sum(int(v) for v in waiting.values())
-    if watchdog.exists() and watchdog.read_text(encoding="utf-8", errors="replace").strip():
+    if done.timed_out:
         outcome.failed += 1
         outcome.problems.append((label, f"stopped: a test or the import of a test module ran longer than "
-                                        f"{limit:g} s (an endless loop?), at "
-                                        f"{stuck_at(watchdog.read_text(encoding='utf-8', errors='replace'))}"
+                                        f"{limit:g} s (an endless loop?), at {done.stuck_at or 'an unknown place'}"
                                         " (raise the limit with --timeout)"))
     return outcome
 
@@ -207,17 +203,6 @@ ALL_MINUTES = 20  # `tito test --all` from a fresh clone on a 2-core machine, ev
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
-
-
-def stuck_at(dump: str) -> str:
-    """Where faulthandler's dump says the main thread was: the innermost frame, as a dev-file line."""
-    frames = re.findall(r'File "([^"]+)", line (\d+) in (\S+)', dump.split("\n\n")[-1] if dump else "")
-    frames = frames or re.findall(r'File "([^"]+)", line (\d+) in (\S+)', dump)
-    if not frames:
-        return "an unknown place"
-    filename, line, function = frames[0]  # faulthandler lists the innermost frame first
-    return f"{shown_location(filename, int(line))} in {function}"
-
 
 
 _STATUS_STYLE = {"done": "green", "not started": "dim", "broken": "red", "untested": "yellow"}

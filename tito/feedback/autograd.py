@@ -16,7 +16,6 @@ imported before that.
 """
 from __future__ import annotations
 
-import importlib.util
 import time
 
 import numpy as np
@@ -31,26 +30,21 @@ FIGURES = {
 
 def _torch():
     """PyTorch when installed (single thread: the fair comparison), else None."""
-    if importlib.util.find_spec("torch") is None:
-        return None
-    import torch
+    from tito.bench import load_torch
 
-    torch.set_num_threads(1)
-    return torch
+    return load_torch()[0]
 
 
 def _limited(ctx, fn):
-    """fn() under the call's time limit (SIGALRM in the main thread)."""
-    from tito.feedback.probe import _time_limit
+    """fn() under the call's time limit (tito.watchdog)."""
+    from tito.watchdog import TimeLimit, time_limit
 
     try:
-        with _time_limit(ctx.timeout):
+        with time_limit(ctx.timeout):
             return fn()
-    except BaseException as error:
-        if type(error).__name__ == "_Alarm":
-            raise AssertionError(f"took longer than {ctx.timeout:g} s (an endless loop? a node "
-                                 "visited once per path?)") from None
-        raise
+    except TimeLimit:
+        raise AssertionError(f"took longer than {ctx.timeout:g} s (an endless loop? a node "
+                             "visited once per path?)") from None
 
 
 # ---- tito check autograd ---------------------------------------------------------------------
@@ -463,20 +457,23 @@ def bench(ctx):
     """Forward + backward against PyTorch in one run, one thread each: best of `repeats`."""
     import json
     import os
-    import subprocess
     import sys
 
+    from tito import children
     from tito.card import FAIL, INFO, PASS, Card, Check, Row
+    from tito.offers import stopped
 
     repeats = max(1, ctx.repeats)
     start = time.perf_counter()
     ctx.step("timing forward + backward (one thread)")
-    code = ("import sys, json; sys.path.pop(0); from tito.feedback.autograd import measure; "
-            f"print(json.dumps(measure({repeats})))")
-    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, **_SINGLE_THREAD},
-                          capture_output=True, text=True, timeout=max(120.0, 20 * ctx.timeout))
+    code = ("import sys, json; sys.path.pop(0); import tito.watchdog; tito.watchdog.arm(); "
+            f"from tito.feedback.autograd import measure; print(json.dumps(measure({repeats})))")
+    done = children.run([sys.executable, "-c", code], env={**os.environ, **_SINGLE_THREAD}, capture=True,
+                        timeout=ctx.timeout)
+    if done.timed_out:
+        raise stopped("tito bench", "autograd", ctx.timeout, done.stuck_at)
     if done.returncode != 0:
-        lines = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()
+        lines = (done.stdout.strip() or "no output").splitlines()
         card = Card("autograd", [Row("timing", [Check("run", FAIL, lines[-1])])])
         return card
     results = json.loads(done.stdout.strip().splitlines()[-1])

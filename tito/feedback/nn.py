@@ -350,20 +350,23 @@ def bench(ctx):
     """
     import json
     import os
-    import subprocess
     import sys
     import time
 
+    from tito import children
     from tito.card import INFO, PASS, WARN, Card, Check, Row
     from tito.console import TitoError
+    from tito.offers import stopped
 
     start = time.perf_counter()
     ctx.step("Linear(784, 256) and the MLP, forward+backward")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "-m", "tito.feedback.nn", ctx.dtype, str(ctx.repeats)], env=env,
-                          capture_output=True, text=True, timeout=600)
+    done = children.run([sys.executable, "-m", "tito.watchdog", "-m", "tito.feedback.nn", ctx.dtype,
+                         str(ctx.repeats)], env=env, capture=True, timeout=ctx.timeout)
+    if done.timed_out:
+        raise stopped("tito bench", "nn", ctx.timeout, done.stuck_at)
     if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
+        lines = done.stdout.strip().splitlines()
         raise TitoError(f"the nn benchmark failed: {lines[-1] if lines else 'no output'}",
                         hint="run `tito test nn` first")
     rows = []

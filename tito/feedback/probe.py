@@ -6,22 +6,19 @@ tinytorch.core.activations) and, when there is one, its functional form. Each ca
 - records every warning it emits (numpy's "overflow encountered in exp" ...);
 - turns NotImplementedError into `Missing`, any other exception into `Broken` (with
   the line of the learner's code that raised), and a call that runs longer than
-  `timeout` seconds into `TimedOut` (SIGALRM, main thread only; the worker process
+  `timeout` seconds into `TimedOut` (tito.watchdog's time limit; the worker process
   around it has its own hard limit).
 A stub or a timeout is remembered: later calls fail at once instead of waiting again.
 """
 from __future__ import annotations
 
 import os
-import signal
-import threading
-import traceback
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 
 from tito.export import shown_location
+from tito.watchdog import TimeLimit, place, time_limit
 
 
 class Problem(Exception):
@@ -46,51 +43,13 @@ class TimedOut(Problem):
     pass
 
 
-class _Alarm(BaseException):  # BaseException: a learner's `except Exception` cannot swallow it
-    pass
-
-
-def _where(exc: BaseException) -> str:
-    """'activations.py:42 in forward': the innermost frame outside numpy and tito."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for frame in reversed(frames):
-        if frame.filename.startswith("<"):  # <frozen importlib._bootstrap> and the like
-            continue
-        path = os.path.abspath(frame.filename)
-        if path.startswith(own) or any(f"{os.sep}{lib}{os.sep}" in path for lib in ("numpy", "scipy", "importlib")):
-            continue
-        return f"{shown_location(frame.filename, frame.lineno)} in {frame.name}"
-    return ""
-
-
 def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, SyntaxError):  # the place is the broken line, not a frame
         return f"SyntaxError: {exc.msg} ({os.path.basename(exc.filename or '?')}:{exc.lineno})"
-    where = _where(exc)
+    where = place(exc)
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     return f"{text} ({where})" if where else text
-
-
-@contextmanager
-def _time_limit(seconds: float | None):
-    usable = (seconds and hasattr(signal, "SIGALRM")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-
-    def alarm(signum, frame):
-        raise _Alarm()
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def as_array(result, what: str) -> np.ndarray:
@@ -130,10 +89,12 @@ class Implementation:
             warnings.simplefilter("always")
             try:
                 with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-                    with _time_limit(self.timeout):
+                    with time_limit(self.timeout):
                         result = thunk()
-            except _Alarm:
-                problem = TimedOut(f"{what} did not finish within {self.timeout:g} s (an endless loop?)")
+            except TimeLimit as stop:
+                where = stop.where
+                problem = TimedOut(f"{what} did not finish within {self.timeout:g} s (an endless loop?)"
+                                   + (f" at {where}" if where else ""))
                 self._sticky[kind] = problem
                 raise problem from None
             except NotImplementedError as exc:

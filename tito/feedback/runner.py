@@ -26,6 +26,7 @@ from tito.feedback import measure as m
 from tito.feedback.functions import Activation
 from tito.feedback.notes import preload_torch
 from tito.feedback.probe import Broken, Implementation, Missing, Problem, describe_exception
+from tito.watchdog import time_limit
 
 PACKAGE = "tinytorch.core.activations"
 DEFAULT_TIMEOUT = 10.0  # seconds for one call into the learner's code
@@ -202,6 +203,11 @@ def run(activations: list[Activation], source: Source, dtype="float32",
             if on_result:
                 on_result(results[-1])
         return results
+    with time_limit(None):  # the workers have limits of their own; this process only waits
+        return _run_isolated(activations, source, dtype, timeout, curves, jobs, on_result, checks)
+
+
+def _run_isolated(activations, source, dtype, timeout, curves, jobs, on_result, checks) -> list[m.Result]:
     context = multiprocessing.get_context("fork")
     # A whole function normally takes well under a second; the per-call limit stops a
     # Python-level loop. This outer limit catches the rest (a loop that swallows it).
