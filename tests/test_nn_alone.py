@@ -17,9 +17,9 @@ from tito.export import build_package, export_dev_file
 from tito.modules import all_modules, find_module
 from tito.release import stub_solutions
 
-from catalogue_run import ROOT, _fast_env
+from catalogue import ROOT, SOURCE, package_env
 
-SOURCE = ROOT / "assignments" / "source"
+
 LATER = {"autograd", "nn", "losses", "optim", "data", "training"}
 
 WHICH = """
@@ -63,7 +63,7 @@ def _build(where, editions):
 
 
 def which_classes(package_dir) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", WHICH], cwd=ROOT, env=_fast_env(package_dir),
+    return subprocess.run([sys.executable, "-c", WHICH], cwd=ROOT, env=package_env(package_dir),
                           capture_output=True, text=True, timeout=120)
 
 
@@ -82,7 +82,7 @@ def test_module_02_tests_pass_with_the_later_modules_not_done(package):
     package_dir = package(LATER)
     tests = find_module("activations", SOURCE).tests_dir
     done = subprocess.run([*pytest_command(), str(tests / "test_api.py"), "-q", "-p", "no:cacheprovider",
-                           "--no-header"], cwd=ROOT, env=_fast_env(package_dir), capture_output=True, text=True,
+                           "--no-header"], cwd=ROOT, env=package_env(package_dir), capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
 
