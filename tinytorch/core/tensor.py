@@ -255,17 +255,14 @@ class Tensor:
     def __init__(self, data, dtype=None, requires_grad=False):
         _, inferred = _scan(data)
         target = inferred if dtype is None else _to_dtype(dtype)
-        if isinstance(data, Tensor):
-            data = data.data
+        data = data.data if isinstance(data, Tensor) else data
         if isinstance(data, (np.ndarray, np.generic)):
             array = _cast(np.asarray(data), target)
         else:
             array = np.array(data, dtype=target)
         if requires_grad and array.dtype.kind != "f":
             raise RuntimeError(f"only floating-point tensors can require gradients, not {array.dtype}")
-        self.data = array
-        self.requires_grad = bool(requires_grad)
-        self.grad = None
+        self.data, self.requires_grad, self.grad = array, bool(requires_grad), None
 
     @property
     def shape(self):

@@ -511,35 +511,27 @@ class Tensor:
     # ---- 3a. creating tensors ------------------------------------------------
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        # TODO: store the data as a numpy array in self.data, and set
-        #       self.requires_grad and self.grad.
-        # APPROACH:
-        #   1. _, inferred = _scan(data)  (raises the clear TypeErrors for bad data).
-        #      The target dtype is `inferred`, or _to_dtype(dtype) when dtype is given.
-        #   2. A Tensor: continue with its .data.
-        #   3. A numpy array or numpy scalar: _cast(np.asarray(data), target) (no copy
-        #      when the dtype already matches; like the list form, it refuses integers
-        #      that do not fit, where astype would wrap 300 to 44 in int8).
-        #      Anything else (numbers, lists): a new array, np.array(data, dtype=target).
-        #      Build it in the target dtype directly: going through float32 first
-        #      would turn 1.7 into 1.7000000476837158 in a float64 tensor.
-        #   4. requires_grad on a non-float tensor: raise RuntimeError (as PyTorch).
-        #   5. self.data = array; self.requires_grad = bool(requires_grad); self.grad = None.
-        # HINTS: array.dtype.kind == "f" for floating point.
+        # TODO: keep the values as a numpy array in self.data, in the right dtype, and set
+        #       self.requires_grad and self.grad (None until a backward pass fills it).
+        # HINTS:
+        #   - _scan(data) checks the data (clear TypeErrors for strings, ragged lists...)
+        #     and infers its dtype; a dtype= from the caller wins (_to_dtype reads it).
+        #   - A Tensor: start from its array. A numpy array or scalar: _cast converts it
+        #     without wrapping (astype turns 300 into 44 in int8).
+        #   - Numbers and lists: build the array in the target dtype at once; through
+        #     float32 first, 1.7 would become 1.7000000476837158 in a float64 tensor.
+        #   - Only floating-point tensors can require gradients (PyTorch: RuntimeError).
         ### BEGIN SOLUTION
         _, inferred = _scan(data)
         target = inferred if dtype is None else _to_dtype(dtype)
-        if isinstance(data, Tensor):
-            data = data.data
+        data = data.data if isinstance(data, Tensor) else data
         if isinstance(data, (np.ndarray, np.generic)):
             array = _cast(np.asarray(data), target)
         else:
             array = np.array(data, dtype=target)
         if requires_grad and array.dtype.kind != "f":
             raise RuntimeError(f"only floating-point tensors can require gradients, not {array.dtype}")
-        self.data = array
-        self.requires_grad = bool(requires_grad)
-        self.grad = None
+        self.data, self.requires_grad, self.grad = array, bool(requires_grad), None
         ### END SOLUTION
 
     @property
