@@ -112,3 +112,21 @@ def test_all_says_how_long_it_takes_and_which_group_it_runs(project, tmp_path):
     assert "[1/2] 01_demo ..." in first and "[2/2] tito ..." in first
     again = project.tito_env(cache, "test", "--all", check=True).stdout
     assert "last time" in again and "in all" in again, again
+
+
+def test_a_long_run_that_keeps_making_progress_is_not_stopped(tmp_path, monkeypatch):
+    """The limit is on time without progress: a run longer than limit + grace in all, whose
+    steps each finish in time (tito's own test group), runs to its end."""
+    import sys
+
+    from tito import children
+
+    monkeypatch.setattr(children, "GRACE", 0.5)
+    monkeypatch.setattr(children, "POLL", 0.2)
+    script = tmp_path / "steps.py"
+    script.write_text("import time\nfrom tito import watchdog\n"
+                      "for _ in range(5):\n    time.sleep(0.6)\n    watchdog.progress()\nprint('all steps')\n",
+                      encoding="utf-8")
+    done = children.run([sys.executable, "-m", "tito.watchdog", str(script)], capture=True, timeout=1.0)
+    assert not done.timed_out and done.returncode == 0, done
+    assert "all steps" in done.stdout

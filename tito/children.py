@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,7 @@ class Finished:
 
 
 GRACE = 30.0  # seconds the parent waits beyond a child's own limit before it ends the group
+POLL = 5.0  # seconds between the parent's looks at the child's progress
 
 
 def run(command: list[str], *, cwd=None, env=None, capture: bool = False,
@@ -76,11 +78,19 @@ def run(command: list[str], *, cwd=None, env=None, capture: bool = False,
                                    stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE if capture else None,
                                    stderr=subprocess.STDOUT if capture else None)
-        timed_out = False
+        timed_out, output, started = False, "", time.time()
         try:
-            output, _ = process.communicate(timeout=None if timeout is None else timeout + GRACE)
-        except subprocess.TimeoutExpired:
-            timed_out, output = True, ""
+            while True:
+                try:
+                    output, _ = process.communicate(timeout=None if timeout is None else POLL)
+                    break
+                except subprocess.TimeoutExpired:
+                    # an armed child touches the watchdog file at every step: the limit is
+                    # on time without progress, not on the whole run
+                    last = max(started, dump.stat().st_mtime if dump.exists() else started)
+                    if time.time() - last > timeout + GRACE:
+                        timed_out = True
+                        break
         finally:
             _end_group(process)
         text = dump.read_text(encoding="utf-8", errors="replace").strip() if dump.exists() else ""

@@ -173,6 +173,7 @@ def progress() -> None:
     if _report is not None and _child_limit:
         faulthandler.cancel_dump_traceback_later()
         faulthandler.dump_traceback_later(_child_limit, exit=True, file=_report)
+        os.utime(_report.name)  # the parent's sign of progress (tito.children.run)
     if _clocks and _usable():
         _clocks[-1].restart()
         _arm_alarm()
