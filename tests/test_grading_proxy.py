@@ -139,6 +139,21 @@ def zero_d_bool():
 
 def as_array(value, dtype=None):
     return np.asarray(value, dtype=dtype)
+
+
+def draw(generator, n):
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"generator must be a np.random.Generator, not {type(generator).__name__}")
+    return generator.permutation(n)
+
+
+class Recorder(Base):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def count(self):
+        return len(self.seen)
 '''
 
 CHECKS = r'''
@@ -264,6 +279,33 @@ def check_in_place_changes_are_seen_both_ways():
     data[0] = -1
     assert t.scale(1).data.tolist() == [-1.0, 20.0]
 
+def check_a_generator_crosses_by_value_as_a_generator():
+    for bits in (np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64):
+        ours, theirs = np.random.Generator(bits(7)), np.random.Generator(bits(7))
+        assert things.draw(theirs, 30).tolist() == ours.permutation(30).tolist(), bits.__name__
+    assert things.same(np.random.default_rng(3)).permutation(9).tolist() == \
+        np.random.default_rng(3).permutation(9).tolist()
+    with pytest.raises(TypeError, match="np.random.Generator"):
+        things.draw(np.random.RandomState(0), 3)
+
+def check_a_list_a_learner_object_holds_takes_the_tests_changes():
+    class Net(things.Recorder):
+        def forward(self, x):
+            self.seen.append(x)
+            return x
+    net = Net()
+    net(1); net(2)
+    assert net.seen == [1, 2] and net.count() == 2
+    net.seen.clear()
+    assert net.count() == 0 and net.seen == []
+    held = net.seen
+    held.append(5)
+    held[0] = 6
+    assert net.count() == 1 and net.seen == [6] and net.seen is held
+    plain = things.Recorder()
+    plain.seen.append(Thing([1]))
+    assert plain.count() == 1 and isinstance(plain.seen[0], Thing)
+
 def check_a_dead_worker_fails_one_call_and_a_new_one_starts():
     with pytest.raises(proxy.WorkerGone, match="code 3"):
         things.die()
@@ -302,3 +344,16 @@ def outcomes(tmp_path_factory):
 @pytest.mark.parametrize("name", NAMES)
 def test_proxy(outcomes, name):
     assert outcomes[name] == "ok", outcomes[name]
+
+
+@pytest.mark.parametrize("tag", [
+    {"rng": "RandomState", "st": None},
+    {"rng": "os.system", "st": None},
+    {"rng": "PCG64", "st": {"d": [["bit_generator", "MT19937"]]}},
+    {"rng": "PCG64", "st": {"d": [["bit_generator", "PCG64"], ["state", "not a state"]]}},
+    {"rng": "PCG64", "st": 3},
+])
+def test_a_generator_is_only_ever_made_from_numpys_bit_generators_and_a_valid_state(tag):
+    from tito.grading.wire import Decoder, WireError
+    with pytest.raises(WireError):
+        Decoder([], None).value(tag)

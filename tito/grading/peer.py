@@ -10,7 +10,11 @@ owner keeps it alive, counting how often it lent it, until the borrower says it 
 go that many times (`rel`). Arrays are copied, but a copy remembers its original: sending
 it back names the original, and before every message each side sends what changed in the
 copies it holds (`upd`), so a test that writes `layer.weight.data[0] = 1` or learner code
-that updates an input in place is seen by both sides, as in one process.
+that updates an input in place is seen by both sides, as in one process. A list held by
+an object of the other side (`model.history`) is copied the same way: read as an
+attribute, the copy remembers its original, and what changes in it (`append`, `clear`,
+an item set) is sent before the next message (`lupd`) and made to the original, so a test
+that appends to a learner object's list sees it there; reading it again refreshes the copy.
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ class Peer:
         self.copies: dict[int, tuple] = {}       # their array id -> (weakref to my copy, snapshot)
         self.copy_of: dict[int, int] = {}        # id(my copy) -> their array id
         self.received: dict[int, int] = {}       # their id -> times received, for objects I hold
+        self.lists: dict[int, tuple] = {}        # their list id -> (my copy, its items as last sent or seen)
 
     # -- lending ------------------------------------------------------------------------
     def lend(self, obj) -> int:
@@ -129,6 +134,27 @@ class Peer:
                                          "sh": list(base.shape)}])
         return changed
 
+    def _list_changes(self, encoder: Encoder) -> list:
+        """The copies of their lists I hold whose items changed (an append, a clear, an item set)."""
+        changed = []
+        for theirs, (mine, seen) in self.lists.items():
+            if len(mine) != len(seen) or any(a is not b for a, b in zip(mine, seen)):
+                self.lists[theirs] = (mine, list(mine))
+                changed.append([theirs, encoder.value(list(mine))])
+        return changed
+
+    def _apply_list_changes(self, changes, buffers) -> None:
+        if type(changes) is not list:
+            raise WireError("bad list update")
+        decoder = self.decoder(buffers)
+        for item in changes:
+            if type(item) is not list or len(item) != 2 or type(item[0]) is not int:
+                raise WireError("bad list update")
+            entry = self.lent.get(item[0])
+            items = decoder.value(item[1])
+            if entry is not None and type(entry[0]) is list and type(items) is list:
+                entry[0][:] = items
+
     def _apply_changes(self, changes, buffers) -> None:
         if type(changes) is not list:
             raise WireError("bad update list")
@@ -151,6 +177,9 @@ class Peer:
         changes = self._changes(encoder)
         if changes:
             header["upd"] = changes
+        changes = self._list_changes(encoder) if self.lists else None
+        if changes:
+            header["lupd"] = changes
         if self.releases:
             header["rel"], self.releases = self.releases, []
         send(self.wfd, header, encoder.buffers)
@@ -163,6 +192,8 @@ class Peer:
             self._released(header["rel"])
         if "upd" in header:
             self._apply_changes(header["upd"], buffers)
+        if "lupd" in header:
+            self._apply_list_changes(header["lupd"], buffers)
         return header, buffers
 
     def request(self, op: str, payload):

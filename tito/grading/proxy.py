@@ -315,6 +315,7 @@ class Judge(Peer):
         self.copies.clear()
         self.copy_of.clear()
         self.received.clear()
+        self.lists.clear()
         self.process, self.rfd, self.wfd = self.start()
 
     def _gone(self, problem: str) -> WorkerGone:
@@ -429,6 +430,17 @@ class Judge(Peer):
         if by != WORKER:
             raise WireError("bad object owner")
         full = (self.generation, key)
+        if "lst" in tag:   # a list a learner object holds: a list here, kept in step with it
+            items = decoder.value(tag["lst"]) if decoder is not None else None
+            if type(items) is not list:
+                raise WireError("bad list")
+            known = self.lists.get(key)
+            if known is None:
+                self.lists[key] = (items, list(items))
+                return items
+            known[0][:] = items
+            self.lists[key] = (known[0], list(items))
+            return known[0]
         if "cls" in tag:
             return self._decode_class(full, tag["cls"])
         if "mod" in tag:

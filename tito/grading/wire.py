@@ -11,6 +11,8 @@ Values are JSON scalars (None, bool, int, float, str) or one-key objects:
     {"el": 0} Ellipsis  {"dt": "<f4"} numpy dtype  {"ty": "float32"} a numpy or builtin type
     {"a": n, "dt": "<f4", "sh": [2, 3], "id": k}  the n-th buffer, as a base ndarray
     {"g": n, "dt": "<f4"}                          a numpy scalar from the n-th buffer
+    {"rng": "PCG64", "st": {...}}                  a np.random.Generator, by value: its bit generator's
+                                                   name (one of NumPy's own) and state, plain data
     {"o": ref, ...}                                an object that stays on the side that made it
 
 `decode` is where trust is checked: every dtype must be a plain number, bool, string or
@@ -33,6 +35,9 @@ MAX_HEADER = 64 << 20
 _SAFE_KINDS = set("biufcmMSU")
 BUILTIN_TYPES = {t.__name__: t for t in (int, float, bool, complex, str, bytes, list, tuple, dict, set,
                                          frozenset, slice, object, type(None))}
+
+
+RNG_NAMES = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")   # NumPy's bit generators
 
 
 class WireError(Exception):
@@ -81,6 +86,9 @@ class Encoder:
         if isinstance(v, np.generic) and v.dtype.kind in _SAFE_KINDS and v.dtype.fields is None:
             self.buffers.append(np.asarray(v).tobytes())
             return {"g": len(self.buffers) - 1, "dt": v.dtype.str}
+        if t is np.random.Generator and type(v.bit_generator).__name__ in RNG_NAMES \
+                and type(v.bit_generator) is getattr(np.random, type(v.bit_generator).__name__):
+            return {"rng": type(v.bit_generator).__name__, "st": self.value(v.bit_generator.state)}
         if isinstance(v, bool):   # subclasses of the scalars become the scalars
             return bool(v)
         if isinstance(v, int):
@@ -158,6 +166,19 @@ class Decoder:
             if len(data) != dtype.itemsize:
                 raise WireError("bad scalar")
             return np.frombuffer(data, dtype=dtype)[0]
+        if "rng" in v:   # a new Generator of a bit generator NumPy names, in the state sent
+            name = v["rng"]
+            if type(name) is not str or name not in RNG_NAMES:
+                raise WireError("unknown bit generator")
+            state = self.value(v.get("st"))
+            if type(state) is not dict or state.get("bit_generator") != name:
+                raise WireError("bad generator state")
+            generator = np.random.Generator(getattr(np.random, name)())
+            try:
+                generator.bit_generator.state = state
+            except (TypeError, ValueError, KeyError, OverflowError):
+                raise WireError("bad generator state") from None
+            return generator
         if "t" in v:
             return tuple(self.value(x) for x in self._list(v["t"]))
         if "l" in v:
