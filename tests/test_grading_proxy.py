@@ -279,6 +279,15 @@ def check_in_place_changes_are_seen_both_ways():
     data[0] = -1
     assert t.scale(1).data.tolist() == [-1.0, 20.0]
 
+def check_the_tests_writes_into_an_array_they_passed_reach_learner_code():
+    x = np.arange(3.0)
+    t = Thing(x)   # np.asarray keeps the very array: in one process, t.data is x
+    x[1] = -5
+    assert t.scale(1).data.tolist() == [0.0, -5.0, 2.0]
+    got = t.data
+    got[2] = 7
+    assert t.scale(1).data.tolist() == [0.0, -5.0, 7.0] and x.tolist() == [0.0, -5.0, 7.0]
+
 def check_a_generator_crosses_by_value_as_a_generator():
     for bits in (np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64):
         ours, theirs = np.random.Generator(bits(7)), np.random.Generator(bits(7))

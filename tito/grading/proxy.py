@@ -316,6 +316,7 @@ class Judge(Peer):
         self.copy_of.clear()
         self.received.clear()
         self.lists.clear()
+        self.lent_arrays.clear()
         self.process, self.rfd, self.wfd = self.start()
 
     def _gone(self, problem: str) -> WorkerGone:
