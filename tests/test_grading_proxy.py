@@ -141,6 +141,12 @@ def as_array(value, dtype=None):
     return np.asarray(value, dtype=dtype)
 
 
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def draw(generator, n):
     if not isinstance(generator, np.random.Generator):
         raise TypeError(f"generator must be a np.random.Generator, not {type(generator).__name__}")
@@ -287,6 +293,12 @@ def check_the_tests_writes_into_an_array_they_passed_reach_learner_code():
     got = t.data
     got[2] = 7
     assert t.scale(1).data.tolist() == [0.0, -5.0, 7.0] and x.tolist() == [0.0, -5.0, 7.0]
+
+def check_a_path_crosses_as_a_path():
+    import pathlib, tempfile
+    target = pathlib.Path(tempfile.mkdtemp()) / "note.txt"
+    back = things.write(target, "hi")
+    assert target.read_text() == "hi" and isinstance(back, pathlib.Path) and back == target
 
 def check_a_generator_crosses_by_value_as_a_generator():
     for bits in (np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64):

@@ -13,6 +13,7 @@ Values are JSON scalars (None, bool, int, float, str) or one-key objects:
     {"g": n, "dt": "<f4"}                          a numpy scalar from the n-th buffer
     {"rng": "PCG64", "st": {...}}                  a np.random.Generator, by value: its bit generator's
                                                    name (one of NumPy's own) and state, plain data
+    {"pa": "/tmp/x/run.tt"}                        a pathlib path (a test's tmp_path / "file"), by value
     {"o": ref, ...}                                an object that stays on the side that made it
 
 `decode` is where trust is checked: every dtype must be a plain number, bool, string or
@@ -26,6 +27,7 @@ import base64
 import builtins
 import json
 import os
+import pathlib
 import struct
 
 import numpy as np
@@ -89,6 +91,8 @@ class Encoder:
         if t is np.random.Generator and type(v.bit_generator).__name__ in RNG_NAMES \
                 and type(v.bit_generator) is getattr(np.random, type(v.bit_generator).__name__):
             return {"rng": type(v.bit_generator).__name__, "st": self.value(v.bit_generator.state)}
+        if isinstance(v, pathlib.PurePath):
+            return {"pa": str(v)}
         if isinstance(v, bool):   # subclasses of the scalars become the scalars
             return bool(v)
         if isinstance(v, int):
@@ -179,6 +183,10 @@ class Decoder:
             except (TypeError, ValueError, KeyError, OverflowError):
                 raise WireError("bad generator state") from None
             return generator
+        if "pa" in v:
+            if type(v["pa"]) is not str:
+                raise WireError("bad path")
+            return pathlib.Path(v["pa"])
         if "t" in v:
             return tuple(self.value(x) for x in self._list(v["t"]))
         if "l" in v:
