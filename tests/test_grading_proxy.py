@@ -43,6 +43,9 @@ class Thing:
     def __iter__(self):
         return iter(self.data.tolist())
 
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
     @property
     def size(self):
         return int(self.data.size)
@@ -151,6 +154,23 @@ def draw(generator, n):
     if not isinstance(generator, np.random.Generator):
         raise TypeError(f"generator must be a np.random.Generator, not {type(generator).__name__}")
     return generator.permutation(n)
+
+
+def depth(value):
+    count = 0
+    while isinstance(value, list) and count <= 64:
+        value, count = value[0], count + 1
+    return count
+
+
+class Point:
+    def __init__(self, x):
+        self.x = np.array([x])
+
+    def __eq__(self, other):
+        return self.x == other.x
+
+    __hash__ = object.__hash__
 
 
 class Recorder(Base):
@@ -293,6 +313,26 @@ def check_the_tests_writes_into_an_array_they_passed_reach_learner_code():
     got = t.data
     got[2] = 7
     assert t.scale(1).data.tolist() == [0.0, -5.0, 7.0] and x.tolist() == [0.0, -5.0, 7.0]
+
+def check_np_array_of_a_handle_is_a_copy_np_asarray_is_not():
+    t = Thing([1, 2])
+    copied = np.array(t)
+    copied[0] = 100
+    assert t.data[0] == 1
+    shared = np.asarray(t)
+    shared[0] = 5
+    assert t.scale(1).data.tolist() == [5.0, 2.0]
+
+def check_an_identity_hash_is_answered_here():
+    a, b = things.Point(1), things.Point(1)
+    assert hash(a) == object.__hash__(a) and len({a, b}) == 2 and {a: "a", b: "b"}[a] == "a"
+
+def check_lists_nested_deeper_than_json_cross_by_reference():
+    deep = 1.0
+    for _ in range(1000):
+        deep = [deep]
+    assert things.depth(deep) == 65
+    assert things.same({"a": [[[1]]]}) == {"a": [[[1]]]}
 
 def check_a_path_crosses_as_a_path():
     import pathlib, tempfile

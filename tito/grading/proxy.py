@@ -186,7 +186,8 @@ class Handle(metaclass=Mirror, info={"name": "Handle"}):
         _judge().request("setitem", [self, key, value])
 
     def __array__(self, dtype=None, copy=None):
-        return _judge().request("array", [self, None if dtype is None else np.dtype(dtype)])
+        array = _judge().request("array", [self, None if dtype is None else np.dtype(dtype)])
+        return array.copy() if copy else array   # np.array(obj) asks for a copy and trusts it got one
 
     def __exit__(self, *exc):
         return _judge().request("unary", ["exit", self])
@@ -534,6 +535,8 @@ class Judge(Peer):
             return cls
         bases = [b for b in bases if isinstance(b, Mirror) and not (b._tt_info or {}).get("exc")] or [Handle]
         namespace["__slots__"] = ()
+        if info.get("idhash") is True:   # hashed by identity there: one handle is one object, so here too
+            namespace["__hash__"] = object.__hash__
         methods = set(info.get("methods", [])) if type(info.get("methods")) is list else set()
         for attr in info.get("names", []) if type(info.get("names")) is list else []:
             if type(attr) is str and attr.isidentifier() and attr not in namespace and not attr.startswith("_tt_") \

@@ -34,6 +34,7 @@ import numpy as np
 
 MAX_MESSAGE = 1 << 33        # 8 GiB: far beyond any memory limit; the header is bounded separately
 MAX_HEADER = 64 << 20
+MAX_NESTING = 128            # containers nested deeper than this cross by reference, not by value
 _SAFE_KINDS = set("biufcmMSU")
 BUILTIN_TYPES = {t.__name__: t for t in (int, float, bool, complex, str, bytes, list, tuple, dict, set,
                                          frozenset, slice, object, type(None))}
@@ -72,6 +73,14 @@ class Encoder:
     def __init__(self, other, array_id=None):
         self.other, self.array_id = other, array_id
         self.buffers: list[bytes | memoryview] = []
+        self.depth = 0
+
+    def _items(self, items):
+        self.depth += 1
+        try:
+            return [self.value(x) for x in items]
+        finally:
+            self.depth -= 1
 
     def value(self, v):
         t = type(v)
@@ -101,14 +110,20 @@ class Encoder:
             return float(v)
         if isinstance(v, str):
             return str(v)
+        if isinstance(v, (tuple, list, dict, set, frozenset)) and self.depth >= MAX_NESTING:
+            return self.other(v, self)   # a list nested 1000 deep: what JSON cannot nest, by reference
         if isinstance(v, tuple) and not hasattr(v, "_fields"):
-            return {"t": [self.value(x) for x in v]}
+            return {"t": self._items(v)}
         if isinstance(v, list):
-            return {"l": [self.value(x) for x in v]}
+            return {"l": self._items(v)}
         if isinstance(v, dict) and type(v).__module__ in ("builtins", "collections"):
-            return {"d": [[self.value(k), self.value(x)] for k, x in v.items()]}
+            self.depth += 1
+            try:
+                return {"d": [[self.value(k), self.value(x)] for k, x in v.items()]}
+            finally:
+                self.depth -= 1
         if isinstance(v, (set, frozenset)):
-            return {"s": [self.value(x) for x in v], "f": isinstance(v, frozenset)}
+            return {"s": self._items(v), "f": isinstance(v, frozenset)}
         if isinstance(v, (bytes, bytearray)):
             return {"y": base64.b64encode(bytes(v)).decode()}
         if isinstance(v, complex):

@@ -199,7 +199,8 @@ class Worker(Peer):
         methods = [n for n in names if type(vars(cls)[n]) is types.FunctionType]
         judge = self.judge_refs.get(id(cls))
         return {"name": cls.__name__, "qualname": cls.__qualname__, "module": str(cls.__module__),
-                "bases": bases, "exc": exc, "names": names, "methods": methods, "path": _named(cls), "judge": judge}
+                "bases": bases, "exc": exc, "names": names, "methods": methods, "path": _named(cls), "judge": judge,
+                "idhash": getattr(cls, "__hash__", None) is object.__hash__}
 
     def decode_object(self, tag: dict, decoder=None):
         key, by = tag.get("o"), tag.get("by")
