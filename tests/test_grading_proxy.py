@@ -43,6 +43,9 @@ class Thing:
     def __iter__(self):
         return iter(self.data.tolist())
 
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
     @property
     def size(self):
         return int(self.data.size)
@@ -139,6 +142,44 @@ def zero_d_bool():
 
 def as_array(value, dtype=None):
     return np.asarray(value, dtype=dtype)
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def draw(generator, n):
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"generator must be a np.random.Generator, not {type(generator).__name__}")
+    return generator.permutation(n)
+
+
+def depth(value):
+    count = 0
+    while isinstance(value, list) and count <= 64:
+        value, count = value[0], count + 1
+    return count
+
+
+class Point:
+    def __init__(self, x):
+        self.x = np.array([x])
+
+    def __eq__(self, other):
+        return self.x == other.x
+
+    __hash__ = object.__hash__
+
+
+class Recorder(Base):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def count(self):
+        return len(self.seen)
 '''
 
 CHECKS = r'''
@@ -264,6 +305,68 @@ def check_in_place_changes_are_seen_both_ways():
     data[0] = -1
     assert t.scale(1).data.tolist() == [-1.0, 20.0]
 
+def check_the_tests_writes_into_an_array_they_passed_reach_learner_code():
+    x = np.arange(3.0)
+    t = Thing(x)   # np.asarray keeps the very array: in one process, t.data is x
+    x[1] = -5
+    assert t.scale(1).data.tolist() == [0.0, -5.0, 2.0]
+    got = t.data
+    got[2] = 7
+    assert t.scale(1).data.tolist() == [0.0, -5.0, 7.0] and x.tolist() == [0.0, -5.0, 7.0]
+
+def check_np_array_of_a_handle_is_a_copy_np_asarray_is_not():
+    t = Thing([1, 2])
+    copied = np.array(t)
+    copied[0] = 100
+    assert t.data[0] == 1
+    shared = np.asarray(t)
+    shared[0] = 5
+    assert t.scale(1).data.tolist() == [5.0, 2.0]
+
+def check_an_identity_hash_is_answered_here():
+    a, b = things.Point(1), things.Point(1)
+    assert hash(a) == object.__hash__(a) and len({a, b}) == 2 and {a: "a", b: "b"}[a] == "a"
+
+def check_lists_nested_deeper_than_json_cross_by_reference():
+    deep = 1.0
+    for _ in range(1000):
+        deep = [deep]
+    assert things.depth(deep) == 65
+    assert things.same({"a": [[[1]]]}) == {"a": [[[1]]]}
+
+def check_a_path_crosses_as_a_path():
+    import pathlib, tempfile
+    target = pathlib.Path(tempfile.mkdtemp()) / "note.txt"
+    back = things.write(target, "hi")
+    assert target.read_text() == "hi" and isinstance(back, pathlib.Path) and back == target
+
+def check_a_generator_crosses_by_value_as_a_generator():
+    for bits in (np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64):
+        ours, theirs = np.random.Generator(bits(7)), np.random.Generator(bits(7))
+        assert things.draw(theirs, 30).tolist() == ours.permutation(30).tolist(), bits.__name__
+    assert things.same(np.random.default_rng(3)).permutation(9).tolist() == \
+        np.random.default_rng(3).permutation(9).tolist()
+    with pytest.raises(TypeError, match="np.random.Generator"):
+        things.draw(np.random.RandomState(0), 3)
+
+def check_a_list_a_learner_object_holds_takes_the_tests_changes():
+    class Net(things.Recorder):
+        def forward(self, x):
+            self.seen.append(x)
+            return x
+    net = Net()
+    net(1); net(2)
+    assert net.seen == [1, 2] and net.count() == 2
+    net.seen.clear()
+    assert net.count() == 0 and net.seen == []
+    held = net.seen
+    held.append(5)
+    held[0] = 6
+    assert net.count() == 1 and net.seen == [6] and net.seen is held
+    plain = things.Recorder()
+    plain.seen.append(Thing([1]))
+    assert plain.count() == 1 and isinstance(plain.seen[0], Thing)
+
 def check_a_dead_worker_fails_one_call_and_a_new_one_starts():
     with pytest.raises(proxy.WorkerGone, match="code 3"):
         things.die()
@@ -302,3 +405,16 @@ def outcomes(tmp_path_factory):
 @pytest.mark.parametrize("name", NAMES)
 def test_proxy(outcomes, name):
     assert outcomes[name] == "ok", outcomes[name]
+
+
+@pytest.mark.parametrize("tag", [
+    {"rng": "RandomState", "st": None},
+    {"rng": "os.system", "st": None},
+    {"rng": "PCG64", "st": {"d": [["bit_generator", "MT19937"]]}},
+    {"rng": "PCG64", "st": {"d": [["bit_generator", "PCG64"], ["state", "not a state"]]}},
+    {"rng": "PCG64", "st": 3},
+])
+def test_a_generator_is_only_ever_made_from_numpys_bit_generators_and_a_valid_state(tag):
+    from tito.grading.wire import Decoder, WireError
+    with pytest.raises(WireError):
+        Decoder([], None).value(tag)

@@ -9,8 +9,13 @@ An object that is not plain data stays where it was made and is lent by referenc
 owner keeps it alive, counting how often it lent it, until the borrower says it has let
 go that many times (`rel`). Arrays are copied, but a copy remembers its original: sending
 it back names the original, and before every message each side sends what changed in the
-copies it holds (`upd`), so a test that writes `layer.weight.data[0] = 1` or learner code
-that updates an input in place is seen by both sides, as in one process.
+copies it holds and in its own arrays the other holds copies of (`upd`), so a test that
+writes `layer.weight.data[0] = 1` or into an array it passed earlier, or learner code that
+updates an input in place, is seen by both sides, as in one process. A list held by
+an object of the other side (`model.history`) is copied the same way: read as an
+attribute, the copy remembers its original, and what changes in it (`append`, `clear`,
+an item set) is sent before the next message (`lupd`) and made to the original, so a test
+that appends to a learner object's list sees it there; reading it again refreshes the copy.
 """
 from __future__ import annotations
 
@@ -35,6 +40,8 @@ class Peer:
         self.copies: dict[int, tuple] = {}       # their array id -> (weakref to my copy, snapshot)
         self.copy_of: dict[int, int] = {}        # id(my copy) -> their array id
         self.received: dict[int, int] = {}       # their id -> times received, for objects I hold
+        self.lent_arrays: dict[int, np.ndarray] = {}   # my id -> snapshot of an array of mine they hold a copy of
+        self.lists: dict[int, tuple] = {}        # their list id -> (my copy, its items as last sent or seen)
 
     # -- lending ------------------------------------------------------------------------
     def lend(self, obj) -> int:
@@ -63,6 +70,7 @@ class Peer:
                 entry[1] -= pair[1] if type(pair[1]) is int else 0
                 if entry[1] <= 0:
                     del self.lent[pair[0]]
+                    self.lent_arrays.pop(pair[0], None)
 
     def let_go(self, their_id: int) -> None:
         """My last proxy or copy of their object `their_id` is gone."""
@@ -78,7 +86,9 @@ class Peer:
             return {"back": theirs}
         if array.nbytes > TRACK_BYTES or type(array) is not np.ndarray:
             return {}
-        return {"id": self.lend(array)}
+        key = self.lend(array)
+        self.lent_arrays[key] = array.copy()
+        return {"id": key}
 
     def array(self, copy: np.ndarray, tag: dict):
         back = tag.get("back")
@@ -87,6 +97,8 @@ class Peer:
             if not isinstance(original, np.ndarray):
                 raise WireError("not an array reference")
             _update(original, copy)
+            if back in self.lent_arrays:
+                self.lent_arrays[back] = original.copy()
             return original
         theirs = tag.get("id")
         if theirs is None:
@@ -127,7 +139,40 @@ class Peer:
                 encoder.buffers.append(memoryview(np.ascontiguousarray(base)).cast("B") if base.size else b"")
                 changed.append([theirs, {"a": len(encoder.buffers) - 1, "dt": base.dtype.str,
                                          "sh": list(base.shape)}])
+        for key, snapshot in list(self.lent_arrays.items()):   # my arrays they hold copies of
+            entry = self.lent.get(key)
+            mine = entry[0] if entry is not None else None
+            if type(mine) is not np.ndarray or mine.shape != snapshot.shape or mine.dtype != snapshot.dtype:
+                self.lent_arrays.pop(key, None)
+                continue
+            if not _same_bytes(mine, snapshot):
+                base = mine.copy()
+                self.lent_arrays[key] = base.copy()
+                encoder.buffers.append(memoryview(np.ascontiguousarray(base)).cast("B") if base.size else b"")
+                changed.append([key, {"a": len(encoder.buffers) - 1, "dt": base.dtype.str,
+                                      "sh": list(base.shape), "own": 1}])
         return changed
+
+    def _list_changes(self, encoder: Encoder) -> list:
+        """The copies of their lists I hold whose items changed (an append, a clear, an item set)."""
+        changed = []
+        for theirs, (mine, seen) in self.lists.items():
+            if len(mine) != len(seen) or any(a is not b for a, b in zip(mine, seen)):
+                self.lists[theirs] = (mine, list(mine))
+                changed.append([theirs, encoder.value(list(mine))])
+        return changed
+
+    def _apply_list_changes(self, changes, buffers) -> None:
+        if type(changes) is not list:
+            raise WireError("bad list update")
+        decoder = self.decoder(buffers)
+        for item in changes:
+            if type(item) is not list or len(item) != 2 or type(item[0]) is not int:
+                raise WireError("bad list update")
+            entry = self.lent.get(item[0])
+            items = decoder.value(item[1])
+            if entry is not None and type(entry[0]) is list and type(items) is list:
+                entry[0][:] = items
 
     def _apply_changes(self, changes, buffers) -> None:
         if type(changes) is not list:
@@ -136,9 +181,19 @@ class Peer:
         for item in changes:
             if type(item) is not list or len(item) != 2 or type(item[1]) is not dict or "a" not in item[1]:
                 raise WireError("bad update")
+            if item[1].get("own"):   # their array changed: so does my copy of it
+                known = self.copies.get(item[0]) if type(item[0]) is int else None
+                mine = known[0]() if known else None
+                if mine is not None:
+                    new = decoder.value(item[1])
+                    _update(mine, new)
+                    self.copies[item[0]] = (known[0], mine.view(np.ndarray).copy())
+                continue
             original = self.lent.get(item[0]) if type(item[0]) is int else None
             if original is not None and isinstance(original[0], np.ndarray):
                 _update(original[0], decoder.value(item[1]))
+                if item[0] in self.lent_arrays:
+                    self.lent_arrays[item[0]] = original[0].copy()
 
     # -- messages ------------------------------------------------------------------------
     def encoder(self) -> Encoder:
@@ -151,6 +206,9 @@ class Peer:
         changes = self._changes(encoder)
         if changes:
             header["upd"] = changes
+        changes = self._list_changes(encoder) if self.lists else None
+        if changes:
+            header["lupd"] = changes
         if self.releases:
             header["rel"], self.releases = self.releases, []
         send(self.wfd, header, encoder.buffers)
@@ -163,6 +221,8 @@ class Peer:
             self._released(header["rel"])
         if "upd" in header:
             self._apply_changes(header["upd"], buffers)
+        if "lupd" in header:
+            self._apply_list_changes(header["lupd"], buffers)
         return header, buffers
 
     def request(self, op: str, payload):

@@ -186,7 +186,8 @@ class Handle(metaclass=Mirror, info={"name": "Handle"}):
         _judge().request("setitem", [self, key, value])
 
     def __array__(self, dtype=None, copy=None):
-        return _judge().request("array", [self, None if dtype is None else np.dtype(dtype)])
+        array = _judge().request("array", [self, None if dtype is None else np.dtype(dtype)])
+        return array.copy() if copy else array   # np.array(obj) asks for a copy and trusts it got one
 
     def __exit__(self, *exc):
         return _judge().request("unary", ["exit", self])
@@ -315,6 +316,8 @@ class Judge(Peer):
         self.copies.clear()
         self.copy_of.clear()
         self.received.clear()
+        self.lists.clear()
+        self.lent_arrays.clear()
         self.process, self.rfd, self.wfd = self.start()
 
     def _gone(self, problem: str) -> WorkerGone:
@@ -429,6 +432,17 @@ class Judge(Peer):
         if by != WORKER:
             raise WireError("bad object owner")
         full = (self.generation, key)
+        if "lst" in tag:   # a list a learner object holds: a list here, kept in step with it
+            items = decoder.value(tag["lst"]) if decoder is not None else None
+            if type(items) is not list:
+                raise WireError("bad list")
+            known = self.lists.get(key)
+            if known is None:
+                self.lists[key] = (items, list(items))
+                return items
+            known[0][:] = items
+            self.lists[key] = (known[0], list(items))
+            return known[0]
         if "cls" in tag:
             return self._decode_class(full, tag["cls"])
         if "mod" in tag:
@@ -521,6 +535,8 @@ class Judge(Peer):
             return cls
         bases = [b for b in bases if isinstance(b, Mirror) and not (b._tt_info or {}).get("exc")] or [Handle]
         namespace["__slots__"] = ()
+        if info.get("idhash") is True:   # hashed by identity there: one handle is one object, so here too
+            namespace["__hash__"] = object.__hash__
         methods = set(info.get("methods", [])) if type(info.get("methods")) is list else set()
         for attr in info.get("names", []) if type(info.get("names")) is list else []:
             if type(attr) is str and attr.isidentifier() and attr not in namespace and not attr.startswith("_tt_") \

@@ -11,6 +11,9 @@ Values are JSON scalars (None, bool, int, float, str) or one-key objects:
     {"el": 0} Ellipsis  {"dt": "<f4"} numpy dtype  {"ty": "float32"} a numpy or builtin type
     {"a": n, "dt": "<f4", "sh": [2, 3], "id": k}  the n-th buffer, as a base ndarray
     {"g": n, "dt": "<f4"}                          a numpy scalar from the n-th buffer
+    {"rng": "PCG64", "st": {...}}                  a np.random.Generator, by value: its bit generator's
+                                                   name (one of NumPy's own) and state, plain data
+    {"pa": "/tmp/x/run.tt"}                        a pathlib path (a test's tmp_path / "file"), by value
     {"o": ref, ...}                                an object that stays on the side that made it
 
 `decode` is where trust is checked: every dtype must be a plain number, bool, string or
@@ -24,15 +27,20 @@ import base64
 import builtins
 import json
 import os
+import pathlib
 import struct
 
 import numpy as np
 
 MAX_MESSAGE = 1 << 33        # 8 GiB: far beyond any memory limit; the header is bounded separately
 MAX_HEADER = 64 << 20
+MAX_NESTING = 128            # containers nested deeper than this cross by reference, not by value
 _SAFE_KINDS = set("biufcmMSU")
 BUILTIN_TYPES = {t.__name__: t for t in (int, float, bool, complex, str, bytes, list, tuple, dict, set,
                                          frozenset, slice, object, type(None))}
+
+
+RNG_NAMES = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")   # NumPy's bit generators
 
 
 class WireError(Exception):
@@ -65,6 +73,14 @@ class Encoder:
     def __init__(self, other, array_id=None):
         self.other, self.array_id = other, array_id
         self.buffers: list[bytes | memoryview] = []
+        self.depth = 0
+
+    def _items(self, items):
+        self.depth += 1
+        try:
+            return [self.value(x) for x in items]
+        finally:
+            self.depth -= 1
 
     def value(self, v):
         t = type(v)
@@ -81,6 +97,11 @@ class Encoder:
         if isinstance(v, np.generic) and v.dtype.kind in _SAFE_KINDS and v.dtype.fields is None:
             self.buffers.append(np.asarray(v).tobytes())
             return {"g": len(self.buffers) - 1, "dt": v.dtype.str}
+        if t is np.random.Generator and type(v.bit_generator).__name__ in RNG_NAMES \
+                and type(v.bit_generator) is getattr(np.random, type(v.bit_generator).__name__):
+            return {"rng": type(v.bit_generator).__name__, "st": self.value(v.bit_generator.state)}
+        if isinstance(v, pathlib.PurePath):
+            return {"pa": str(v)}
         if isinstance(v, bool):   # subclasses of the scalars become the scalars
             return bool(v)
         if isinstance(v, int):
@@ -89,14 +110,20 @@ class Encoder:
             return float(v)
         if isinstance(v, str):
             return str(v)
+        if isinstance(v, (tuple, list, dict, set, frozenset)) and self.depth >= MAX_NESTING:
+            return self.other(v, self)   # a list nested 1000 deep: what JSON cannot nest, by reference
         if isinstance(v, tuple) and not hasattr(v, "_fields"):
-            return {"t": [self.value(x) for x in v]}
+            return {"t": self._items(v)}
         if isinstance(v, list):
-            return {"l": [self.value(x) for x in v]}
+            return {"l": self._items(v)}
         if isinstance(v, dict) and type(v).__module__ in ("builtins", "collections"):
-            return {"d": [[self.value(k), self.value(x)] for k, x in v.items()]}
+            self.depth += 1
+            try:
+                return {"d": [[self.value(k), self.value(x)] for k, x in v.items()]}
+            finally:
+                self.depth -= 1
         if isinstance(v, (set, frozenset)):
-            return {"s": [self.value(x) for x in v], "f": isinstance(v, frozenset)}
+            return {"s": self._items(v), "f": isinstance(v, frozenset)}
         if isinstance(v, (bytes, bytearray)):
             return {"y": base64.b64encode(bytes(v)).decode()}
         if isinstance(v, complex):
@@ -158,6 +185,23 @@ class Decoder:
             if len(data) != dtype.itemsize:
                 raise WireError("bad scalar")
             return np.frombuffer(data, dtype=dtype)[0]
+        if "rng" in v:   # a new Generator of a bit generator NumPy names, in the state sent
+            name = v["rng"]
+            if type(name) is not str or name not in RNG_NAMES:
+                raise WireError("unknown bit generator")
+            state = self.value(v.get("st"))
+            if type(state) is not dict or state.get("bit_generator") != name:
+                raise WireError("bad generator state")
+            generator = np.random.Generator(getattr(np.random, name)())
+            try:
+                generator.bit_generator.state = state
+            except (TypeError, ValueError, KeyError, OverflowError):
+                raise WireError("bad generator state") from None
+            return generator
+        if "pa" in v:
+            if type(v["pa"]) is not str:
+                raise WireError("bad path")
+            return pathlib.Path(v["pa"])
         if "t" in v:
             return tuple(self.value(x) for x in self._list(v["t"]))
         if "l" in v:

@@ -87,6 +87,16 @@ class JudgeArray(JudgeObject):
 
 
 SNAPSHOT_BYTES = 1 << 20
+HELD_LIST_ITEMS = 1 << 12
+
+
+class _HeldList:
+    """A list read as an attribute, sent as a copy that names it (see tito.grading.peer)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items):
+        self.items = items
 
 
 def _plain_attributes(obj) -> dict | None:
@@ -152,6 +162,8 @@ class Worker(Peer):
     def encode_object(self, obj, encoder=None) -> dict:
         if type(obj) in (JudgeObject, JudgeArray):
             return {"o": obj._ref, "by": JUDGE}
+        if type(obj) is _HeldList:
+            return {"o": self.lend(obj.items), "by": WORKER, "lst": encoder.value(list(obj.items))}
         if isinstance(obj, type):
             key = id(obj)
             tag = {"o": key, "by": WORKER, "cls": None}
@@ -187,7 +199,8 @@ class Worker(Peer):
         methods = [n for n in names if type(vars(cls)[n]) is types.FunctionType]
         judge = self.judge_refs.get(id(cls))
         return {"name": cls.__name__, "qualname": cls.__qualname__, "module": str(cls.__module__),
-                "bases": bases, "exc": exc, "names": names, "methods": methods, "path": _named(cls), "judge": judge}
+                "bases": bases, "exc": exc, "names": names, "methods": methods, "path": _named(cls), "judge": judge,
+                "idhash": getattr(cls, "__hash__", None) is object.__hash__}
 
     def decode_object(self, tag: dict, decoder=None):
         key, by = tag.get("o"), tag.get("by")
@@ -281,7 +294,9 @@ class Worker(Peer):
         return importlib.import_module(name)
 
     def op_getattr(self, obj, name):
-        return getattr(obj, name)
+        found = getattr(obj, name)
+        # a list an object holds: lent, so that what the judge does to its copy is done to it
+        return _HeldList(found) if type(found) is list and len(found) <= HELD_LIST_ITEMS else found
 
     def op_getattr_from(self, cls, obj, name):
         """super(): `name` as found on `cls` and its bases, bound to `obj`."""
