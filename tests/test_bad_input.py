@@ -212,6 +212,19 @@ def _read_only_core(project, tmp_path, monkeypatch):
     _assert_package_as_before(project, before)
 
 
+def _second_call_fails(monkeypatch, owner, name, error):
+    """`owner.name` works once, then raises `error` (a disk that fills on the second file)."""
+    real, calls = getattr(owner, name), []
+
+    def patched(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, patched)
+
+
 @case("full disk while writing", "the disk fills on the second of two files: 'No space left on device; "
                                  "nothing in the package was changed', the first file not replaced either")
 def _full_disk(project, tmp_path, monkeypatch):
@@ -220,15 +233,7 @@ def _full_disk(project, tmp_path, monkeypatch):
 
     exports = _two_modules(project)
     before = _snapshot(project.root / "tinytorch")
-    real_stage, calls = export_module._stage, []
-
-    def stage(path, text):
-        calls.append(path)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return real_stage(path, text)
-
-    monkeypatch.setattr(export_module, "_stage", stage)
+    _second_call_fails(monkeypatch, export_module, "_stage", OSError(errno.ENOSPC, "No space left on device"))
     with pytest.raises(TitoError) as caught:
         export_module.write_exports(exports, project.root)
     assert "No space left on device" in caught.value.message
@@ -244,15 +249,7 @@ def _replace_fails(project, tmp_path, monkeypatch):
 
     exports = _two_modules(project)
     before = _snapshot(project.root / "tinytorch")
-    real_replace, calls = os.replace, []
-
-    def replace(src, dst):
-        calls.append(dst)
-        if len(calls) == 2:
-            raise OSError(errno.EROFS, "Read-only file system", str(dst))
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(export_module.os, "replace", replace)
+    _second_call_fails(monkeypatch, export_module.os, "replace", OSError(errno.EROFS, "Read-only file system"))
     with pytest.raises(TitoError) as caught:
         export_module.write_exports(exports, project.root)
     assert "Read-only file system" in caught.value.message
