@@ -310,15 +310,19 @@ def _stopped(done, seconds: str, line: int):
     assert f"demo_dev.py:{line}" in done.stderr or f"demo_dev.py:{line + 1}" in done.stderr, done.stderr
 
 
+def _failed_at(done, texts, line: int):
+    """Exit 1, each of `texts` and the dev-file line (or the next) on stdout, no traceback."""
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert all(text in done.stdout for text in texts), done.stdout
+    assert f"demo_dev.py:{line}" in done.stdout or f"demo_dev.py:{line + 1}" in done.stdout, done.stdout
+    assert "Traceback" not in done.stderr
+
+
 @case("endless loop under tito test", "'stopped: ... ran longer than 2 s (an endless loop?), at "
                                       "demo_dev.py:<line>' (exit 1)")
 def _test_hangs(project, tmp_path, monkeypatch):
     line = _endless(project, at_import=True)
-    done = project.tito("test", "demo", "--timeout", "2")
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "ran longer than 2 s" in done.stdout, done.stdout
-    assert f"demo_dev.py:{line}" in done.stdout or f"demo_dev.py:{line + 1}" in done.stdout, done.stdout
-    assert "Traceback" not in done.stderr
+    _failed_at(project.tito("test", "demo", "--timeout", "2"), ["ran longer than 2 s"], line)
 
 
 @case("endless loop under tito check, plot, bench", "'tito check demo: stopped, your code ran 5 s without "
@@ -341,10 +345,7 @@ def _milestone_hangs(project, tmp_path, monkeypatch):
     (folder / "spin.py").write_text(f"import sys\nsys.path.insert(0, {str(project.root)!r})\n"
                                     "from tinytorch.core.demo import double\n\ndouble(1)\n")
     done = project.tito("milestone", "spin", "--timeout", "4", "--out", str(tmp_path / "out"))
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "stopped after 4 s" in done.stdout and "stopped (time limit)" in done.stdout, done.stdout
-    assert f"demo_dev.py:{line}" in done.stdout or f"demo_dev.py:{line + 1}" in done.stdout, done.stdout
-    assert "Traceback" not in done.stderr
+    _failed_at(done, ["stopped after 4 s", "stopped (time limit)"], line)
 
 
 @case("endless loop that swallows the time limit", "tito bench: after 5 swallowed stops the process ends "
