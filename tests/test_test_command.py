@@ -91,6 +91,24 @@ def test_progress_says_done_and_not_started_and_skips_the_stubs_tests(project):
     assert done.stdout.index("not started") < done.stdout.index("TinyTorch tests")  # progress comes first
 
 
+def test_a_hypothesis_test_that_reaches_a_stub_ends_at_the_first_example(project, tmp_path):
+    # Its name does not say `half`, so it runs (as module 05's tests run on an untouched
+    # module 03); it fails as "not implemented", without shrinking, and is not shown.
+    _two_exercises(project, stub_half=True)
+    calls = tmp_path / "calls"
+    tests = project.module() / "tests" / "test_demo.py"
+    tests.write_text(tests.read_text() + (
+        "\nfrom hypothesis import given, strategies as st\n"
+        "@given(st.integers())\n"
+        "def test_quarter_is_two_halvings(n):\n"
+        f"    with open({str(calls)!r}, 'a') as f:\n        f.write('.')\n"
+        "    assert half(half(n)) == n / 4\n"))
+    done = project.tito("test", "demo")
+    assert done.returncode == 1, done.stdout
+    assert calls.read_text() == "."  # Hypothesis would otherwise shrink over many calls
+    assert "2 passed, 1 failed" in done.stdout and "only say 'not implemented'" in done.stdout, done.stdout
+
+
 def test_progress_names_a_broken_exercise_and_shows_only_its_failures(project):
     _two_exercises(project, stub_half=False)
     dev = project.module() / "demo_dev.py"

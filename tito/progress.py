@@ -9,6 +9,10 @@ that still raises is *not started*; its tests are not run at all (they could onl
 loaded with `-p tito.progress`) deselects every test whose id names a not-started exercise.
 After the run, each failure is attributed to the exercises its test id and message name;
 an exercise with a failure that is not "not implemented" is *broken*, the others *done*.
+
+A Hypothesis test that reaches a stub of another module (module 05's tests on an untouched
+module 03) would shrink its "not implemented" failure for seconds; the plugin ends such a
+test at the first stub it reaches instead (`NotStarted`, which Hypothesis does not shrink).
 """
 from __future__ import annotations
 
@@ -143,7 +147,36 @@ def attribute(items: list[Exercise], failures: list[tuple[str, str]],
 
 # ---- the pytest plugin (pytest -p tito.progress) -------------------------------------------
 
+class NotStarted(BaseException):
+    """A stub was reached: the test can only fail, and no smaller example would say more.
+
+    Not an Exception, so Hypothesis ends the test at once instead of shrinking; pytest reports
+    it as the test's failure, with the stub's own message.
+    """
+
+
+def _stop_at_stubs(inner):
+    def test(*args, **kwargs):
+        try:
+            return inner(*args, **kwargs)
+        except NotImplementedError as error:
+            if str(error).endswith(STUB_SUFFIX):
+                raise NotStarted(f"NotImplementedError: {error}") from None
+            raise
+    test.tito_stops_at_stubs = True
+    return test
+
+
+def _fail_fast_at_stubs(items) -> None:
+    for item in items:
+        hypothesis = getattr(getattr(item, "obj", None), "hypothesis", None)
+        inner = getattr(hypothesis, "inner_test", None)
+        if inner is not None and not getattr(inner, "tito_stops_at_stubs", False):
+            hypothesis.inner_test = _stop_at_stubs(inner)  # Hypothesis's documented hook
+
+
 def pytest_collection_modifyitems(config, items):
+    _fail_fast_at_stubs(items)
     waiting = [n for n in os.environ.get(ENV, "").split(",") if n]
     if not waiting:
         return
