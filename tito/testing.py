@@ -8,6 +8,7 @@ A module's tests/conftest.py takes its settings from here:
 """
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 
@@ -21,7 +22,9 @@ def torch_oracle():
 
     On a learner's machine without torch the calling test is skipped; in CI (the
     environment variable CI set) a missing torch fails it, because there every
-    cross-check must run.
+    cross-check must run. Whether torch is there is decided now; the import itself
+    (about 2 s) waits until a test first uses it, so a test that stops at a function
+    not written yet costs nothing.
     """
     if importlib.util.find_spec("torch") is None:
         if os.environ.get("CI"):
@@ -29,10 +32,28 @@ def torch_oracle():
                         f"({TORCH_INSTALL})")
         pytest.skip("PyTorch is not installed: the cross-checks against it are skipped "
                     f"(to run them: {TORCH_INSTALL})")
+    return _LazyTorch()
+
+
+@functools.cache
+def _import_torch():
     import torch
 
     torch.set_num_threads(1)
     return torch
+
+
+class _LazyTorch:
+    """The torch module, imported at its first use."""
+
+    def __getattr__(self, name):
+        return getattr(_import_torch(), name)
+
+    def __dir__(self):
+        return dir(_import_torch())
+
+    def __repr__(self):
+        return repr(_import_torch())
 
 
 @pytest.fixture(scope="session", name="torch")

@@ -41,8 +41,8 @@ def array_strategy(dtype, shape, low, high):
     [np.float16(1.0), np.float16(2.0)], [np.uint8(1), np.int8(-1)],
 ], ids=repr)
 def test_python_data_gets_torch_dtype_shape_and_values(data, torch):
-    expected = torch.tensor(data)
     got = Tensor(data)
+    expected = torch.tensor(data)
     assert isinstance(got.data, np.ndarray)
     assert str(got.dtype) == torch_dtype_name(expected.dtype), f"Tensor({data!r}).dtype"
     assert got.shape == tuple(expected.shape), f"Tensor({data!r}).shape"

@@ -1,6 +1,6 @@
-"""Settings for the activations tests (tito.testing): hypothesis runs 100 examples per
+"""Settings for the activations tests (tito.testing): hypothesis runs 50 examples per
 property (15 in the catalogues' fast runs), the same ones every run; `torch` is the
 PyTorch oracle."""
 from tito.testing import hypothesis_profiles, torch_fixture  # noqa: F401 (the `torch` fixture)
 
-hypothesis_profiles(examples=100, fast=15)
+hypothesis_profiles(examples=50, fast=15)
