@@ -220,7 +220,7 @@ def _progress(o: Outcome) -> list[tuple[str, str]]:
     for e in o.exercises:
         style = _STATUS_STYLE[e.status]
         if e.status == "not started":
-            detail = f"  ({e.tests} tests wait for it)" if e.tests else ""
+            detail = (f"  ({e.tests} tests wait for it)" if e.tests > 1 else "  (1 test waits for it)") if e.tests else ""
         elif e.status == "broken":
             detail = f"  ({len(e.failures)} failing test(s), below)"
         elif e.status == "untested":
