@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import jupytext
+import numpy as np
 import pytest
 
 from tito.grading import sandbox
@@ -283,6 +284,16 @@ def test_hostile_submissions_cannot_forge_their_grade(project, tmp_path):
         "        except OSError:\n"
         "            pass\n"
         "    raise NotImplementedError('double: not implemented yet')\n")
+    cases["reads_shared_values"] = edition.replace(   # the exact values the judges share (tito.numerics)
+        '    raise NotImplementedError("double: not implemented yet")\n',
+        "    import os, pathlib\n"
+        "    for parent in pathlib.Path.cwd().parents:\n"
+        "        try:\n"
+        "            os.listdir(parent / 'numerics')\n"
+        "            return 2 * np.asarray(x)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    raise NotImplementedError('double: not implemented yet')\n")
     subs = tmp_path / "subs"
     subs.mkdir()
     for name, text in {"reference": reference, "edition": edition, **cases}.items():
@@ -296,7 +307,7 @@ def test_hostile_submissions_cannot_forge_their_grade(project, tmp_path):
     assert rows["symlink"]["status"] == "error" and "symbolic link" in rows["symlink"]["reason"]
     isolated = sandbox.probe().isolated
     for name in ["symlink", *cases]:
-        if name == "reads_solution" and not isolated:
+        if name in ("reads_solution", "reads_shared_values") and not isolated:
             continue   # without isolation the solutions are readable: the report says so
         assert rows[name]["score"] == 0, (name, rows[name])
 
@@ -387,3 +398,21 @@ def test_a_submission_that_rewrites_the_tests_changes_no_verdict(project, tmp_pa
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert [(r["status"], r["score"], r["max_points"]) for r in rows] == [("graded", 0, 3)] * 2, rows
+
+
+def test_judges_share_the_reference_runs_exact_values(tmp_path, monkeypatch):
+    """A submission's judge reads the values the reference run computed, and computes none of them again."""
+    from tito.numerics import reference
+
+    x = np.linspace(-4, 4, 9)
+    monkeypatch.setattr(reference, "_memory", {})
+    monkeypatch.setenv("TINYTORCH_CACHE_DIR", str(tmp_path))   # the reference run writes
+    want = reference.reference_values("gelu", x)
+    monkeypatch.setattr(reference, "_memory", {})               # a new judge
+    monkeypatch.setenv("TINYTORCH_CACHE_DIR", "")               # that never reads the disk itself
+    assert reference.preload(tmp_path) == 1
+    monkeypatch.setattr(reference, "_elementwise", lambda *a: pytest.fail("computed again"))
+    got = reference.reference_values("gelu", x)
+    assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    (tmp_path / "damaged.npz").write_bytes(b"not a file")
+    assert reference.preload(tmp_path) == 1, "a damaged file is skipped, not an error"

@@ -1,8 +1,8 @@
 """The instructor's other path: the released notebook of every module through real nbgrader.
 
 generate_assignment on the released notebook, autograde of a solved copy (full marks) and
-of the untouched one (0), export to CSV. Every module in assignments/source is picked up;
-the modules run side by side (each workflow is mostly waiting for a notebook to execute).
+of the untouched one (0), export to CSV. Every module in assignments/source is picked up,
+one test each (so tito test --all spreads them over its worker processes).
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -69,19 +68,11 @@ def _workflow(module, base: Path) -> dict:
     return {"steps": steps, "rows": rows, "graded_cells": graded}
 
 
-@pytest.fixture(scope="module")
-def workflows(tmp_path_factory):
+@pytest.mark.parametrize("module", MODULES, ids=[m.folder for m in MODULES])
+def test_nbgrader_gives_the_solution_full_marks_and_the_untouched_notebook_zero(module, tmp_path):
     if shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None:
         pytest.fail("nbgrader is not installed: pip install -e '.[grading]' (CI installs it)")
-    base = tmp_path_factory.mktemp("nbgrader")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {m.folder: pool.submit(_workflow, m, base) for m in MODULES}
-        return {folder: future.result() for folder, future in futures.items()}
-
-
-@pytest.mark.parametrize("module", MODULES, ids=[m.folder for m in MODULES])
-def test_nbgrader_gives_the_solution_full_marks_and_the_untouched_notebook_zero(workflows, module):
-    result = workflows[module.folder]
+    result = _workflow(module, tmp_path)
     for step, done in result["steps"].items():
         assert done.returncode == 0, f"nbgrader {step} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     rows = result["rows"]

@@ -4,13 +4,17 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 
 from tito.console import TitoError
+from tito.modules import all_modules
 from tito.release import make_edition, stub_solutions, strip_hidden_tests
+
+REAL_MODULES = all_modules(Path(__file__).resolve().parents[1] / "assignments" / "source")
 
 STUB = re.compile(r'^( *)raise NotImplementedError\("(.+): not implemented yet"\)$', re.M)
 BLOCK = re.compile(r"^ *### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION\n", re.M | re.S)
@@ -253,21 +257,21 @@ def test_edition_of_every_real_module_passes_once_solutions_are_back(real_projec
         assert int(summary[1]) > 0 and summary[2] == "0" and (may_skip or summary[3] == "0"), summary[0]
 
 
-def test_untouched_editions_fail_every_test_with_not_implemented(real_project):
-    """Per module, with the other modules' references: each test fails, and says why."""
-    real_project.tito("release", check=True)
-    release = real_project.root / "assignments" / "release"
-    for edition in sorted(release.glob("*/*_dev.py")):
-        reference = real_project.root / "assignments" / "source" / edition.parent.name / edition.name
-        done = real_project.tito("grade", "--module", edition.parent.name, str(reference), str(edition),
-                                 "--json", "--jobs", "2")
-        assert done.returncode == 0, done.stderr
-        rows = json.loads(done.stdout)
-        assert rows[0]["score"] == 100 and rows[0]["status"] == "graded", rows[0]
-        stub = rows[1]
-        assert stub["status"] == "graded" and stub["failed"] > 0, stub
-        not_said = [f["test"] for f in stub["failures"] if "not implemented" not in f["message"]]
-        assert not not_said, f"{edition.parent.name}: failures that do not say 'not implemented': {not_said[:10]}"
-        assert stub["passed"] == 0 and stub["score"] == 0, (
-            f"{edition.parent.name}: {stub['passed']} test(s) pass on the untouched edition, "
-            "so they test nothing the learner writes (see `tito test --from release -v`)")
+@pytest.mark.parametrize("module", REAL_MODULES, ids=[m.folder for m in REAL_MODULES])
+def test_untouched_edition_fails_every_test_with_not_implemented(real_project, module):
+    """With the other modules' references: each test of the module fails, and says why."""
+    real_project.tito("release", "--module", module.folder, check=True)
+    edition = real_project.root / "assignments" / "release" / module.folder / module.dev_file.name
+    reference = real_project.root / "assignments" / "source" / module.folder / module.dev_file.name
+    done = real_project.tito("grade", "--module", module.folder, str(reference), str(edition),
+                             "--json", "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert rows[0]["score"] == 100 and rows[0]["status"] == "graded", rows[0]
+    stub = rows[1]
+    assert stub["status"] == "graded" and stub["failed"] > 0, stub
+    not_said = [f["test"] for f in stub["failures"] if "not implemented" not in f["message"]]
+    assert not not_said, f"{module.folder}: failures that do not say 'not implemented': {not_said[:10]}"
+    assert stub["passed"] == 0 and stub["score"] == 0, (
+        f"{module.folder}: {stub['passed']} test(s) pass on the untouched edition, "
+        "so they test nothing the learner writes (see `tito test --from release -v`)")

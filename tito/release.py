@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+from tito import PYTEST_PLUGINS
 from tito.console import TitoError
 from tito.export import EXPORT_DIRECTIVES, split_directives
 from tito.progress import STUB_SUFFIX
@@ -202,7 +203,7 @@ def grading_weights(tests_dir: Path, text: str, root: Path | None = None) -> dic
         return weights
     try:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [str(root or ""), os.environ.get("PYTHONPATH", "")] if p))
-        done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+        done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", *PYTEST_PLUGINS,
                                str(tests_dir)], capture_output=True, text=True, timeout=600,
                               cwd=root or tests_dir, env=env)
     except (OSError, subprocess.TimeoutExpired):

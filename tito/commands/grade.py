@@ -40,12 +40,13 @@ log nobody parses; ending its process (os._exit, a crash) fails the tests that n
 every process it starts is killed when it ends, daemons too. In isolated mode (root and
 `unshare`) it also has no network, sees no copy of the solutions the grader found (the
 checkout, its git worktrees and clones, an installed tinytorch, anything named with
---hide) and runs as a throwaway user with a disk quota. Without isolated mode it runs as
-your user and can read and change your files; the tests it may change were read before
-it ran (the verdict comes over a pipe, not a file), but tito's code and the Python
-installation, if your user may write them, are read by judges that start later, so
-only isolated mode (or a read-only install) makes a forged grade impossible (the report
-says which protections were given).
+--hide), cannot read the exact reference values the judges share, and runs as a
+throwaway user with a disk quota. Without isolated mode it runs as your user and can
+read and change your files; the tests it may change were read before it ran (the
+verdict comes over a pipe, not a file), but tito's code, the Python installation and
+the reference values the judges share, if your user may write them, are read by judges
+that start later, so only isolated mode (or a read-only install) makes a forged grade
+impossible (the report says which protections were given).
 
 What it can still do: make a test pass whose own check trusts a learner object's answer
 (e.g. `assert obj == 6` where obj is a learner object and not plain data); use its full
@@ -91,12 +92,26 @@ def add_arguments(parser) -> None:
     parser.add_argument("--csv", metavar="FILE", help="also write a gradebook as CSV")
 
 
+def _short_names(submissions: list[str]) -> tuple[str, list[str]]:
+    """The folder the submissions share, and each one's path from it (the names a table has room for)."""
+    try:
+        base = os.path.commonpath([os.path.dirname(s) or "." for s in submissions])
+    except ValueError:  # absolute and relative paths mixed
+        return "", submissions
+    if base in ("", "."):
+        return "", submissions
+    return base, [os.path.relpath(s, base) for s in submissions]
+
+
 def _table(results: list[Result], module: Module) -> Table:
-    table = Table(title=f"Grades: {module.folder}", title_justify="left")
+    base, names = _short_names([r.submission for r in results])
+    where = f" (submissions in {base})" if base else ""
+    table = Table(title=Text(f"Grades: {module.folder}{where}"), title_justify="left")
     for column in ("#", "submission", "status", "passed", "failed", "points", "score", "reason"):
-        table.add_column(column, justify="right" if column in ("#", "passed", "failed", "points", "score") else "left")
-    for i, r in enumerate(results, 1):
-        table.add_row(str(i), Text(r.submission), Text(r.status, style=STATUS_STYLE[r.status]), str(r.passed),
+        table.add_column(column, justify="right" if column in ("#", "passed", "failed", "points", "score") else "left",
+                         overflow="fold" if column in ("submission", "reason") else "ellipsis")
+    for i, (r, name) in enumerate(zip(results, names), 1):
+        table.add_row(str(i), Text(name), Text(r.status, style=STATUS_STYLE[r.status]), str(r.passed),
                       str(r.failed), f"{r.points}/{r.max_points}", f"{r.score:g}", Text(r.reason))
     return table
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
-from tito import children
+from tito import PYTEST_PLUGINS, children
 from tito.console import TitoError, console
 from tito.export import build_package, workspace_exports
 from tito.modules import Module, add_workspace_argument, all_modules, find_module, project_root, use_workspace
@@ -130,14 +130,27 @@ def pytest_command() -> list[str]:
     return [sys.executable, "-c", bootstrap]
 
 
+def tito_workers() -> list[str]:
+    """pytest-xdist options that spread tito's own tests over the machine's cores.
+
+    Most of them run whole catalogues or start tito in a child process and wait for it,
+    one core each; with two or more cores they run in as many worker processes, at most
+    four (each worker holds a few hundred MB of NumPy, PyTorch and Hypothesis).
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return ["-p", "xdist.plugin", "-n", str(min(cores, 4)), "--dist", "worksteal"] if cores >= 2 else []
+
+
 def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
                module: Module | None = None) -> Outcome:
     outcome = Outcome(label)
     junit = package_dir / f"junit-{label}.xml"
-    command = [*pytest_command(), str(target), "-p", "no:cacheprovider", "-p", "tito.watchdog",
+    command = [*pytest_command(), str(target), *PYTEST_PLUGINS, "-p", "tito.watchdog",
                "-p", "tito.progress",
                f"--junitxml={junit}", "-o", "junit_family=xunit1"]
     command += ["-v", "--tb=short"] if args.verbose else ["-q", "--tb=no", "--no-header"]
+    if label == "tito":
+        command += tito_workers()
     if args.k:
         command += ["-k", args.k]
     if args.exitfirst:
@@ -193,7 +206,11 @@ def remember_seconds(target: str, seconds: float) -> None:
     data[target] = round(seconds, 1)
     try:
         _times_file().parent.mkdir(parents=True, exist_ok=True)
-        _times_file().write_text(json.dumps(data, indent=1), encoding="utf-8")
+        # whole or not at all: several tito test runs at once each read a complete file
+        fd, tmp = tempfile.mkstemp(dir=_times_file().parent, prefix=".test-seconds-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, _times_file())
     except OSError:
         pass  # a read-only home: no memory of durations, nothing else changes
 

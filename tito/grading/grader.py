@@ -187,6 +187,10 @@ class Grader:
         self.sandbox = sandbox.probe()
         self.hidden = solution_copies(root, list(hide))
         self.possible: dict[str, float] = {}
+        # The exact reference values (tito.numerics) the reference run computes, for every
+        # judge after it: readable by the grading user only, never by a worker.
+        self.numerics = base / "numerics"
+        self.numerics.mkdir(mode=0o700)
 
     def _freeze(self) -> dict[str, bytes]:
         """The judge's checkout (tests, module.yaml, README.md, pytest settings) as bytes by path."""
@@ -226,9 +230,12 @@ class Grader:
         worker_env = dict(common, HOME=str(work), TMPDIR=str(work / "tmp"), MPLCONFIGDIR=str(work / "tmp"),
                           PYTHONPATH=os.pathsep.join([str(package), tito_path]))
         judge_env = dict(common, HOME=str(judge_dir), TMPDIR=str(judge_dir), MPLCONFIGDIR=str(judge_dir),
-                         PYTHONPATH=tito_path, TINYTORCH_ROOT=str(checkout), TINYTORCH_GRADE_TMP=str(shared_tmp))
+                         PYTHONPATH=tito_path, TINYTORCH_ROOT=str(checkout), TINYTORCH_GRADE_TMP=str(shared_tmp),
+                         # the reference run writes the shared values; a submission's judge only reads them,
+                         # into memory before its worker starts (spec "numerics"), and keeps what it adds there
+                         TINYTORCH_CACHE_DIR=str(self.numerics) if export is self.reference else "")
         tests = module_dir / "tests"
-        pytest_args = [str(tests), "-p", "no:cacheprovider", "-p", "tito.grading.plugin", "-q", "--tb=no",
+        pytest_args = [str(tests), *tito.PYTEST_PLUGINS, "-p", "tito.grading.plugin", "-q", "--tb=no",
                        "--no-header", "-c", str(checkout / "pyproject.toml"), "--rootdir", str(checkout),
                        "--basetemp", str(shared_tmp), "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
         if importlib.util.find_spec("hypothesis"):
@@ -239,7 +246,8 @@ class Grader:
                 "limits": {k: (None if isinstance(v, float) and math.isinf(v) else v)
                            for k, v in self.limits.__dict__.items()},
                 "worker_env": worker_env, "worker_folder": str(folder), "number": number_,
-                "hide": hide, "keep": keep, "pytest_args": pytest_args, "tests": str(tests)}
+                "hide": hide, "keep": keep, "pytest_args": pytest_args, "tests": str(tests),
+                "numerics": None if export is self.reference else str(self.numerics)}
         spec_path = judge_dir / "spec.json"
         log = judge_dir / "judge.log"
         # The verdict comes back over a pipe, never through a file a worker could write.

@@ -92,6 +92,9 @@ def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     sandbox.guard_judge()
     frozen = FrozenTests(Path(spec["tests"]))   # before any worker exists
+    if spec.get("numerics"):   # the reference run's exact values, read before any worker exists
+        from tito.numerics import reference
+        reference.preload(Path(spec["numerics"]))
     sys.meta_path.insert(0, frozen)
     judge = proxy.Judge(_worker_starter(spec), max_restarts=spec.get("max_restarts", 10),
                         limit_mb=spec["limits"]["memory_mb"])

@@ -176,6 +176,23 @@ def cache_dir() -> Path | None:
 _memory: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
 
+def preload(directory: Path) -> int:
+    """Read every cached result in `directory` into memory now; how many were read.
+
+    tito grade's judges share the values the reference solution's run computed: each reads
+    them before its submission's process starts, then never reads the disk again.
+    """
+    count = 0
+    for path in sorted(Path(directory).glob("*.npz")):
+        try:
+            with np.load(path) as data:
+                _memory[path.stem] = (data["hi"], data["lo"])
+            count += 1
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged file: that value is computed again when it is needed
+    return count
+
+
 def _cached(kind: str, name: str, x: np.ndarray, params: dict, compute):
     key_src = repr((_VERSION, PRECISION, kind, name, sorted(params.items()),
                     x.dtype.str, x.shape)).encode() + np.ascontiguousarray(x).tobytes()

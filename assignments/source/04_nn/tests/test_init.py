@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+import scipy  # scipy.stats loads at its first use, once the learner's code has run
 
 import tinytorch
 from tinytorch.core import nn
@@ -22,7 +22,7 @@ SHAPE = (120, 300)  # (out, in): fan_in 300, fan_out 120
 
 
 def ks_same(ours, theirs, what):
-    result = stats.ks_2samp(np.ravel(ours), np.ravel(theirs))
+    result = scipy.stats.ks_2samp(np.ravel(ours), np.ravel(theirs))
     assert result.pvalue > P_MIN, (f"{what}: your values do not follow PyTorch's distribution "
                                    f"(KS statistic {result.statistic:.3f}, p = {result.pvalue:.2g}); "
                                    f"yours: std {np.std(ours):.4g}, max {np.max(np.abs(ours)):.4g}; PyTorch's: "
@@ -30,21 +30,22 @@ def ks_same(ours, theirs, what):
 
 
 def ks_exact(values, cdf, what):
-    result = stats.kstest(np.ravel(values), cdf)
+    result = scipy.stats.kstest(np.ravel(values), cdf)
     assert result.pvalue > P_MIN, f"{what}: not the expected distribution (p = {result.pvalue:.2g})"
 
 
 def test_linear_default_init_is_pytorchs(torch):
     tinytorch.manual_seed(0)
-    torch.manual_seed(0)
-    layers = [Linear(300, 40) for _ in range(3)]
+    layers = [Linear(300, 40) for _ in range(3)]  # the learner's layers first: PyTorch loads only once they exist
     weights = np.concatenate([layer.weight.data.ravel() for layer in layers])
     biases = np.concatenate([Linear(300, 40).bias.data for _ in range(150)])
+    torch.manual_seed(0)
     theirs_w = np.concatenate([torch.nn.Linear(300, 40).weight.detach().numpy().ravel() for _ in range(3)])
     theirs_b = np.concatenate([torch.nn.Linear(300, 40).bias.detach().numpy() for _ in range(150)])
     bound = 1 / math.sqrt(300)
-    ks_exact(weights, stats.uniform(-bound, 2 * bound).cdf, "Linear(300, 40).weight vs U(-1/sqrt(300), 1/sqrt(300))")
-    ks_exact(biases, stats.uniform(-bound, 2 * bound).cdf, "Linear(300, 40).bias vs U(-1/sqrt(300), 1/sqrt(300))")
+    uniform = scipy.stats.uniform(-bound, 2 * bound).cdf
+    ks_exact(weights, uniform, "Linear(300, 40).weight vs U(-1/sqrt(300), 1/sqrt(300))")
+    ks_exact(biases, uniform, "Linear(300, 40).bias vs U(-1/sqrt(300), 1/sqrt(300))")
     ks_same(weights, theirs_w, "Linear(300, 40).weight")
     ks_same(biases, theirs_b, "Linear(300, 40).bias")
 
@@ -64,21 +65,22 @@ CASES = [
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 def test_init_follows_pytorchs_distribution(torch, name, params, dtype):
     tinytorch.manual_seed(1)
-    torch.manual_seed(1)
     weight = Tensor(np.zeros(SHAPE, dtype))
     array = weight.data
     assert getattr(nn, name)(weight, **params) is weight, f"{name} must return the tensor it filled"
+    torch.manual_seed(1)
     assert weight.data is array and weight.dtype == dtype, f"{name} must fill the tensor in place, keeping its dtype"
     theirs = getattr(torch.nn.init, name)(torch.zeros(SHAPE, dtype=torch.float64), **params).numpy()
     ks_same(weight.data, theirs, f"{name}({params}) on a weight of shape {SHAPE}")
 
 
 def test_fans_and_gains_follow_pytorch(torch):
+    shapes = [(3, 5), (7, 2, 3), (4, 6, 2, 2)]
+    ours = [nn._calculate_fan_in_and_fan_out(Tensor(np.zeros(shape))) for shape in shapes]  # before PyTorch loads
     from torch.nn.init import _calculate_fan_in_and_fan_out as torch_fans
 
-    for shape in [(3, 5), (7, 2, 3), (4, 6, 2, 2)]:
-        tensor = Tensor(np.zeros(shape))
-        assert nn._calculate_fan_in_and_fan_out(tensor) == torch_fans(torch.zeros(shape)), shape
+    for shape, fans in zip(shapes, ours):
+        assert fans == torch_fans(torch.zeros(shape)), shape
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):
         nn.xavier_uniform_(Tensor(np.zeros(5)))
     for name, param in [("linear", None), ("sigmoid", None), ("tanh", None), ("relu", None), ("selu", None),
@@ -92,16 +94,16 @@ def test_fans_and_gains_follow_pytorch(torch):
         nn.kaiming_uniform_(Tensor(np.zeros((2, 2))), mode="fan_both")
 
 
-def test_simple_fills_write_in_place(torch):
+def test_simple_fills_write_in_place():
     tinytorch.manual_seed(2)
-    torch.manual_seed(2)
     t = Tensor(np.zeros((200, 300), np.float32))
     nn.uniform_(t, -2.0, 3.0)
-    ks_exact(t.data, stats.uniform(-2, 5).cdf, "uniform_(t, -2, 3)")
+    ks_exact(t.data, scipy.stats.uniform(-2, 5).cdf, "uniform_(t, -2, 3)")
     nn.normal_(t, 1.0, 0.5)
-    ks_exact(t.data, stats.norm(1.0, 0.5).cdf, "normal_(t, 1, 0.5)")
+    ks_exact(t.data, scipy.stats.norm(1.0, 0.5).cdf, "normal_(t, 1, 0.5)")
     assert t.dtype == np.float32
     assert not nn.zeros_(t).data.any() and np.all(nn.ones_(t).data == 1) and np.all(nn.constant_(t, 0.25).data == 0.25)
     # kaiming_uniform_ with a = sqrt(5) is PyTorch's own Linear init
-    ks_exact(nn.kaiming_uniform_(t, a=math.sqrt(5)).data, stats.uniform(-1 / math.sqrt(300), 2 / math.sqrt(300)).cdf,
+    linear_init = scipy.stats.uniform(-1 / math.sqrt(300), 2 / math.sqrt(300)).cdf
+    ks_exact(nn.kaiming_uniform_(t, a=math.sqrt(5)).data, linear_init,
              "kaiming_uniform_(a=sqrt(5)), PyTorch's Linear init")
