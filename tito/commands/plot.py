@@ -1,6 +1,10 @@
 """tito plot: a module's figures as PNG files, drawn from its dev file as it is now."""
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from rich.markup import escape
@@ -84,12 +88,15 @@ def run(args) -> int:
     folder = _out_dir(args.out, module.name)
     ctx = Context(module, dtype=args.dtype, only=wanted, timeout=args.timeout)
     written: list[tuple[Path, str, str]] = []  # (file, status, description)
-    with limited(ctx, "tito plot"), current_package(module), console.status(f"drawing {module.name} ...") as status:
+    with limited(ctx, "tito plot"), current_package(module), console.status(f"drawing {module.name} ...") as status, \
+            _Renderer(len(wanted)) as renderer:
         for name, fig, state in provider.figures(ctx, wanted):
             ctx.step(name)
             status.update(f"drawing {module.name}: {name}")
-            written.append((_save(fig, folder / f"{name}.png"), state, offered.get(name, "")))
+            written.append((renderer.save(fig, folder / f"{name}.png"), state, offered.get(name, "")))
             plt.close(fig)
+        status.update(f"drawing {module.name}: saving the PNG files")
+        renderer.wait()
     table = Table(title=f"figures in {folder}", title_justify="left")
     for column in ("file", "pixels", "status", "shows"):
         table.add_column(column)
@@ -103,15 +110,73 @@ def run(args) -> int:
     return 0
 
 
-def _save(fig, path: Path) -> Path:
+class _Renderer:
+    """Saves figures as PNG files, on every core: drawing a figure into pixels takes most of
+    tito plot's time, and the figures are independent.
+
+    Each figure goes to a worker process as a pickle (matplotlib's own, a fraction of the
+    time drawing takes); one core, or a figure that does not pickle, is drawn here.
+    """
+
+    def __init__(self, figures: int):
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        self.workers = min(cores, figures)
+        self.pool = None
+        self.pending: list[tuple[object, Path]] = []
+
+    def __enter__(self):
+        if self.workers > 1:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_headless)
+        return self
+
+    def save(self, fig, path: Path) -> Path:
+        data = None
+        if self.pool is not None:
+            try:
+                data = pickle.dumps(fig)
+            except Exception:  # an artist that does not pickle: this figure is drawn here
+                data = None
+        if data is None:
+            try:
+                _render(fig, str(path))
+            except OSError as exc:
+                raise TitoError(f"cannot write {path}: {exc.strerror}") from None
+        else:
+            self.pending.append((self.pool.submit(_render, data, str(path)), path))
+        return path
+
+    def wait(self) -> None:
+        from tito.watchdog import time_limit
+
+        with time_limit(None):  # rendering a PNG is not the learner's code
+            for future, path in self.pending:
+                try:
+                    future.result()
+                except OSError as exc:
+                    raise TitoError(f"cannot write {path}: {exc.strerror}") from None
+        self.pending = []
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.shutdown(wait=exc[0] is None, cancel_futures=exc[0] is not None)
+        return False
+
+
+def _headless() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def _render(fig, path: str) -> None:
+    """Save `fig` (a figure, or its pickle) as the PNG file `path`."""
     from tito.watchdog import time_limit
 
-    try:
-        with time_limit(None):  # rendering a PNG is not the learner's code
-            fig.savefig(path)
-    except OSError as exc:
-        raise TitoError(f"cannot write {path}: {exc.strerror}") from None
-    return path
+    if isinstance(fig, bytes):
+        fig = pickle.loads(fig)
+    with time_limit(None):  # rendering a PNG is not the learner's code
+        fig.savefig(path)
 
 
 def _pixels(path: Path) -> tuple[int, int]:
