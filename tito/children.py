@@ -14,6 +14,11 @@ from pathlib import Path
 from tito import watchdog
 
 
+def cores() -> int:
+    """The cores this process may run on (a CPU affinity mask, as in a container, can leave fewer than the machine has)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from tito import children
 from tito.console import TitoError, console, err_console
 from tito.grading import sandbox
 from tito.grading.grader import REFERENCE_TIMEOUT, Grader, Result
@@ -147,8 +148,7 @@ def run(args) -> int:
         raise TitoError(f"module {module.folder} has no tests/ folder")
     if args.jobs < 0 or args.memory < 256 or args.disk < 16:
         raise TitoError("--jobs must be >= 0, --memory at least 256 (MB) and --disk at least 16 (MB)")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    jobs = args.jobs or cores
+    jobs = args.jobs or children.cores()
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory, disk_mb=args.disk)
     submissions = [Path(name).expanduser().absolute() for name in args.submissions]
     start = time.monotonic()

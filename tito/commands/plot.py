@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
+from tito import children
 from tito.commands.test import positive_seconds
 from tito.console import TitoError, console
 from tito.modules import add_workspace_argument, find_module, use_workspace
@@ -119,8 +119,7 @@ class _Renderer:
     """
 
     def __init__(self, figures: int):
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        self.workers = min(cores, figures)
+        self.workers = min(children.cores(), figures)
         self.pool = None
         self.pending: list[tuple[object, Path]] = []
 

@@ -137,7 +137,7 @@ def tito_workers() -> list[str]:
     one core each; with two or more cores they run in as many worker processes, at most
     four (each worker holds a few hundred MB of NumPy, PyTorch and Hypothesis).
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = children.cores()
     return ["-p", "xdist.plugin", "-n", str(min(cores, 4)), "--dist", "worksteal"] if cores >= 2 else []
 
 

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
+from tito import children
 from tito.feedback import measure as m
 from tito.feedback.functions import Activation
 from tito.feedback.notes import preload_torch
@@ -212,7 +213,7 @@ def _run_isolated(activations, source, dtype, timeout, curves, jobs, on_result, 
     # A whole function normally takes well under a second; the per-call limit stops a
     # Python-level loop. This outer limit catches the rest (a loop that swallows it).
     hard_limit = max(5.0, 8 * (timeout or DEFAULT_TIMEOUT))
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = max(1, jobs or children.cores())
     waiting = list(activations)
     running: list[_Job] = []
     finished: dict[str, m.Result] = {}
