@@ -32,6 +32,7 @@ tinytorch/ folder is not touched), so there is no need to sync first.
 
   tito test activations          also: 02, 02_activations, --module activations
   tito test --all                every module, then the tests of tito itself
+                                 (those in one worker process per core)
   tito test tensor -v            pytest's full output
   tito test activations -k relu  only the tests whose name matches
   tito test activations --from release
@@ -215,7 +216,7 @@ def remember_seconds(target: str, seconds: float) -> None:
         pass  # a read-only home: no memory of durations, nothing else changes
 
 
-ALL_MINUTES = 35  # tito test --all on CI's two cores, measured (tito's own group is most of it)
+ALL_MINUTES = 25  # tito test --all on CI's two cores, measured (tito's own group is most of it)
 
 
 def _duration(seconds: float) -> str:
