@@ -184,13 +184,20 @@ def preload(directory: Path) -> int:
     """
     count = 0
     for path in sorted(Path(directory).glob("*.npz")):
-        try:
-            with np.load(path) as data:
-                _memory[path.stem] = (data["hi"], data["lo"])
+        loaded = _load(path)
+        if loaded is not None:  # a damaged file: that value is computed again when it is needed
+            _memory[path.stem] = loaded
             count += 1
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged file: that value is computed again when it is needed
     return count
+
+
+def _load(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The (hi, lo) cached in `path`, or None when the file is missing or damaged."""
+    try:
+        with np.load(path) as data:
+            return data["hi"], data["lo"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _cached(kind: str, name: str, x: np.ndarray, params: dict, compute):
@@ -202,14 +209,10 @@ def _cached(kind: str, name: str, x: np.ndarray, params: dict, compute):
         return hi.copy(), lo.copy()
     directory = cache_dir()
     path = directory / f"{key}.npz" if directory else None
-    if path is not None and path.exists():
-        try:
-            with np.load(path) as data:
-                hi, lo = data["hi"], data["lo"]
-            _memory[key] = (hi, lo)
-            return hi.copy(), lo.copy()
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache file: recompute below
+    loaded = _load(path) if path is not None and path.exists() else None
+    if loaded is not None:  # a damaged cache file is computed again below
+        _memory[key] = loaded
+        return loaded[0].copy(), loaded[1].copy()
     hi, lo = compute()
     _memory[key] = (hi, lo)
     if path is not None:
