@@ -4,7 +4,6 @@
 __all__ = ['Activation', 'ELU', 'GELU', 'LeakyReLU', 'LogSoftmax', 'ReLU', 'SiLU', 'Sigmoid', 'Softmax', 'Softplus', 'Tanh', 'elu', 'elu_backward', 'gelu', 'gelu_backward', 'leaky_relu', 'leaky_relu_backward', 'log_softmax', 'log_softmax_backward', 'relu', 'relu_backward', 'sigmoid', 'sigmoid_backward', 'silu', 'silu_backward', 'softmax', 'softmax_backward', 'softplus', 'softplus_backward', 'tanh', 'tanh_backward']
 
 
-import functools
 import math
 
 import numpy as np
@@ -264,8 +263,8 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     with np.errstate(over="ignore"):
         y = data * negative_slope
     if negative_slope <= 1:  # then a x <= x for x > 0 and a x >= x for x < 0
-        return Tensor(np.maximum(data, y, out=y))
-    return Tensor(np.minimum(data, y, out=y))  # a > 1: the other way round
+        return Tensor(np.maximum(data, y))
+    return Tensor(np.minimum(data, y))  # a > 1: the other way round
 
 
 def leaky_relu_backward(grad, x, negative_slope: float = 0.01) -> np.ndarray:
@@ -734,105 +733,3 @@ class LogSoftmax(Activation):
 
     def backward(self, grad_output: Tensor) -> Tensor:
         return Tensor(log_softmax_backward(grad_output, self.saved("output"), self.dim))
-
-
-BLOCK = 65_536  # elements per piece: a formula's few temporaries of 256-512 KB stay in the cache
-
-
-def _pieces(shape, limit: int, whole_rows: bool):
-    """Index tuples cutting an array of `shape` into views of at most `limit` elements, in
-    order (with `whole_rows`, never cutting the last axis)."""
-    if not shape or (whole_rows and len(shape) == 1):
-        yield ()
-        return
-    inner = math.prod(shape[1:])
-    if inner <= limit or (whole_rows and len(shape) == 2):
-        step = max(1, limit // max(inner, 1))
-        for start in range(0, shape[0], step):
-            yield (slice(start, start + step),)
-    else:
-        for i in range(shape[0]):
-            for rest in _pieces(shape[1:], limit, whole_rows):
-                yield (slice(i, i + 1), *rest)
-
-
-def _views(data, rows: bool):
-    """The arrays seen as flat (or rows x last axis) views, and how to give the result its
-    shape back. Never a copy: reshaping a transposed or strided array would copy it whole,
-    so those keep their shape (a transposed one is read through its transpose)."""
-    shape = data[0].shape
-    if all(d.flags.c_contiguous for d in data):
-        flat = (-1, shape[-1]) if rows else (-1,)
-        return [d.reshape(flat) for d in data], lambda out: out.reshape(shape)
-    if not rows and all(d.flags.f_contiguous for d in data):
-        return [d.T.reshape(-1) for d in data], lambda out: out.reshape(shape[::-1]).T
-    return data, lambda out: out
-
-
-def _blocked(function, arrays: int, rows: bool, blocks: bool = True):
-    """`function` run on pieces of its first `arrays` arguments, the results joined.
-
-    Elementwise (rows=False): flat pieces of BLOCK elements. Row-wise (rows=True): pieces
-    of whole rows when `dim` is the last axis. A single number (0-d) runs as an array of
-    one element: NumPy turns 0-d results into scalars, which `out=` cannot take. Small
-    inputs, mismatched shapes and anything else run `function` unchanged, so its own
-    errors are the ones raised. A transposed or strided input is cut as it lies in
-    memory, never copied whole first (see `_views`).
-    """
-    def call(pieces, args, kwargs):
-        result = function(*[Tensor(p) if arrays == 1 else p for p in pieces], *args[arrays:], **kwargs)
-        return result, (result.data if isinstance(result, Tensor) else np.asarray(result))
-
-    @functools.wraps(function)
-    def run(*args, **kwargs):
-        try:
-            data = [as_array(a) for a in args[:arrays]]
-        except Exception:
-            return function(*args, **kwargs)
-        shape = data[0].shape
-        if any(d.shape != shape for d in data):
-            return function(*args, **kwargs)
-        if not shape:  # a single number
-            result, values = call([d.reshape(1) for d in data], args, kwargs)
-            if values.shape != (1,):
-                return function(*args, **kwargs)
-            return Tensor(values.reshape(())) if isinstance(result, Tensor) else values.reshape(())
-        if not blocks or data[0].size <= 2 * BLOCK:
-            return function(*args, **kwargs)
-        if rows:
-            dim = args[arrays] if len(args) > arrays else kwargs.get("dim", -1)
-            if not isinstance(dim, int) or dim not in (-1, len(shape) - 1) or shape[-1] == 0:
-                return function(*args, **kwargs)
-        views, reshaped = _views(data, rows)
-        out = None
-        for where in _pieces(views[0].shape, BLOCK, rows):
-            piece = [v[where] for v in views]
-            result, values = call(piece, args, kwargs)
-            if values.shape != piece[0].shape:  # not elementwise: let the function speak for itself
-                return function(*args, **kwargs)
-            if out is None:
-                out = np.empty(views[0].shape, values.dtype)
-            out[where] = values
-        out = reshaped(out)
-        return Tensor(out) if isinstance(result, Tensor) else out
-
-    run.blocked = True
-    return run
-
-
-def _speed_up(namespace: dict) -> None:
-    """Wrap the module's functions in `_blocked` (each once; relu and tanh are one pass: 0-d only)."""
-    plan = [(name, 1, False, True) for name in ("sigmoid", "leaky_relu", "elu", "silu", "gelu", "softplus")]
-    plan += [(name, 1, False, False) for name in ("relu", "tanh")]
-    plan += [(name, 2, False, True) for name in ("sigmoid_backward", "tanh_backward", "leaky_relu_backward",
-                                                 "elu_backward", "silu_backward", "gelu_backward",
-                                                 "softplus_backward")]
-    plan += [("relu_backward", 2, False, False)]
-    plan += [(name, 1, True, True) for name in ("softmax", "log_softmax")]
-    plan += [(name, 2, True, True) for name in ("softmax_backward", "log_softmax_backward")]
-    for name, arrays, rows, blocks in plan:
-        if not getattr(namespace[name], "blocked", False):
-            namespace[name] = _blocked(namespace[name], arrays, rows, blocks)
-
-
-_speed_up(globals())

@@ -47,12 +47,44 @@ class Op:
         return arrays
 
 
+TOP_LEVEL = ("cat", "stack", "where", "maximum", "tensor")  # torch.<name>, in TinyTorch module 01's
+
+
+def _cube(Function):
+    """x ** 3 as a user-defined autograd.Function of the framework whose Function class is given."""
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x, = ctx.saved_tensors
+            return grad_output * 3 * x ** 2
+    return Cube.apply
+
+
+def _in_place_chain(o, a, b):
+    """In-place changes of a tensor that autograd records: y = 2a; y += b; y *= 3; y[0] = b[0]."""
+    y = a * 2
+    y += b
+    y *= 3
+    y[0] = b[0]
+    return y
+
+
 def ours(autograd) -> SimpleNamespace:
     """The namespace `fn` sees for TinyTorch: tinytorch.core.autograd (the learner's or the package's)."""
+    import importlib
+
+    tensor_module = importlib.import_module(autograd.Tensor.__module__)
     names = ("exp", "log", "abs", "clamp") + ACTIVATIONS
     space = {name: getattr(autograd, name) for name in names}
-    space["amax"] = lambda x, dim=None, keepdim=False: x.max(dim=dim, keepdim=keepdim)
-    space["amin"] = lambda x, dim=None, keepdim=False: x.min(dim=dim, keepdim=keepdim)
+    space.update({name: getattr(tensor_module, name) for name in TOP_LEVEL})
+    space["cube"] = _cube(autograd.Function)
+    space["amax"] = lambda x, dim=None, keepdim=False: x.amax(dim=dim, keepdim=keepdim)
+    space["amin"] = lambda x, dim=None, keepdim=False: x.amin(dim=dim, keepdim=keepdim)
     return SimpleNamespace(**space)
 
 
@@ -64,7 +96,8 @@ def theirs(torch) -> SimpleNamespace:
         relu=torch.relu, sigmoid=torch.sigmoid, tanh=torch.tanh, leaky_relu=F.leaky_relu,
         elu=F.elu, gelu=F.gelu, silu=F.silu, softplus=F.softplus,
         softmax=lambda x, dim=-1: F.softmax(x, dim=dim),
-        log_softmax=lambda x, dim=-1: F.log_softmax(x, dim=dim))
+        log_softmax=lambda x, dim=-1: F.log_softmax(x, dim=dim),
+        cube=_cube(torch.autograd.Function), **{name: getattr(torch, name) for name in TOP_LEVEL})
 
 
 OPS = (
@@ -123,6 +156,44 @@ OPS = (
     Op("log_softmax(a, dim=-1)", lambda o, a: o.log_softmax(a, dim=-1), ((3, 4),), group="activations"),
     Op("tanh(x @ w + b).mean()", lambda o, x, w, b: o.tanh(x @ w + b).mean(), ((4, 3), (3, 2), (2,)),
        group="composed"),
+    # PyTorch's surface on top of these (module 01's step 4, module 03's given rules)
+    Op("a.permute(2, 0, 1)", lambda o, a: a.permute(2, 0, 1), ((2, 3, 4),), group="surface"),
+    Op("a.unsqueeze(1).expand(3, 2, 4)", lambda o, a: a.unsqueeze(1).expand(3, 2, 4), ((3, 4),), group="surface"),
+    Op("a.repeat(2, 1, 3)", lambda o, a: a.repeat(2, 1, 3), ((2, 3),), group="surface"),
+    Op("a.flip(1)", lambda o, a: a.flip(1), ((2, 3),), group="surface"),
+    Op("a.view(-1).t() and friends", lambda o, a: a.view(2, -1).t().flatten().unsqueeze(0).squeeze(0),
+       ((2, 3),), group="surface"),
+    Op("cat([a, b], dim=1)", lambda o, a, b: o.cat([a, b], dim=1), ((2, 3), (2, 2)), group="surface"),
+    Op("stack([a, b], dim=1)", lambda o, a, b: o.stack([a, b], dim=1), ((2, 3), (2, 3)), group="surface"),
+    Op("a.split(2, dim=1)[1]", lambda o, a: a.split(2, dim=1)[1], ((2, 5),), group="surface"),
+    Op("a.gather(1, index)", lambda o, a: a.gather(1, o.tensor([[0, 0, 2], [1, 2, 1]])), ((2, 3),),
+       group="surface"),
+    Op("a.masked_fill(a > 0, 0.5)", lambda o, a: a.masked_fill(a > 0, 0.5), ((3, 4),), "away", "surface"),
+    Op("where(a > 0, a, b)", lambda o, a, b: o.where(a > 0, a, b), ((3, 4), (3, 4)), "away", "surface"),
+    Op("maximum(a, b)", lambda o, a, b: o.maximum(a, b), ((3, 4), (3, 4)), group="surface"),
+    Op("a.max(dim=1).values", lambda o, a: a.max(dim=1).values, ((3, 4),), "distinct", "surface"),
+    Op("a.min(0, keepdim=True)[0]", lambda o, a: a.min(0, keepdim=True)[0], ((3, 4),), "distinct", "surface"),
+    Op("a.sort(dim=0, descending=True).values", lambda o, a: a.sort(dim=0, descending=True).values, ((3, 4),),
+       "distinct", "surface"),
+    Op("a.topk(2).values", lambda o, a: a.topk(2).values, ((3, 4),), "distinct", "surface"),
+    Op("a.std(dim=1)", lambda o, a: a.std(dim=1), ((3, 4),), group="surface"),
+    Op("a.var(unbiased=False)", lambda o, a: a.var(unbiased=False), ((3, 4),), group="surface"),
+    Op("a.norm()", lambda o, a: a.norm(), ((3, 4),), group="surface"),
+    Op("a.norm(p=1, dim=0)", lambda o, a: a.norm(p=1, dim=0), ((3, 4),), "away", "surface"),
+    Op("a.prod(dim=1)", lambda o, a: a.prod(dim=1), ((3, 4),), group="surface"),
+    Op("a.cumsum(dim=1)", lambda o, a: a.cumsum(dim=1), ((3, 4),), group="surface"),
+    Op("a.logsumexp(dim=1)", lambda o, a: a.logsumexp(dim=1), ((3, 4),), group="surface"),
+    Op("a.sqrt() + a.rsqrt() + a.log1p()", lambda o, a: a.sqrt() + a.rsqrt() + a.log1p(), ((3, 4),),
+       "positive", "surface"),
+    Op("a.sin() * a.cos() + a.tan()", lambda o, a: a.sin() * a.cos() + a.tan(), ((3, 4),), group="surface"),
+    Op("a.atan() + a.erf() + a.expm1()", lambda o, a: a.atan() + a.erf() + a.expm1(), ((3, 4),), group="surface"),
+    Op("a.square() + a.reciprocal()", lambda o, a: a.square() + a.reciprocal(), ((3, 4),), "positive", "surface"),
+    Op("a.clone() + a.relu() + a.sigmoid()", lambda o, a: a.clone() + a.relu() + a.sigmoid(), ((3, 4),), "away",
+       "surface"),
+    Op("a.softmax(1) * a.log_softmax(0)", lambda o, a: a.softmax(1) * a.log_softmax(0), ((3, 4),),
+       group="surface"),
+    Op("in place: y = 2a; y += b; y *= 3; y[0] = b[0]", _in_place_chain, ((3, 4), (3, 4)), group="surface"),
+    Op("autograd.Function (x ** 3)", lambda o, a: o.cube(a), ((3, 4),), group="surface"),
 )
 
 

@@ -63,7 +63,8 @@ import functools
 import numpy as np
 
 from tinytorch.core import activations as _activations
-from tinytorch.core.tensor import GradientEngine, Tensor, _reduction_axes, set_autograd_engine
+from tinytorch.core.tensor import (WRITES, GradientEngine, Tensor, _axis, _plain_index, _reduction_axes, _shape_arg,
+                                   set_autograd_engine)
 
 # %% [markdown]
 # ## The chain rule on a graph
@@ -181,6 +182,7 @@ class Node:
         self.op = op                # the operation's name, e.g. "mul"
         self.inputs = inputs        # tuple of the input tensors
         self.backward = backward    # grad (ndarray, shape of the result) -> tuple of ndarrays
+        self.epoch = WRITES.epoch   # in-place changes so far (module 01's version counter)
 
     def name(self):
         """PyTorch's name for the node, e.g. 'MulBackward0'."""
@@ -307,6 +309,7 @@ def run_backward(order, grads):
 #| export
 _BINARY = {}   # tracked Tensor method name -> (rule, reflected): "radd" -> (add, True)
 _UNARY = {}    # tracked Tensor method name -> rule: "sum" -> sum
+_VARIADIC = {}  # tracked Tensor method name -> rule of any number of tensors: "cat" -> cat
 
 
 def _operands(values):
@@ -341,13 +344,17 @@ class Autograd(GradientEngine):
             self.recording = previous
         if record:
             connect(out, inputs, backward, rule.op_name)
+            for t in inputs:  # an in-place change of one of them now needs care (module 01)
+                t._used_by_graph = True
         return out
 
     def apply(self, name, tensor, args, kwargs):
         if name in _BINARY:
             rule, reflected = _BINARY[name]
             pair = _operands((args[0], tensor) if reflected else (tensor, args[0]))
-            return NotImplemented if pair is None else self.run(rule, pair)
+            return NotImplemented if pair is None else self.run(rule, pair, args[1:], kwargs)
+        if name in _VARIADIC:
+            return self.run(_VARIADIC[name], _operands((tensor, *args)), (), kwargs)
         return self.run(_UNARY[name], (tensor,), args, kwargs)
 
     def backward(self, tensor, gradient=None, retain_graph=None):
@@ -367,6 +374,9 @@ class Autograd(GradientEngine):
                                    f"and the tensor has a shape of {tensor.shape}")
             gradient = gradient.astype(tensor.dtype, copy=False)
         order = topological_order(tensor)
+        for t in order:
+            if t.grad_fn is not None and t.grad_fn.epoch != WRITES.epoch:
+                _check_versions(t.grad_fn)
         run_backward(order, {id(tensor): gradient})
         if not retain_graph:
             for t in order:
@@ -378,10 +388,37 @@ ENGINE = Autograd()
 set_autograd_engine(ENGINE)
 
 
+def _saved_arrays(backward):
+    """The arrays a backward rule reads: those of the tensors and arrays in its closure
+    (and in a custom Function's ctx.saved_tensors)."""
+    for cell in getattr(backward, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # a cell not filled yet
+            continue
+        values = value if isinstance(value, (tuple, list)) else getattr(value, "saved_tensors", (value,))
+        for v in values:
+            if isinstance(v, Tensor):
+                yield v.data
+            elif isinstance(v, np.ndarray):
+                yield v
+
+
+def _check_versions(node):
+    """PyTorch's version check: a RuntimeError if something `node` reads changed in place after
+    the node was recorded (its gradient would be computed from the wrong numbers)."""
+    for array in _saved_arrays(node.backward):
+        if WRITES.changed_since(array, node.epoch):
+            raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
+                               f"inplace operation: a {array.dtype} tensor of shape {array.shape}, which "
+                               f"{node.name()} reads, was changed after that operation was recorded. Do not "
+                               "change it in place before backward(), or change a clone() of it instead")
+
+
 def differentiable(rule=None, *, inputs=1, method=None, reflected=None):
     """Make `rule(*tensors, *options) -> (out, backward)` a differentiable function.
 
-    inputs: how many leading arguments are tensors (numbers become tensors).
+    inputs: how many leading arguments are tensors (numbers become tensors); -1: all of them.
     method, reflected: the names of module 01's tracked Tensor methods it implements
     ("add" for a + b, "radd" for 2 + a). Use it for an operation of your own:
 
@@ -392,7 +429,9 @@ def differentiable(rule=None, *, inputs=1, method=None, reflected=None):
     """
     def make(rule):
         rule.op_name = method or rule.__name__  # the node's name: x ** 2 makes a "pow" node
-        if method and inputs == 2:
+        if method and inputs == -1:
+            _VARIADIC[method] = rule
+        elif method and inputs == 2:
             _BINARY[method] = (rule, False)
             if reflected:
                 _BINARY[reflected] = (rule, True)
@@ -401,11 +440,11 @@ def differentiable(rule=None, *, inputs=1, method=None, reflected=None):
 
         @functools.wraps(rule)
         def function(*args, **kwargs):
-            tensors = _operands(args[:inputs])
+            tensors = _operands(args if inputs == -1 else args[:inputs])
             if tensors is None:
                 raise TypeError(f"{rule.__name__}() takes tensors or numbers as its first "
                                 f"{inputs} argument(s), got {[type(a).__name__ for a in args[:inputs]]}")
-            return ENGINE.run(rule, tensors, args[inputs:], kwargs)
+            return ENGINE.run(rule, tensors, () if inputs == -1 else args[inputs:], kwargs)
         return function
     return make(rule) if rule is not None else make
 
@@ -712,19 +751,19 @@ def _extreme(x, out, axes, keepdims, grad):
     ### END SOLUTION
 
 
-@differentiable(method="max")
+@differentiable(method="amax")
 def reduce_max(x, *args, **kwargs):
-    """x.max(axis, keepdims): the gradient goes to the maximum (shared between ties)."""
+    """x.amax(axis, keepdims) (and x.max()): the gradient goes to the maximum (shared between ties)."""
     axes, keepdims = _axes(x, *args, **kwargs)
-    out = x.max(axis=axes, keepdims=keepdims)
+    out = x.amax(axis=axes, keepdims=keepdims)
     return out, lambda grad: _extreme(x, out, axes, keepdims, grad)
 
 
-@differentiable(method="min")
+@differentiable(method="amin")
 def reduce_min(x, *args, **kwargs):
-    """x.min(axis, keepdims): the gradient goes to the minimum (shared between ties)."""
+    """x.amin(axis, keepdims) (and x.min()): the gradient goes to the minimum (shared between ties)."""
     axes, keepdims = _axes(x, *args, **kwargs)
-    out = x.min(axis=axes, keepdims=keepdims)
+    out = x.amin(axis=axes, keepdims=keepdims)
     return out, lambda grad: _extreme(x, out, axes, keepdims, grad)
 
 
@@ -770,13 +809,6 @@ def transpose(x, dim0=None, dim1=None):
     return out, backward
 
 
-def _plain_index(index):
-    """The index with Tensors replaced by their arrays (np.add.at needs arrays)."""
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index.data if isinstance(index, Tensor) else index
-
-
 @differentiable(method="getitem")
 def getitem(x, index):
     """x[index]: slices, integers, integer arrays and boolean masks, as NumPy."""
@@ -807,16 +839,10 @@ def getitem(x, index):
 
 # %%
 #| export
-def _float(x):
-    """x's data in a floating-point dtype (integers become float32, as torch.exp does)."""
-    return x.data if x.dtype.kind == "f" else x.data.astype(np.float32)
-
-
-@differentiable
+@differentiable(method="exp")
 def exp(x):
     """e^x elementwise (inf on overflow, without a warning). d/dx = e^x."""
-    with np.errstate(all="ignore"):
-        out = Tensor(np.exp(_float(x)))
+    out = x.exp()  # module 01's Tensor.exp computes the value
 
     def backward(grad):
         # TODO: the gradient of x.
@@ -827,11 +853,10 @@ def exp(x):
     return out, backward
 
 
-@differentiable
+@differentiable(method="log")
 def log(x):
     """Natural logarithm elementwise (-inf at 0, nan below, without warnings). d/dx = 1/x."""
-    with np.errstate(all="ignore"):
-        out = Tensor(np.log(_float(x)))
+    out = x.log()
 
     def backward(grad):
         # TODO: the gradient of x.
@@ -842,44 +867,56 @@ def log(x):
     return out, backward
 
 
-@differentiable
+@differentiable(method="relu")
 def relu(x):
     """max(0, x), differentiable. Module 02: relu, relu_backward(grad, x)."""
     out = _activations.relu(x)
-    # TODO: return out and its backward, using module 02's derivative.
-    ### BEGIN SOLUTION
-    return out, lambda grad: (_activations.relu_backward(grad, x.data),)
-    ### END SOLUTION
+
+    def backward(grad):
+        # TODO: the gradient of x, using module 02's derivative.
+        ### BEGIN SOLUTION
+        return (_activations.relu_backward(grad, x.data),)
+        ### END SOLUTION
+    return out, backward
 
 
-@differentiable
+@differentiable(method="sigmoid")
 def sigmoid(x):
     """1 / (1 + e^-x), differentiable. Module 02: sigmoid, sigmoid_backward(grad, out)."""
     out = _activations.sigmoid(x)
-    # TODO: return out and its backward, using module 02's derivative.
-    ### BEGIN SOLUTION
-    return out, lambda grad: (_activations.sigmoid_backward(grad, out.data),)
-    ### END SOLUTION
+
+    def backward(grad):
+        # TODO: the gradient of x, using module 02's derivative.
+        ### BEGIN SOLUTION
+        return (_activations.sigmoid_backward(grad, out.data),)
+        ### END SOLUTION
+    return out, backward
 
 
-@differentiable
+@differentiable(method="tanh")
 def tanh(x):
     """tanh(x), differentiable. Module 02: tanh, tanh_backward(grad, out)."""
     out = _activations.tanh(x)
-    # TODO: return out and its backward, using module 02's derivative.
-    ### BEGIN SOLUTION
-    return out, lambda grad: (_activations.tanh_backward(grad, out.data),)
-    ### END SOLUTION
+
+    def backward(grad):
+        # TODO: the gradient of x, using module 02's derivative.
+        ### BEGIN SOLUTION
+        return (_activations.tanh_backward(grad, out.data),)
+        ### END SOLUTION
+    return out, backward
 
 
-@differentiable
+@differentiable(method="softmax")
 def softmax(x, dim=-1):
     """e^x / sum(e^x) along dim, differentiable. Module 02: softmax_backward(grad, out, dim)."""
     out = _activations.softmax(x, dim=dim)
-    # TODO: return out and its backward, using module 02's derivative.
-    ### BEGIN SOLUTION
-    return out, lambda grad: (_activations.softmax_backward(grad, out.data, dim=dim),)
-    ### END SOLUTION
+
+    def backward(grad):
+        # TODO: the gradient of x, using module 02's derivative.
+        ### BEGIN SOLUTION
+        return (_activations.softmax_backward(grad, out.data, dim=dim),)
+        ### END SOLUTION
+    return out, backward
 
 
 # The other six follow the same pattern, given to you.
@@ -918,7 +955,7 @@ def softplus(x, beta=1.0, threshold=20.0):
     return out, lambda grad: (_activations.softplus_backward(grad, x.data, beta=beta),)
 
 
-@differentiable
+@differentiable(method="log_softmax")
 def log_softmax(x, dim=-1):
     """x - log(sum(e^x)) along dim, differentiable."""
     out = _activations.log_softmax(x, dim=dim)
@@ -933,28 +970,384 @@ def log_softmax(x, dim=-1):
 
 # %%
 #| export
-@differentiable
+@differentiable(method="abs")
 def abs(x):
     """|x| elementwise. d/dx = sign(x), 0 at 0 (as torch.abs)."""
-    out = Tensor(np.abs(x.data))
+    out = x.abs()
     return out, lambda grad: (grad * np.sign(x.data),)
 
 
-@differentiable
+@differentiable(method="clamp")
 def clamp(x, min=None, max=None):
     """x limited to [min, max] (either may be None). The gradient passes where min <= x <= max."""
-    if min is None and max is None:
-        raise ValueError("clamp() needs min or max (or both)")
-    out = Tensor(np.clip(x.data, min, max).astype(x.dtype, copy=False))
+    out = x.clamp(min, max)
 
     def backward(grad):
         inside = np.ones(x.shape, dtype=bool)
         if min is not None:
-            inside &= x.data >= min
+            inside &= x.data >= (min.data if isinstance(min, Tensor) else min)
         if max is not None:
-            inside &= x.data <= max
+            inside &= x.data <= (max.data if isinstance(max, Tensor) else max)
         return (grad * inside,)
     return out, backward
+
+
+# %% [markdown]
+# ## Everything else PyTorch differentiates (given)
+#
+# Module 01's step 4 gave Tensor the rest of PyTorch's operations. Each new one gets its
+# rule here, in the shape you know: the value from module 01's method, the gradient
+# beside it. Nothing to write; read a few to see that each is one idea:
+#
+# - **moving elements** (`permute`, `flip`, `expand`, `repeat`, `cat`, `gather`,
+#   `masked_fill`, `where`, index assignment): the gradient goes back to where each
+#   element came from; `expand` and `repeat` used an element several times, so its
+#   gradient is the sum, and `gather` picks with repeats, so `np.add.at` adds them;
+# - **elementwise functions**: `grad` times the derivative, from the table below (from
+#   the input `x` or the output `y`, whichever is cheaper);
+# - **reductions**: `prod` (each element's gradient is the product of the others),
+#   `cumsum` (a reversed running sum), `norm` (the direction `x / |x|`, 0 at 0).
+#
+# `torch.max(x, dim)`, `sort`, `topk`, `std`, `var` and `logsumexp` need no rule of their
+# own: they are `gather`, `mean`, `sum` and `exp` underneath.
+
+# %%
+#| export
+def _unary_rule(name, derivative):
+    """Register the rule of module 01's elementwise method `name`: grad * derivative(x, y)."""
+    def rule(x):
+        out = getattr(x, name)()
+
+        def backward(grad):
+            with np.errstate(all="ignore"):
+                return (grad * derivative(x.data, out.data),)
+        return out, backward
+    rule.__name__ = rule.__qualname__ = name
+    rule.__doc__ = f"x.{name}(), differentiable."
+    return differentiable(rule, method=name)
+
+
+def _zero(x, y):
+    return np.zeros_like(y)
+
+
+# d out / d x from the input x and the output y; 0 where the function is flat (floor, sign, ...)
+exp2 = _unary_rule("exp2", lambda x, y: y * np.log(2.0))
+expm1 = _unary_rule("expm1", lambda x, y: y + 1)
+log2 = _unary_rule("log2", lambda x, y: 1 / (x * np.log(2.0)))
+log10 = _unary_rule("log10", lambda x, y: 1 / (x * np.log(10.0)))
+log1p = _unary_rule("log1p", lambda x, y: 1 / (1 + x))
+sqrt = _unary_rule("sqrt", lambda x, y: 0.5 / y)
+rsqrt = _unary_rule("rsqrt", lambda x, y: -0.5 * y * y * y)
+square = _unary_rule("square", lambda x, y: 2 * x)
+reciprocal = _unary_rule("reciprocal", lambda x, y: -y * y)
+sin = _unary_rule("sin", lambda x, y: np.cos(x))
+cos = _unary_rule("cos", lambda x, y: -np.sin(x))
+tan = _unary_rule("tan", lambda x, y: 1 + y * y)
+asin = _unary_rule("asin", lambda x, y: 1 / np.sqrt(1 - x * x))
+acos = _unary_rule("acos", lambda x, y: -1 / np.sqrt(1 - x * x))
+atan = _unary_rule("atan", lambda x, y: 1 / (1 + x * x))
+sinh = _unary_rule("sinh", lambda x, y: np.cosh(x))
+cosh = _unary_rule("cosh", lambda x, y: np.sinh(x))
+erf = _unary_rule("erf", lambda x, y: 2 / np.sqrt(np.pi) * np.exp(-x * x))
+frac = _unary_rule("frac", lambda x, y: np.ones_like(y))
+sign = _unary_rule("sign", _zero)
+floor = _unary_rule("floor", _zero)
+ceil = _unary_rule("ceil", _zero)
+trunc = _unary_rule("trunc", _zero)
+
+
+@differentiable(method="round")
+def round(x, decimals=0):
+    """x.round(decimals): flat steps, gradient 0."""
+    out = x.round(decimals)
+    return out, lambda grad: (np.zeros_like(grad),)
+
+
+@differentiable(method="clone")
+def clone(x):
+    """x.clone(): a copy; the gradient passes unchanged."""
+    return x.clone(), lambda grad: (grad,)
+
+
+@differentiable(method="cast")
+def cast(x, dtype):
+    """x in another floating-point dtype (x.double(), x.to(torch.float32)): the gradient is cast back."""
+    out = x._float_cast(dtype)
+    return out, lambda grad: (np.asarray(grad).astype(x.dtype),)
+
+
+@differentiable(method="permute")
+def permute(x, *dims):
+    """x.permute(dims): the gradient's axes are put back with the inverse permutation."""
+    out = x.permute(*dims)
+    axes = [_axis(d, x.ndim) for d in _shape_arg(dims)]
+    return out, lambda grad: (np.transpose(grad, np.argsort(axes)),)
+
+
+@differentiable(method="flip")
+def flip(x, *dims):
+    """x.flip(dims): flip the gradient back along the same axes."""
+    out = x.flip(*dims)
+    axes = [_axis(d, x.ndim) for d in _shape_arg(dims)]
+    return out, lambda grad: (np.flip(grad, axes),)
+
+
+@differentiable(method="expand")
+def expand(x, *sizes):
+    """x.expand(sizes): each element was used many times; its gradient is the sum (unbroadcast)."""
+    out = x.expand(*sizes)
+    return out, lambda grad: (unbroadcast(grad, x.shape),)
+
+
+@differentiable(method="repeat")
+def repeat(x, *sizes):
+    """x.repeat(sizes): the gradient of each copy, added up."""
+    out = x.repeat(*sizes)
+
+    reps = _shape_arg(sizes)
+    shape = (1,) * (len(reps) - x.ndim) + x.shape  # x as np.tile sees it
+
+    def backward(grad):
+        pairs = [n for copies, size in zip(reps, shape) for n in (copies, size)]
+        g = np.asarray(grad).reshape(pairs).sum(axis=tuple(range(0, len(pairs), 2)))
+        return (g.reshape(x.shape),)
+    return out, backward
+
+
+@differentiable(inputs=-1, method="cat")
+def cat(*tensors, dim=0):
+    """cat(tensors, dim): each input gets its own slice of the gradient."""
+    out = tensors[0]._cat(*tensors[1:], dim=dim)
+    axis = _axis(dim, out.ndim)
+    ends = np.cumsum([t.shape[axis] for t in tensors])[:-1]
+    return out, lambda grad: tuple(np.split(grad, ends, axis=axis))
+
+
+@differentiable(method="gather")
+def gather(x, dim, index):
+    """x.gather(dim, index): the gradient goes back to the picked places, repeats added."""
+    out = x.gather(dim, index)
+
+    def backward(grad):
+        full = np.zeros(x.shape, dtype=np.result_type(grad))
+        axis = _axis(dim, x.ndim)
+        places = list(np.indices(np.shape(grad), sparse=True))
+        places[axis] = index.data if isinstance(index, Tensor) else np.asarray(index)
+        np.add.at(full, tuple(places), grad)
+        return (full,)
+    return out, backward
+
+
+@differentiable(method="masked_fill")
+def masked_fill(x, mask, value):
+    """x.masked_fill(mask, value): no gradient where the value was put."""
+    out = x.masked_fill(mask, value)
+    keep = ~np.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    return out, lambda grad: (grad * keep,)
+
+
+@differentiable(inputs=2, method="where")
+def where(a, b, condition):
+    """where(condition, a, b): the gradient goes to a where the condition holds, to b elsewhere."""
+    out = a._where(b, condition)
+    chosen = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    return out, lambda grad: (grad * chosen, grad * ~chosen)
+
+
+@differentiable(inputs=2, method="index_put")
+def index_put(x, value, index):
+    """x[index] = value: x keeps the gradient elsewhere, value gets it from its places."""
+    out = x._index_put(value, index)
+
+    def backward(grad):
+        kept = np.array(grad, copy=True)
+        kept[index] = 0
+        return kept, np.asarray(grad)[index]
+    return out, backward
+
+
+@differentiable(inputs=2, method="fill")
+def fill(x, value):
+    """x.fill_(value), x.copy_(src): x's old values are gone (gradient 0); src gets the gradient."""
+    out = x._filled(value)
+    return out, lambda grad: (np.zeros_like(grad), grad)
+
+
+def _split_ties(grad, chosen, other):
+    """maximum/minimum: grad to the chosen operand, half to each where they tie (PyTorch)."""
+    share = np.where(chosen == other, 0.5, 1.0)
+    return grad * share
+
+
+@differentiable(inputs=2, method="maximum")
+def maximum(a, b):
+    """The elementwise larger: the gradient goes to the larger one (half each on ties)."""
+    out = a.maximum(b)
+
+    def backward(grad):
+        x, y = np.broadcast_arrays(a.data, b.data)
+        return _split_ties(grad, x, y) * (x >= y), _split_ties(grad, y, x) * (y >= x)
+    return out, backward
+
+
+@differentiable(inputs=2, method="minimum")
+def minimum(a, b):
+    """The elementwise smaller: the gradient goes to the smaller one (half each on ties)."""
+    out = a.minimum(b)
+
+    def backward(grad):
+        x, y = np.broadcast_arrays(a.data, b.data)
+        return _split_ties(grad, x, y) * (x <= y), _split_ties(grad, y, x) * (y <= x)
+    return out, backward
+
+
+@differentiable(method="prod")
+def prod(x, dim=None, keepdim=False):
+    """The product: d/dx_i is the product of all the other elements (exact with zeros too)."""
+    out = x.prod(dim, keepdim)
+    axis = None if dim is None else _axis(dim, x.ndim)
+
+    def backward(grad):
+        data = x.data.reshape(-1) if axis is None else np.moveaxis(x.data, axis, -1)
+        ones = np.ones(data.shape[:-1] + (1,), data.dtype)
+        before = np.cumprod(np.concatenate([ones, data[..., :-1]], axis=-1), axis=-1)
+        after = np.flip(np.cumprod(np.concatenate([ones, np.flip(data, -1)[..., :-1]], axis=-1), axis=-1), -1)
+        others = before * after  # product of everything before and everything after each element
+        g = np.asarray(grad).reshape(-1) if axis is None else np.asarray(grad)
+        if axis is not None and not keepdim:
+            g = np.expand_dims(g, axis)
+        if axis is None:
+            return ((others * g).reshape(x.shape),)
+        return (np.moveaxis(others, -1, axis) * g,)
+    return out, backward
+
+
+@differentiable(method="cumsum")
+def cumsum(x, dim):
+    """Running sums: element i is in every sum from i on, so its gradient is a reversed running sum."""
+    out = x.cumsum(dim)
+    axis = _axis(dim, x.ndim)
+    return out, lambda grad: (np.flip(np.cumsum(np.flip(grad, axis), axis=axis), axis),)
+
+
+@differentiable(method="norm")
+def norm(x, p=2, dim=None, keepdim=False):
+    """The p-norm: d|x|_p / dx = sign(x) |x|^(p-1) / |x|_p^(p-1); 0 where the norm is 0 (PyTorch)."""
+    out = x.norm(p, dim, keepdim)
+
+    def backward(grad):
+        axes = None if dim is None else tuple(_axis(d, x.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+        n, g = out.data, np.asarray(grad)
+        if axes is not None and not keepdim:
+            n, g = np.expand_dims(n, axes), np.expand_dims(g, axes)
+        data = x.data
+        with np.errstate(all="ignore"):
+            if p == 1:
+                d = np.sign(data)
+            elif p == np.inf:
+                d = np.sign(data) * (np.abs(data) == n)
+                d = d / np.maximum((np.abs(data) == n).sum(axis=axes, keepdims=True), 1)
+            else:
+                q = 2 if p == "fro" else p
+                d = np.sign(data) * np.abs(data) ** (q - 1) / n ** (q - 1)
+            d = np.where(n == 0, 0, d)
+        return (d * g,)
+    return out, backward
+
+
+# %% [markdown]
+# ### Your own operation: `torch.autograd.Function`
+#
+# PyTorch lets a user define an operation with its own backward, as a class with two
+# static methods; TinyTorch's is the same, built on this engine. `ctx` carries what
+# forward saved (`ctx.save_for_backward(...)`, read back as `ctx.saved_tensors`), and
+# backward returns one gradient (a Tensor, or None) per input of forward:
+#
+# ```python
+# class Cube(torch.autograd.Function):
+#     @staticmethod
+#     def forward(ctx, x):
+#         ctx.save_for_backward(x)
+#         return x ** 3
+#
+#     @staticmethod
+#     def backward(ctx, grad_output):
+#         x, = ctx.saved_tensors
+#         return grad_output * 3 * x ** 2
+#
+# y = Cube.apply(x)
+# ```
+
+# %%
+#| export
+class FunctionCtx:
+    """What a Function's forward hands to its backward (PyTorch's ctx)."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors = ()
+
+    def save_for_backward(self, *tensors):
+        """Keep these tensors (or None) for backward, read back as ctx.saved_tensors."""
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self.non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = value
+
+
+class Function:
+    """An operation with a forward and a backward of your own, as torch.autograd.Function.
+
+    Subclass it with two static methods, forward(ctx, *args) and backward(ctx, *grad_outputs),
+    and call Subclass.apply(*args). Both run with recording off; backward returns one
+    gradient (Tensor or None) per argument of forward.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args) as a staticmethod")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs) as a staticmethod")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
+        with no_grad():
+            result = cls.forward(ctx, *args, **kwargs)
+        inputs = [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor)]
+        if not (ENGINE.recording and any(ctx.needs_input_grad)):
+            return result
+        outputs = result if isinstance(result, tuple) else (result,)
+        like = [(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outputs]
+        for k, out in enumerate(outputs):
+            if isinstance(out, Tensor) and out.dtype.kind == "f":
+                connect(out, tuple(a for _, a in inputs), _function_backward(cls, ctx, inputs, like, k),
+                        cls.__name__)
+                for _, a in inputs:
+                    a._used_by_graph = True
+        return result
+
+
+def _function_backward(cls, ctx, inputs, like, k):
+    """The node rule of output k of a Function: its backward, with zero gradients for the other outputs."""
+    def backward(grad):
+        grads = [Tensor(grad) if j == k else (None if o is None else Tensor(np.zeros(*o)))
+                 for j, o in enumerate(like)]
+        with no_grad():
+            result = cls.backward(ctx, *grads)
+        result = result if isinstance(result, tuple) else (result,)
+        if len(result) < max(i for i, _ in inputs) + 1:
+            raise RuntimeError(f"function {cls.__name__}Backward returned an incorrect number of gradients "
+                               f"(expected one per argument of forward, got {len(result)})")
+        return tuple(None if result[i] is None else np.asarray(result[i].data if isinstance(result[i], Tensor)
+                                                                 else result[i]) for i, _ in inputs)
+    return backward
 
 
 # %% [markdown]
@@ -1048,7 +1441,7 @@ def _numerical_jacobians(fn, xs, i, eps):
 assert gradcheck(lambda a, b: (a * b + a / b - b ** 2).sum(axis=0), (A, B))
 assert gradcheck(lambda a, b: a @ b, (A, B))
 assert gradcheck(lambda a: (a.T @ a).mean(), (A,))
-assert gradcheck(lambda a: a.max(axis=1) - a.min(axis=0, keepdims=True).sum(), (A,))
+assert gradcheck(lambda a: a.amax(axis=1) - a.amin(axis=0, keepdims=True).sum(), (A,))
 assert gradcheck(lambda a: a.reshape(4, 3).transpose(0, 1)[[0, 0, 2], 1:], (A,))
 assert gradcheck(lambda a: tanh(exp(-a)) + log(a) + softmax(a, dim=0), (A,))
 print("Steps 4 to 8 pass gradcheck")
