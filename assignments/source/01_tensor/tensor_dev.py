@@ -1779,22 +1779,25 @@ def _check_in_place(tensor):
 
 
 def _in_place(tensor, method, *args, **kwargs):
-    """Run the out-of-place `method` of `tensor` and write its result into `tensor` itself.
+    """Run the out-of-place `method` of `tensor` (a method name, or a function of the tensor)
+    and write its result into `tensor` itself.
 
     While autograd records, the tensor then has the new operation as its grad_fn, whose
     input is a copy of the tensor as it was (PyTorch's rebase of the history).
     """
+    compute = (lambda t: getattr(t, method)(*args, **kwargs)) if isinstance(method, str) else \
+        (lambda t: method(t, *args, **kwargs))
     if _requires_recording(tensor, args):
         _check_in_place(tensor)
         before = Tensor(tensor.data.copy())
         before.grad_fn, before.requires_grad = tensor.grad_fn, tensor.requires_grad
-        result = getattr(before, method)(*args, **kwargs)
+        result = compute(before)
         if result is NotImplemented:
             return result
         _write_back(tensor, result)
         tensor.grad_fn, tensor.requires_grad = result.grad_fn, result.requires_grad
         return tensor
-    result = getattr(tensor, method)(*args, **kwargs)
+    result = compute(tensor)
     if result is NotImplemented:
         return result
     _write_back(tensor, result)

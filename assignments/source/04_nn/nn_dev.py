@@ -39,8 +39,8 @@
 
 # %%
 #| export
-import inspect
 import math
+import warnings
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -48,7 +48,7 @@ import numpy as np
 import tinytorch
 from tinytorch.core import activations as _activations
 from tinytorch.core import autograd as _autograd
-from tinytorch.core.tensor import Tensor
+from tinytorch.core.tensor import Tensor, _check_device, _in_place, _target_dtype
 
 # %% [markdown]
 # ## Parameter: a Tensor that belongs to a model
@@ -56,6 +56,11 @@ from tinytorch.core.tensor import Tensor
 # A `Parameter` is an ordinary Tensor with one difference: it is created with
 # `requires_grad=True`, and when you assign it as an attribute of a Module, the module
 # records it. It shares its data with what it was made from (no copy).
+#
+# Its `.data` is its NumPy array, with PyTorch's in-place methods on top (given), so that
+# the initialisation idioms of PyTorch code run unchanged: `m.weight.data.normal_(0, 0.02)`,
+# `m.bias.data.fill_(0.01)`, `p.data -= lr * p.grad`. As in PyTorch, a change made through
+# `.data` is invisible to autograd.
 
 # %%
 #| export
@@ -70,13 +75,93 @@ class Parameter(Tensor):
     True
     """
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
             data = np.empty(0, np.float32)
         super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
+    @property
+    def data(self) -> np.ndarray:
+        """The parameter's array, with PyTorch's in-place methods too (fill_, normal_, ...)."""
+        return self.__dict__["data"]
+
+    @data.setter
+    def data(self, value):
+        array = value.data if isinstance(value, Tensor) else value
+        if not isinstance(array, ParameterData):
+            array = np.asarray(array).view(ParameterData)
+        self.__dict__["data"] = array
+
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+class ParameterData(np.ndarray):
+    """A parameter's array as `.data` gives it: a NumPy array with PyTorch's in-place methods.
+
+    They write into the parameter's memory and return the array, as PyTorch's return the
+    tensor; autograd does not see them (PyTorch's `.data` semantics).
+    """
+
+    def _set(self, values):
+        np.copyto(self, np.asarray(values.data if isinstance(values, Tensor) else values), casting="unsafe")
+        return self
+
+    def fill_(self, value):
+        return self._set(value)
+
+    def zero_(self):
+        return self._set(0)
+
+    def copy_(self, src):
+        return self._set(src)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        return self._set((generator or tinytorch.default_generator).normal(mean, std, self.shape))
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        return self._set((generator or tinytorch.default_generator).uniform(a, b, self.shape))
+
+    def clamp_(self, min=None, max=None):
+        return self._set(np.clip(self, min, max))
+
+    def add_(self, other, *, alpha=1):
+        return self._set(self + alpha * np.asarray(other))
+
+    def sub_(self, other, *, alpha=1):
+        return self._set(self - alpha * np.asarray(other))
+
+    def mul_(self, other):
+        return self._set(self * np.asarray(other))
+
+    def div_(self, other):
+        return self._set(self / np.asarray(other))
+
+    # `p.data -= lr * p.grad`: NumPy's in-place operators, taking a Tensor as well
+    def __iadd__(self, other):
+        return super().__iadd__(np.asarray(other))
+
+    def __isub__(self, other):
+        return super().__isub__(np.asarray(other))
+
+    def __imul__(self, other):
+        return super().__imul__(np.asarray(other))
+
+    def __itruediv__(self, other):
+        return super().__itruediv__(np.asarray(other))
+
+    def clone(self) -> Tensor:
+        return Tensor(np.array(self, copy=True))
+
+    def copy(self, order="C") -> np.ndarray:
+        """A plain NumPy copy (what a state_dict holds)."""
+        return self.view(np.ndarray).copy(order)
+
+    def numpy(self) -> np.ndarray:
+        return self.view(np.ndarray)
+
+    def __repr__(self):
+        return repr(self.view(np.ndarray))
 
 
 # %% [markdown]
@@ -111,6 +196,7 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())  # name -> persistent (in the state_dict)?
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -137,6 +223,7 @@ class Module:
     def __delattr__(self, name):
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
@@ -172,12 +259,13 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix=""):
-        """(dotted name, module) for this module ('') and every module below it, once each."""
+    def named_modules(self, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module ('') and every module below it, once each
+        (with remove_duplicate=False, a shared module under each of its names)."""
         seen = set()
 
         def walk(module, prefix):
-            if id(module) in seen:
+            if id(module) in seen and remove_duplicate:
                 return
             seen.add(id(module))
             yield prefix, module
@@ -251,16 +339,20 @@ class Module:
     # ---- weights in and out ----------------------------------------------------
 
     def state_dict(self):
-        """An OrderedDict from each parameter's dotted name to a copy of its NumPy array.
+        """An OrderedDict from each parameter's (and buffer's) dotted name to a copy of its array.
 
         The keys and shapes are those of the same model in PyTorch ('0.weight', ...).
         """
-        # TODO: build the dictionary from self.named_parameters().
+        # TODO: build the dictionary `state` of the parameters from self.named_parameters().
         # HINTS: copy each array (.data.copy()): a saved state must not change when
         #        training later moves the weights.
         ### BEGIN SOLUTION
-        return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
+        state = OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
         ### END SOLUTION
+        # given: the buffers too, and every name in PyTorch's order (a shared parameter under
+        # each of its names, as PyTorch saves it)
+        return OrderedDict((name, state[name] if name in state else tensor.data.copy())
+                           for name, tensor in self._named_state())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy the arrays of `state_dict` into the parameters, in place.
@@ -269,7 +361,7 @@ class Module:
         too). strict=True: the keys must match exactly. A shape that differs is an error
         either way. Returns (missing_keys, unexpected_keys).
         """
-        own = dict(self.named_parameters())
+        own = dict(self._named_state())  # parameters and buffers, by every name they have
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         problems = []
@@ -302,15 +394,116 @@ class Module:
             param.data = param.data.astype(dtype)
             if param.grad is not None:
                 param.grad = Tensor(np.asarray(param.grad).astype(dtype))
+        for _, buffer in self.named_buffers():
+            if buffer.dtype.kind == "f":
+                buffer.data = buffer.data.astype(dtype)
         return self
 
     def double(self):
-        """Every parameter (and gradient) in float64; returns self."""
+        """Every parameter (and gradient, and floating-point buffer) in float64; returns self."""
         return self._cast(np.float64)
 
     def float(self):
-        """Every parameter (and gradient) in float32; returns self."""
+        """Every parameter (and gradient, and floating-point buffer) in float32; returns self."""
         return self._cast(np.float32)
+
+    def half(self):
+        return self._cast(np.float16)
+
+    # ---- everything PyTorch has on top (given) -------------------------------------
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True):
+        """Keep `tensor` (state that is not trained, e.g. running statistics) as self.<name>.
+
+        A buffer moves with the module (to(), double()) and, when persistent, is saved in
+        the state_dict after the parameters; assigning a new tensor to the name replaces it.
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
+        if name in self.__dict__ and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
+        self._buffers[name] = bool(persistent)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        """(dotted name, tensor) for every buffer of this module and below it (not None)."""
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name in module._buffers:
+                buffer = module.__dict__.get(name)
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse: bool = True):
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def _named_state(self):
+        """(name, tensor) of what the state_dict holds, in PyTorch's order: each module's
+        parameters, then its persistent buffers, then its children's."""
+        for module_name, module in self.named_modules(remove_duplicate=False):
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield prefix + name, param
+            for name, persistent in module._buffers.items():
+                buffer = module.__dict__.get(name)
+                if persistent and buffer is not None:
+                    yield prefix + name, buffer
+
+    def to(self, *args, **kwargs):
+        """to(device) (the CPU: nothing moves) and to(dtype) (parameters and float buffers cast); returns self."""
+        current = next(self.parameters(), None)
+        dtype = _target_dtype(args, kwargs, current.dtype if current is not None else None)
+        if dtype is not None and current is not None and np.dtype(dtype) != current.dtype:
+            self._cast(np.dtype(dtype))
+        return self
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        _check_device("cuda")
+
+    def apply(self, fn):
+        """fn(module) for every sub-module (children first) and then self; returns self.
+
+        The usual use is initialisation: model.apply(init_weights).
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Set requires_grad of every parameter (freezing a part of a model); returns self."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def register_module(self, name: str, module):
+        self.add_module(name, module)
+
+    def get_submodule(self, target: str):
+        """The module at a dotted path: model.get_submodule('encoder.0')."""
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+            module = module._modules[part]
+        return module
+
+    def get_parameter(self, target: str):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter `{name}`")
+        return module._parameters[name]
 
     # ---- printing -----------------------------------------------------------------
 
@@ -438,8 +631,11 @@ def _calculate_fan_in_and_fan_out(tensor):
 
 
 def _fill(tensor, values):
-    """Write `values` into tensor's array in place (its dtype kept); return the tensor."""
-    tensor.data[...] = values
+    """Write `values` into tensor's array in place (its dtype kept); return the tensor.
+
+    `tensor` may also be an array, as `init.normal_(m.weight.data)` passes it.
+    """
+    (tensor.data if isinstance(tensor, Tensor) else tensor)[...] = values
     return tensor
 
 
@@ -544,8 +740,9 @@ class Linear(Module):
     (2, 3)
     """
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
+        _check_device(device)
         self.in_features, self.out_features = in_features, out_features
         dtype = np.dtype(dtype or np.float32)
         self.weight = Parameter(np.empty((out_features, in_features), dtype))
@@ -658,6 +855,136 @@ class Sequential(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of Modules, registered as '0', '1', ... (PyTorch's nn.ModuleList).
+
+    It has no forward: a model holding one decides how to use its modules.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, index):
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        return items[index]
+
+    def __setitem__(self, index, module):
+        index = range(len(self))[index]
+        self.add_module(str(index), module)
+
+    def __delitem__(self, index):
+        items = list(self._modules.values())
+        del items[index]
+        for name in list(self._modules):
+            delattr(self, name)
+        self.extend(items)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module):
+        items = list(self._modules.values())
+        items.insert(index, module)
+        for name in list(self._modules):
+            delattr(self, name)
+        self.extend(items)
+
+
+class ModuleDict(Module):
+    """A dict of Modules, registered under their keys (PyTorch's nn.ModuleDict)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str):
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str):
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        for key, module in (modules.items() if hasattr(modules, "items") else modules):
+            self[key] = module
+
+    def pop(self, key: str):
+        module = self._modules[key]
+        del self[key]
+        return module
+
+    def clear(self):
+        for key in list(self._modules):
+            del self[key]
+
+
+class ParameterList(Module):
+    """A list of Parameters, registered as '0', '1', ... (PyTorch's nn.ParameterList)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for value in values or ():
+            self.append(value)
+
+    def append(self, value):
+        self.register_parameter(str(len(self)), value if isinstance(value, Parameter) else Parameter(value))
+        return self
+
+    def __getitem__(self, index):
+        return list(self._parameters.values())[index]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
 
 class Flatten(Module):
     """Flatten(start_dim=1, end_dim=-1): the axes start_dim..end_dim merged into one."""
@@ -751,69 +1078,241 @@ from tito.feedback.nn import dropout_figure  # noqa: E402
 dropout_figure(Dropout);
 
 # %% [markdown]
-# ## The activations are Modules
+# ## The activations as layers (given)
 #
-# Module 02's classes (`ReLU`, `Sigmoid`, ..., `LogSoftmax`) become Modules here without
-# losing anything. Each class below is a subclass of both `Module` and module 02's class
-# of the same name: the same constructor arguments, `backward` and repr, plus everything
-# a Module has (`parameters()` (none), `train`/`eval`, `state_dict()` (empty),
-# `zero_grad`, a place in a `Sequential`'s repr). Only `forward` is new: it runs module
-# 03's differentiable form of the same function, so autograd follows it. One function
-# makes all ten; nothing of module 02 is copied or changed.
+# PyTorch has each activation twice: a function in `torch.nn.functional` (`F.relu(x)`)
+# and a layer in `torch.nn` (`nn.ReLU()`), a Module whose `forward` calls the function,
+# so that it fits in a `Sequential`. Both are given below, written out one by one as in
+# PyTorch. The functions take PyTorch's arguments (`inplace=`, `dim=`) and run module
+# 02's maths through module 03's autograd (`x.relu()` is module 02's `relu`, recorded);
+# the layers keep their arguments, show them in the repr (`extra_repr`) and hold no
+# parameters.
 #
-# `tinytorch.nn.ReLU` and the other nine are these classes as soon as your `Module`
-# works. Until then (while this module's exercises still raise NotImplementedError)
-# they are module 02's classes, so modules 01 and 02 work on their own. A module 02
-# instance (from `tinytorch.core.activations`) is not a Module: `Sequential` refuses it
-# with a TypeError naming the class to use, as PyTorch refuses what is not a Module.
+# A module 02 instance (from `tinytorch.core.activations`) is not a Module: `Sequential`
+# refuses it with a TypeError naming the layer to use, as PyTorch refuses what is not a
+# Module.
 
 # %%
 #| export
-def _activation_module(base, function):
-    """`base` (a module 02 activation class) as a Module subclass of the same name.
+def _activation(input: Tensor, compute, inplace: bool) -> Tensor:
+    """compute(input), or (inplace=True) the same written into input itself."""
+    return _in_place(input, compute) if inplace else compute(input)
 
-    forward runs `function`, module 03's differentiable form of the activation, with the
-    instance's constructor arguments (e.g. negative_slope); backward(grad_output) is
-    module 02's, for the input of the most recent forward.
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(0, x) elementwise."""
+    return _activation(input, Tensor.relu, inplace)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)) elementwise."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(x) elementwise."""
+    return input.tanh()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    return _activation(input, lambda x: _autograd.leaky_relu(x, negative_slope), inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return _activation(input, lambda x: _autograd.elu(x, alpha), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x) (approximate='none') or its tanh approximation ('tanh')."""
+    return _autograd.gelu(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x)."""
+    return _activation(input, _autograd.silu, inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta."""
+    return _autograd.softplus(input, beta, threshold)
+
+
+def _softmax_dim(name: str, ndim: int) -> int:
+    """PyTorch's choice when softmax is called without a dim (with its warning)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+                  "dim=X as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along dim: positive values that sum to 1."""
+    x = input if dtype is None else input.to(dtype)
+    return x.softmax(_softmax_dim("softmax", x.ndim) if dim is None else dim)
+
+
+def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """x_i - log(sum_j exp(x_j)) along dim."""
+    x = input if dtype is None else input.to(dtype)
+    return x.log_softmax(_softmax_dim("log_softmax", x.ndim) if dim is None else dim)
+
+
+class ReLU(Module):
+    """Applies relu(x) = max(0, x) elementwise.
+
+    Args: inplace: change the input itself. Default: False.
+    Shape: input (*), output (*): the same shape.
+
+    >>> ReLU()(Tensor([-1.0, 2.0]))
+    Tensor([0., 2.], dtype=float32)
     """
-    signature = inspect.signature(base)  # e.g. (negative_slope=0.01)
-    options = list(signature.parameters)
 
-    def __init__(self, *args, **kwargs):
-        try:
-            signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{base.__name__}(): {exc}") from None
-        Module.__init__(self)
-        base.__init__(self, *args, **kwargs)
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
 
-    def forward(self, x):
-        object.__setattr__(self, "_forward_input", x.data if isinstance(x, Tensor) else x)
-        return function(x, **{name: getattr(self, name) for name in options})
+    def forward(self, input: Tensor) -> Tensor:
+        return relu(input, inplace=self.inplace)
 
-    def backward(self, grad_output):
-        x = self.saved("_forward_input")  # module 02's RuntimeError before any forward
-        base.forward(self, Tensor(x))     # module 02's forward keeps what its backward needs
-        return base.backward(self, grad_output)
-
-    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    __init__.__signature__ = signature.replace(parameters=[self_parameter, *signature.parameters.values()])
-    namespace = {"__init__": __init__, "forward": forward, "backward": backward, "__repr__": base.__repr__,
-                 "extra_repr": base.extra_repr,  # module 02's repr arguments, not Module's empty ones
-                 "__doc__": base.__doc__, "__module__": __name__, "__qualname__": base.__name__}
-    return type(base.__name__, (Module, base), namespace)
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
-ReLU = _activation_module(_activations.ReLU, _autograd.relu)
-Sigmoid = _activation_module(_activations.Sigmoid, _autograd.sigmoid)
-Tanh = _activation_module(_activations.Tanh, _autograd.tanh)
-LeakyReLU = _activation_module(_activations.LeakyReLU, _autograd.leaky_relu)
-ELU = _activation_module(_activations.ELU, _autograd.elu)
-GELU = _activation_module(_activations.GELU, _autograd.gelu)
-SiLU = _activation_module(_activations.SiLU, _autograd.silu)
-Softplus = _activation_module(_activations.Softplus, _autograd.softplus)
-Softmax = _activation_module(_activations.Softmax, _autograd.softmax)
-LogSoftmax = _activation_module(_activations.LogSoftmax, _autograd.log_softmax)
+class Sigmoid(Module):
+    """Applies sigmoid(x) = 1 / (1 + exp(-x)) elementwise. Shape: input (*), output (*)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return sigmoid(input)
+
+
+class Tanh(Module):
+    """Applies tanh(x) elementwise. Shape: input (*), output (*)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return tanh(input)
+
+
+class LeakyReLU(Module):
+    """Applies x for x > 0, negative_slope * x otherwise.
+
+    Args: negative_slope: Default: 0.01. inplace: Default: False.
+    Shape: input (*), output (*).
+    """
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(Module):
+    """Applies x for x > 0, alpha * (exp(x) - 1) otherwise.
+
+    Args: alpha: elu(-inf) = -alpha. Default: 1.0. inplace: Default: False.
+    Shape: input (*), output (*).
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class GELU(Module):
+    """Applies x * Phi(x) (approximate='none', exact) or its tanh approximation ('tanh').
+
+    Shape: input (*), output (*).
+    """
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        _activations._check_approximate(approximate)
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        return gelu(input, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """Applies silu(x) = x * sigmoid(x) elementwise. Shape: input (*), output (*)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return silu(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Softplus(Module):
+    """Applies log(1 + exp(beta * x)) / beta elementwise.
+
+    Args: beta: Default: 1.0. threshold: kept for PyTorch (the stable form needs no switch).
+    Shape: input (*), output (*).
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input: Tensor) -> Tensor:
+        return softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softmax(Module):
+    """Applies softmax along dim: positive values that sum to 1.
+
+    Args: dim: the axis that sums to 1 (None: PyTorch's old implicit choice, with a warning).
+    Shape: input (*), output (*).
+    """
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """Applies log(softmax(x)) along dim, computed in the log domain.
+
+    Args: dim: the axis to normalise over (None: PyTorch's old implicit choice).
+    Shape: input (*), output (*).
+    """
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return log_softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 # %% [markdown]
 # ### A whole model, and its PyTorch names
@@ -825,8 +1324,8 @@ print({name: value.shape for name, value in model.state_dict().items()})
 assert list(model.state_dict()) == ["1.weight", "1.bias", "4.weight", "4.bias"]
 assert model(Tensor(np.zeros((5, 1, 8, 8), np.float32))).shape == (5, 10)
 leaky = LeakyReLU(0.2)
-assert isinstance(leaky, Module) and isinstance(leaky, _activations.LeakyReLU)
-assert repr(leaky) == "LeakyReLU(negative_slope=0.2)" and list(leaky.parameters()) == []
+assert isinstance(leaky, Module) and repr(leaky) == "LeakyReLU(negative_slope=0.2)"
+assert list(leaky.parameters()) == [] and leaky.state_dict() == {}
 
 # %% [markdown]
 # ## Weights that move both ways
