@@ -84,3 +84,8 @@ __all__ += ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELo
 from tinytorch.nn import utils  # noqa: E402
 
 __all__ += ["utils"]
+
+# ---- module 10 text --------------------------------------------------------------------
+from tinytorch.core.text import Embedding
+
+__all__ += ["Embedding"]
