@@ -30,6 +30,7 @@ from tinytorch.core.losses import (
     BCELoss,
     BCEWithLogitsLoss,
 )
+from tinytorch.core.text import Embedding
 from tinytorch.nn import functional, init, utils
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "ELU",
+    "Embedding",
     "Flatten",
     "GELU",
     "Identity",

@@ -23,12 +23,14 @@ from tinytorch.core.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
 )
+from tinytorch.core.text import embedding
 
 __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "elu",
+    "embedding",
     "gelu",
     "l1_loss",
     "leaky_relu",
