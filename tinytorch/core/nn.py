@@ -126,7 +126,8 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "_buffers", OrderedDict())  # name -> persistent (in the state_dict)?
+        object.__setattr__(self, "_buffers", OrderedDict())  # name -> Tensor: state that is not trained
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -147,6 +148,20 @@ class Module:
         self._modules.pop(name, None)
         self._buffers.pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Record `tensor` (a Tensor, or None) under `name` as a buffer: state that is not a
+        parameter (BatchNorm's running statistics), in the state_dict unless persistent=False."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r} (a Tensor or None is required)")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"attribute {name!r} already exists")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name, param):
         """Record `param` (a Parameter, or None for 'no such parameter') under `name`."""
@@ -222,6 +237,19 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
+    def named_buffers(self, prefix="", recurse=True):
+        """(dotted name, Tensor) for every buffer of this module and below it."""
+        for module_name, module in (self.named_modules(prefix) if recurse else [(prefix, self)]):
+            for name in module._buffers:
+                buffer = module.__dict__.get(name)  # `self.running_mean = new` replaces the buffer
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse=True):
+        """Every buffer of this module and below it (an iterator)."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
     # ---- training state -------------------------------------------------------
 
     def train(self, mode=True):
@@ -247,15 +275,28 @@ class Module:
     # ---- weights in and out ----------------------------------------------------
 
     def state_dict(self):
-        """An OrderedDict from each parameter's (and buffer's) dotted name to a copy of its array.
+        """An OrderedDict from each parameter's dotted name to a copy of its NumPy array
+        (and each persistent buffer's, after its module's parameters, as PyTorch orders them).
 
         The keys and shapes are those of the same model in PyTorch ('0.weight', ...).
         """
         state = OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
-        # given: the buffers too, and every name in PyTorch's order (a shared parameter under
-        # each of its names, as PyTorch saves it)
+        # given: the buffers too, every key in PyTorch's order (a shared parameter or module
+        # under each of its names, as PyTorch saves it)
         return OrderedDict((name, state[name] if name in state else tensor.data.copy())
                            for name, tensor in self._named_state())
+
+    def _named_state(self):
+        """(name, tensor) of what the state_dict holds, in PyTorch's order: each module's
+        parameters, then its persistent buffers (the tensor its attribute holds now)."""
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield (f"{prefix}.{name}" if prefix else name), param
+            for name in module._buffers:
+                buffer = module.__dict__.get(name)
+                if buffer is not None and name not in module._non_persistent_buffers:
+                    yield (f"{prefix}.{name}" if prefix else name), buffer
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy the arrays of `state_dict` into the parameters, in place.
@@ -264,7 +305,7 @@ class Module:
         too). strict=True: the keys must match exactly. A shape that differs is an error
         either way. Returns (missing_keys, unexpected_keys).
         """
-        own = dict(self._named_state())  # parameters and buffers, by every name they have
+        own = dict(self._named_state())  # parameters and persistent buffers, by every name they have
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         problems = []
@@ -292,8 +333,8 @@ class Module:
             param.data = param.data.astype(dtype)
             if param.grad is not None:
                 param.grad = Tensor(np.asarray(param.grad).astype(dtype))
-        for _, buffer in self.named_buffers():
-            if buffer.dtype.kind == "f":
+        for buffer in self.buffers():
+            if buffer.dtype.kind == "f":  # counters stay integers
                 buffer.data = buffer.data.astype(dtype)
         return self
 
@@ -309,50 +350,6 @@ class Module:
         return self._cast(np.float16)
 
     # ---- everything PyTorch has on top (given) -------------------------------------
-
-    def register_buffer(self, name: str, tensor, persistent: bool = True):
-        """Keep `tensor` (state that is not trained, e.g. running statistics) as self.<name>.
-
-        A buffer moves with the module (to(), double()) and, when persistent, is saved in
-        the state_dict after the parameters; assigning a new tensor to the name replaces it.
-        """
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
-        if name in self.__dict__ and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
-                            "(torch Tensor or None required)")
-        self._buffers[name] = bool(persistent)
-        object.__setattr__(self, name, tensor)
-
-    def named_buffers(self, prefix: str = "", recurse: bool = True):
-        """(dotted name, tensor) for every buffer of this module and below it (not None)."""
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
-        for module_name, module in modules:
-            for name in module._buffers:
-                buffer = module.__dict__.get(name)
-                if buffer is not None:
-                    yield (f"{module_name}.{name}" if module_name else name), buffer
-
-    def buffers(self, recurse: bool = True):
-        for _, buffer in self.named_buffers(recurse=recurse):
-            yield buffer
-
-    def _named_state(self):
-        """(name, tensor) of what the state_dict holds, in PyTorch's order: each module's
-        parameters, then its persistent buffers, then its children's."""
-        for module_name, module in self.named_modules(remove_duplicate=False):
-            prefix = f"{module_name}." if module_name else ""
-            for name, param in module._parameters.items():
-                if param is not None:
-                    yield prefix + name, param
-            for name, persistent in module._buffers.items():
-                buffer = module.__dict__.get(name)
-                if persistent and buffer is not None:
-                    yield prefix + name, buffer
 
     def to(self, *args, **kwargs):
         """to(device) (the CPU: nothing moves) and to(dtype) (parameters and float buffers cast); returns self."""

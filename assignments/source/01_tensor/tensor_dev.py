@@ -2136,6 +2136,24 @@ def _no_accelerator(name):
 _CPU = device("cpu")
 
 
+def accelerator_available() -> bool:
+    """torch.cuda.is_available() (and torch.accelerator's, torch.backends.mps's): False."""
+    return False
+
+
+def accelerator_count() -> int:
+    return 0
+
+
+def current_accelerator():
+    """torch.accelerator.current_accelerator(): None, as on a machine without one."""
+    return None
+
+
+def seed_accelerator(seed):
+    """torch.cuda.manual_seed(_all): nothing to seed without an accelerator."""
+
+
 def _check_device(where):
     if where is not None and not isinstance(where, (Generator, np.dtype)):
         device(where)
