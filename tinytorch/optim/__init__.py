@@ -3,7 +3,7 @@
 # ruff: noqa: I001 (in module order, not sorted)
 """`torch.optim`'s names in TinyTorch."""
 
-from tinytorch.core.optim import Optimizer, SGD, Adam, AdamW
+from tinytorch.core.optim import Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta
 from tinytorch.optim import lr_scheduler
 
-__all__ = ["Adam", "AdamW", "Optimizer", "SGD", "lr_scheduler"]
+__all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]

@@ -3,6 +3,26 @@
 # ruff: noqa: I001 (in module order, not sorted)
 """`torch.optim.lr_scheduler`'s names in TinyTorch."""
 
-from tinytorch.core.optim import LRScheduler, StepLR, CosineAnnealingLR, LambdaLR
+from tinytorch.core.optim import (
+    LRScheduler,
+    StepLR,
+    CosineAnnealingLR,
+    LambdaLR,
+    ExponentialLR,
+    MultiStepLR,
+    LinearLR,
+    OneCycleLR,
+    ReduceLROnPlateau,
+)
 
-__all__ = ["CosineAnnealingLR", "LRScheduler", "LambdaLR", "StepLR"]
+__all__ = [
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+    "StepLR",
+]

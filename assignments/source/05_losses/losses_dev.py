@@ -70,15 +70,25 @@ from tinytorch.core.tensor import Tensor
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _floats(function, input, target):
-    """The arrays of input and target, float, same shape; ValueError naming both otherwise."""
+def _floats(function, input, target, same_dtype=False):
+    """The arrays of input and target, float, same shape; ValueError naming both otherwise.
+
+    Two floating-point dtypes meet at the wider (float32 with float64 computes in float64,
+    as PyTorch); with same_dtype (binary_cross_entropy) they must be equal, as PyTorch requires.
+    """
     if input.shape != target.shape:
         raise ValueError(f"{function}: input has shape {input.shape} but target has shape {target.shape}; "
                          "they must be the same (broadcasting one against the other is almost always a bug: "
                          "reshape one of them, e.g. target.reshape(-1, 1))")
     if input.dtype.kind != "f":
         raise TypeError(f"{function}: input has dtype {input.dtype}; a loss needs floating-point input")
-    return input.data, target.data.astype(input.dtype, copy=False)
+    dtype = input.dtype
+    if target.dtype.kind == "f" and target.dtype != dtype:
+        if same_dtype:
+            raise TypeError(f"{function}: target has dtype {target.dtype} but input has {input.dtype}: PyTorch "
+                            "requires one dtype here (convert one, e.g. target.to(input.dtype))")
+        dtype = np.promote_types(dtype, target.dtype)
+    return input.data.astype(dtype, copy=False), target.data.astype(dtype, copy=False)
 
 
 def _check_reduction(reduction):
@@ -250,6 +260,9 @@ def _class_rows(function, input, target, weight, ignore_index, probabilities=Fal
                 if probabilities and target.dtype.kind == "f" else "")
         raise TypeError(f"{function}: target has dtype {target.dtype} and shape {target.shape}, but it must hold "
                         f"class indices (integers, e.g. int64): the class of each sample, not a float{also}")
+    if not soft and target.dtype not in (np.int64, np.uint8):
+        raise TypeError(f"{function}: target has dtype {target.dtype}; class indices must be int64 (torch.long), "
+                        "as PyTorch requires: convert them with target.long()")
     if soft and ignore_index != -100:
         raise ValueError(f"{function}: ignore_index is not supported for class-probability (float) targets")
     one = input.ndim == 1
@@ -486,7 +499,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
     input: probabilities in [0, 1]; target: the same shape, values in [0, 1].
     """
-    p, y = _floats("binary_cross_entropy", input, target)
+    p, y = _floats("binary_cross_entropy", input, target, same_dtype=True)
     _check_reduction(reduction)
     if p.size and not (p.min() >= 0 and p.max() <= 1):
         raise ValueError("binary_cross_entropy: every input must be a probability between 0 and 1 "

@@ -490,7 +490,7 @@ class LRScheduler:
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group["initial_lr"] = group["lr"]
+                group.setdefault("initial_lr", group["lr"])
         elif any("initial_lr" not in group for group in optimizer.param_groups):
             raise KeyError("param 'initial_lr' is not specified in param_groups when resuming an optimizer")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
@@ -660,6 +660,285 @@ total = clip_grad_norm_([a, b], max_norm=1.0)
 assert np.isclose(total.item(), 5.0)
 assert np.allclose(a.grad.data, [0.6, 0.0], atol=1e-6) and np.allclose(b.grad.data, [0.8], atol=1e-6)
 print("Step 5 passed: total norm", total.item(), "clipped to", a.grad.data, b.grad.data)
+
+# %% [markdown]
+# ## More optimizers and schedules (given)
+#
+# PyTorch has more than the three you wrote. Each is one `update` on top of your
+# `Optimizer` (groups, state, `zero_grad`, `state_dict` all come from it), and each
+# schedule one `get_lr` on top of your `LRScheduler`: given here to read, with
+# PyTorch's names, defaults and formulas.
+#
+# | optimizer | the idea |
+# |---|---|
+# | `RMSprop` | divide by a running root-mean-square of the gradient (Adam without the first moment) |
+# | `Adagrad` | divide by the root of the *sum* of squared gradients: steps shrink where gradients were large |
+# | `Adadelta` | Adagrad's idea with running averages, and steps measured in the units of the weights |
+#
+# | schedule | learning rate at epoch t |
+# |---|---|
+# | `ExponentialLR(gamma)` | base * gamma^t |
+# | `MultiStepLR(milestones, gamma)` | base * gamma^(milestones passed) |
+# | `LinearLR(start_factor, end_factor, total_iters)` | base * a factor moving linearly from start to end |
+# | `OneCycleLR(max_lr, total_steps)` | up to max_lr, then down far below the start (per batch), with momentum moving the other way |
+# | `ReduceLROnPlateau(mode, factor, patience)` | times factor when the monitored metric stops improving: `step(val_loss)` |
+
+# %%
+#| export
+class RMSprop(Optimizer):
+    """RMSprop, as torch.optim.RMSprop.
+
+    RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)
+
+    v <- alpha v + (1 - alpha) g^2;  p <- p - lr g / (sqrt(v) + eps)  (centered: v minus the
+    square of the running mean of g; momentum: a buffer of those steps)
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+        if lr < 0 or eps < 0 or alpha < 0 or momentum < 0 or weight_decay < 0:
+            raise ValueError(f"Invalid RMSprop hyperparameter: lr={lr}, alpha={alpha}, eps={eps}, "
+                             f"momentum={momentum}, weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered))
+
+    def update(self, p, grad, state, group):
+        alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros(p.shape, p.dtype)
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros(p.shape, p.dtype)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros(p.shape, p.dtype)
+        state["step"] += 1
+        g = grad + group["weight_decay"] * p.data if group["weight_decay"] != 0 else grad
+        state["square_avg"] = alpha * state["square_avg"] + (1 - alpha) * g * g
+        if group["centered"]:
+            state["grad_avg"] = alpha * state["grad_avg"] + (1 - alpha) * g
+            avg = np.sqrt(state["square_avg"] - state["grad_avg"] ** 2) + eps
+        else:
+            avg = np.sqrt(state["square_avg"]) + eps
+        if momentum > 0:
+            state["momentum_buffer"] = momentum * state["momentum_buffer"] + g / avg
+            p.data -= group["lr"] * state["momentum_buffer"]
+        else:
+            p.data -= group["lr"] * g / avg
+
+
+class Adagrad(Optimizer):
+    """Adagrad, as torch.optim.Adagrad.
+
+    Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)
+
+    s <- s + g^2;  p <- p - lr_t g / (sqrt(s) + eps),  lr_t = lr / (1 + (t - 1) lr_decay)
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
+        if lr < 0 or lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
+            raise ValueError(f"Invalid Adagrad hyperparameter: lr={lr}, lr_decay={lr_decay}, "
+                             f"weight_decay={weight_decay}, initial_accumulator_value={initial_accumulator_value}")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                                      initial_accumulator_value=initial_accumulator_value))
+
+    def update(self, p, grad, state, group):
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full(p.shape, group["initial_accumulator_value"], p.dtype)
+        state["step"] += 1
+        g = grad + group["weight_decay"] * p.data if group["weight_decay"] != 0 else grad
+        lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        state["sum"] = state["sum"] + g * g
+        p.data -= lr * g / (np.sqrt(state["sum"]) + group["eps"])
+
+
+class Adadelta(Optimizer):
+    """Adadelta, as torch.optim.Adadelta.
+
+    Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0)
+
+    v <- rho v + (1 - rho) g^2;  d = sqrt(u + eps) / sqrt(v + eps) g;  u <- rho u + (1 - rho) d^2;
+    p <- p - lr d
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0):
+        if lr < 0 or not 0 <= rho <= 1 or eps < 0 or weight_decay < 0:
+            raise ValueError(f"Invalid Adadelta hyperparameter: lr={lr}, rho={rho}, eps={eps}, "
+                             f"weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+
+    def update(self, p, grad, state, group):
+        rho, eps = group["rho"], group["eps"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros(p.shape, p.dtype)
+            state["acc_delta"] = np.zeros(p.shape, p.dtype)
+        state["step"] += 1
+        g = grad + group["weight_decay"] * p.data if group["weight_decay"] != 0 else grad
+        state["square_avg"] = rho * state["square_avg"] + (1 - rho) * g * g
+        delta = np.sqrt(state["acc_delta"] + eps) / np.sqrt(state["square_avg"] + eps) * g
+        state["acc_delta"] = rho * state["acc_delta"] + (1 - rho) * delta * delta
+        p.data -= group["lr"] * delta
+
+
+class ExponentialLR(LRScheduler):
+    """lr = base_lr * gamma ** epoch."""
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """lr = base_lr * gamma ** (the number of milestones reached): MultiStepLR(opt, [30, 80], 0.1)."""
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones, self.gamma = sorted(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        passed = sum(1 for m in self.milestones if m <= self.last_epoch)
+        return [base * self.gamma ** passed for base in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """lr = base_lr * a factor moving linearly from start_factor to end_factor over total_iters epochs."""
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
+            raise ValueError("Starting multiplicative factor expected to be greater than 0 and less or equal to 1, "
+                             "and the ending one between 0 and 1")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        done = min(self.last_epoch, self.total_iters) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * done
+        return [base * factor for base in self.base_lrs]
+
+
+class OneCycleLR(LRScheduler):
+    """The one-cycle policy (Smith, 2018), stepped once per batch, as torch.optim.lr_scheduler.OneCycleLR.
+
+    The lr rises from max_lr / div_factor to max_lr over pct_start of the steps, then falls to
+    max_lr / div_factor / final_div_factor (cosine or linear); with cycle_momentum the
+    momentum (or Adam's beta1) moves the other way, between max_momentum and base_momentum.
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
+                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
+                 div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError("You must define either total_steps OR (epochs AND steps_per_epoch)")
+            total_steps = epochs * steps_per_epoch
+        if total_steps <= 0:
+            raise ValueError(f"Expected positive integer total_steps, but got {total_steps}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
+        self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
+        up = float(pct_start * total_steps) - 1
+        self.phases = ([(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                        (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                        (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")] if three_phase else
+                       [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                        (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")])
+        max_lrs = max_lr if isinstance(max_lr, (list, tuple)) else [max_lr] * len(optimizer.param_groups)
+        for group, top in zip(optimizer.param_groups, max_lrs):
+            if last_epoch == -1:
+                group["initial_lr"] = top / div_factor
+                group["max_lr"], group["min_lr"] = top, group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            for group in optimizer.param_groups:
+                if last_epoch == -1:
+                    self._set_momentum(group, max_momentum)
+                group["max_momentum"], group["base_momentum"] = max_momentum, base_momentum
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group, value):
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start, end, pct):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self):
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr_from, lr_to, m_from, m_to) in enumerate(self.phases):
+                if step <= end or i == len(self.phases) - 1:
+                    pct = (step - start) / (end - start)
+                    lrs.append(self._anneal(group[lr_from], group[lr_to], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[m_from], group[m_to], pct))
+                    break
+                start = end
+        return lrs
+
+
+class ReduceLROnPlateau(LRScheduler):
+    """lr times factor when the metric passed to step(metric) has not improved for `patience` epochs.
+
+    ReduceLROnPlateau(optimizer, mode='min', factor=0.1, patience=10, threshold=1e-4,
+    threshold_mode='rel', cooldown=0, min_lr=0, eps=1e-8)
+    """
+
+    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
+                 cooldown=0, min_lr=0, eps=1e-8):
+        if factor >= 1.0:
+            raise ValueError("Factor should be < 1.0.")
+        if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"mode must be 'min' or 'max' and threshold_mode 'rel' or 'abs', got {mode!r}, "
+                             f"{threshold_mode!r}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, patience
+        self.threshold, self.threshold_mode, self.cooldown, self.eps = threshold, threshold_mode, cooldown, eps
+        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * len(optimizer.param_groups)
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs, self.cooldown_counter, self.last_epoch = 0, 0, 0
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def _better(self, current):
+        if self.mode == "min":
+            return current < (self.best * (1 - self.threshold) if self.threshold_mode == "rel"
+                              else self.best - self.threshold)
+        return current > (self.best * (1 + self.threshold) if self.threshold_mode == "rel"
+                          else self.best + self.threshold)
+
+    def step(self, metrics):
+        """One epoch with its metric (a number or a one-element tensor)."""
+        current = float(metrics)
+        self.last_epoch += 1
+        if self._better(current):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, floor in zip(self.optimizer.param_groups, self.min_lrs):
+                new = max(group["lr"] * self.factor, floor)
+                if group["lr"] - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
 
 # %% [markdown]
 # ## What's next
