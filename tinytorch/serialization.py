@@ -90,35 +90,60 @@ def _decode(node, arrays):
     raise ValueError(f"tinytorch.load: unknown entry {kind!r} in the file's structure")
 
 
-def save(obj, f):
-    """Write `obj` (state dicts, tensors, arrays, numbers, strings, lists, dicts) to the path `f`.
+def _write(handle, structure, arrays):
+    with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("structure.json", json.dumps(structure, allow_nan=False))
+        for i, array in enumerate(arrays):
+            buffer = io.BytesIO()
+            np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+            archive.writestr(f"a{i}.npy", buffer.getvalue())
 
-    The file is replaced atomically: an error leaves an existing file as it was.
+
+def save(obj, f, **kwargs):
+    """Write `obj` (state dicts, tensors, arrays, numbers, strings, lists, dicts) to `f`.
+
+    f: a path (replaced atomically: an error leaves an existing file as it was) or a file
+    object open for writing in binary mode (io.BytesIO()). PyTorch's other keywords
+    (pickle_module, ...) are accepted and have nothing to do here.
     """
     arrays = []
     structure = {"format": FORMAT, "version": VERSION, "object": _encode(obj, arrays, "the object")}
+    if hasattr(f, "write"):
+        _write(f, structure, arrays)
+        return
     path = Path(f)
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:
-            archive.writestr("structure.json", json.dumps(structure, allow_nan=False))
-            for i, array in enumerate(arrays):
-                buffer = io.BytesIO()
-                np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-                archive.writestr(f"a{i}.npy", buffer.getvalue())
+        with os.fdopen(fd, "wb") as handle:
+            _write(handle, structure, arrays)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def load(f):
-    """Read what `save` wrote. Never unpickles: plain JSON and plain arrays only."""
+def load(f, map_location=None, weights_only=None, **kwargs):
+    """Read what `save` wrote, from a path or a binary file object.
+
+    Never unpickles (plain JSON and plain arrays only), so weights_only=True and False
+    read the same thing safely. map_location: None, "cpu", a device, a dict or a function,
+    as PyTorch; everything is on the CPU here, so only another device is refused.
+    """
+    if isinstance(map_location, str) or type(map_location).__name__ == "device":
+        from tinytorch.core.tensor import device
+
+        device(map_location)  # "cuda" is a clear error
+    if hasattr(f, "read"):
+        return _read(f, getattr(f, "name", "the file object"))
     path = Path(f)
     if not path.exists():
         raise FileNotFoundError(f"tinytorch.load: {path} does not exist")
+    return _read(path, path)
+
+
+def _read(source, path):
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             structure = json.loads(archive.read("structure.json"))
             names = [n for n in archive.namelist() if n != "structure.json"]
             arrays = [None] * len(names)

@@ -279,21 +279,27 @@ print("Step 2 passed: default_collate")
 class DataLoader:
     """Mini-batches of a dataset, one epoch per iteration.
 
-    DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None)
+    DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
+               collate_fn=None, num_workers=0, pin_memory=False)
 
     dataset: a Dataset (anything with __len__ and __getitem__).
     batch_size: examples per batch; the last batch of an epoch may be smaller.
     shuffle: visit the examples in a new random permutation every epoch.
     drop_last: leave out the last batch of an epoch when it is smaller than batch_size.
-    generator: a np.random.Generator to draw the permutations from (a seeded run repeats
-        exactly); None draws from tinytorch.default_generator (tinytorch.manual_seed).
+    generator: a tinytorch.Generator (or any np.random.Generator) to draw the permutations
+        from (a seeded run repeats exactly); None draws from tinytorch.default_generator
+        (tinytorch.manual_seed).
+    collate_fn: makes a batch from a list of examples (default_collate when None).
+    num_workers, pin_memory: accepted for PyTorch's sake; TinyTorch loads every batch in
+        the main process, on the CPU.
 
     >>> loader = DataLoader(TensorDataset(Tensor(np.arange(10))), batch_size=4)
     >>> [b[0].data.tolist() for b in loader]
     [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None, *, collate_fn=None,
+                 num_workers=0, pin_memory=False, timeout=0, worker_init_fn=None, persistent_workers=False):
         if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size should be a positive integer, got {batch_size!r}")
         if generator is not None and not isinstance(generator, np.random.Generator):
@@ -304,6 +310,7 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.generator = generator
+        self.collate_fn, self.num_workers = collate_fn, num_workers
 
     def _order(self):
         """The indices of one epoch, in the order they are visited (a fresh draw each call)."""
@@ -338,6 +345,8 @@ class DataLoader:
         ### END SOLUTION
 
     def _fetch(self, indices):
+        if self.collate_fn is not None:
+            return self.collate_fn([self.dataset[int(i)] for i in indices])
         if hasattr(self.dataset, "__getitems__"):
             return self.dataset.__getitems__(indices)
         return default_collate([self.dataset[int(i)] for i in indices])
