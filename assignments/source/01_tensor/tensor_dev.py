@@ -934,6 +934,8 @@ class Tensor:
         """The number of elements (the same as x.size)."""
         return int(self.data.size)
 
+    nelement = numel
+
     def dim(self) -> int:
         """The number of axes (the same as x.ndim)."""
         return self.data.ndim
@@ -2496,12 +2498,24 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
     return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+def _into(out, result):
+    """PyTorch's out= argument: the result written into `out` (resized when its shape differs)."""
+    if isinstance(result, tuple):
+        return type(result)(*(_into(o, r) for o, r in zip(out, result)))
+    if out.shape == result.shape:
+        return out.copy_(result)
+    _write_back(Tensor(np.empty(result.shape, out.dtype)), result)  # the dtype check, on a scratch array
+    out.data = result.data.astype(out.dtype)
+    return out
+
+
 def _function(name):
     """torch.<name>(input, ...), the same as input.<name>(...): one implementation, the method's."""
     method = getattr(Tensor, name)
 
-    def function(input, *args, **kwargs):
-        return getattr(input if isinstance(input, Tensor) else Tensor(input), name)(*args, **kwargs)
+    def function(input, *args, out=None, **kwargs):
+        result = getattr(input if isinstance(input, Tensor) else Tensor(input), name)(*args, **kwargs)
+        return result if out is None else _into(out, result)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"torch.{name}(input, ...) is input.{name}(...). " + (method.__doc__ or "")
     try:
