@@ -36,7 +36,7 @@ training_data = DigitsDataset(train=True)
 test_data = DigitsDataset(train=False, transform=lambda image: image * 2 - 1)
 print(len(training_data), len(test_data))
 
-for i in range(1, 4):
+for _ in range(3):
     sample_idx = torch.randint(len(training_data), size=(1,)).item()
     img, label = training_data[sample_idx]
     print(sample_idx, labels_map[label], round(img.sum().item(), 4))

@@ -228,7 +228,7 @@ def _operator(op, reflected=False):
     (PyTorch's rule for 0-d operands, see step 4); then your _binary computes.
     """
     def method(self, other):
-        if isinstance(other, (Tensor, np.ndarray)) and (self.ndim == 0) != (other.ndim == 0):
+        if isinstance(other, Tensor) and (self.ndim == 0) != (other.ndim == 0):
             self, other = _zero_dim_operands(self, other)
         return self._binary(other, op, reflected)
     method.__doc__ = f"np.{op.__name__} of the two operands, with broadcasting; see Tensor._binary."
@@ -286,15 +286,16 @@ def _axis(dim, ndim: int) -> int:
 def _result_dtype(tensor, other):
     """The dtype of `tensor <op> other` by PyTorch's rules (the same as your _binary's, plus 0-d).
 
-    A number, or a 0-d operand next to a tensor with dimensions, only changes the dtype when
+    A number, or a 0-d tensor next to a tensor with dimensions, only changes the dtype when
     it is of a higher kind: float32 (3,) * float64 0-d stays float32, int64 (3,) * 0.5 is
-    float32, int64 (3,) * float64 0-d is float64 (the 0-d operand's own dtype).
+    float32, int64 (3,) * float64 0-d is float64 (the 0-d operand's own dtype). A NumPy
+    array promotes as in NumPy, as it does in PyTorch.
     """
     if _is_number(other):
         return _with_number(tensor.dtype, other)
     other_dtype = other.dtype if isinstance(other, (Tensor, np.ndarray)) else Tensor(other).dtype
     zero_dim = [tensor.ndim == 0, np.ndim(other) == 0]
-    if zero_dim[0] != zero_dim[1]:
+    if isinstance(other, Tensor) and zero_dim[0] != zero_dim[1]:  # a NumPy array promotes as NumPy's would
         small, big = (tensor.dtype, other_dtype) if zero_dim[0] else (other_dtype, tensor.dtype)
         return small if _KIND_RANK[small.kind] > _KIND_RANK[big.kind] else big
     return promote_types(tensor.dtype, other_dtype)
@@ -306,8 +307,8 @@ def _zero_dim_operands(tensor, other):
     dtype = _result_dtype(tensor, other)
     if tensor.ndim == 0 and tensor.dtype != dtype:
         tensor = Tensor(tensor.data.astype(dtype))
-    if np.ndim(other) == 0 and np.asarray(other).dtype != dtype:
-        other = np.asarray(other.data if isinstance(other, Tensor) else other).astype(dtype)
+    if other.ndim == 0 and other.dtype != dtype:
+        other = Tensor(other.data.astype(dtype))
     return tensor, other
 
 
