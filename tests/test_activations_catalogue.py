@@ -91,7 +91,7 @@ def relu(x):
             replace=("return np.where(x > 0, grad, grad * float(negative_slope))",
                      "return np.where(x >= 0, grad, grad * float(negative_slope))")),
     Mistake("leaky_always_maximum", "leaky_relu as max(x, a x) for every slope (wrong for a > 1)",
-            replace=("return Tensor(np.minimum(data, y, out=y))", "return Tensor(np.maximum(data, y, out=y))")),
+            replace=("return Tensor(np.minimum(data, y))", "return Tensor(np.maximum(data, y))")),
     Mistake("elu_exp_minus_one", "elu with exp(x) - 1 instead of expm1: cancels near 0",
             replace=("np.expm1(np.minimum(x, 0))", "np.exp(np.minimum(x, 0)) - 1")),
     Mistake("elu_ignores_alpha", "elu forgets alpha (always alpha = 1)",

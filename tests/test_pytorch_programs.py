@@ -221,3 +221,19 @@ def test_program_runs_with_only_the_imports_changed(name, torch):
 
 def test_every_program_is_listed():
     assert sorted(p.stem for p in PROGRAMS.glob("*.py")) == sorted(TOLERANCE)
+
+
+def test_the_readme_program_runs_on_both(torch):
+    """README's example (its loop shortened) prints on TinyTorch what it prints on PyTorch."""
+    import tinytorch
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## PyTorch programs run on TinyTorch", 1)[1]
+    program = re.search(r"```python\n(.*?)```", section, re.S)[1]
+    assert "import tinytorch as torch" in program
+    program = program.replace("for t in range(2000):", "for t in range(300):")
+    original = program.replace("import tinytorch as torch", "import torch")
+    theirs = run(original, importlib.import_module(torch.__name__), "readme")
+    ours = run(program, tinytorch, "readme")
+    assert ours.count("\n") == 4
+    assert_same_output(ours, theirs, 1e-4, "README")

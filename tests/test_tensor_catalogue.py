@@ -43,8 +43,9 @@ MISTAKES = [
     Entry("integer_division_float64", "int / int left to numpy: float64 instead of float32",
           replace=("        if op is np.true_divide and dtype.kind != \"f\":", "        if False:")),
     Entry("unknown_operand_raises", "TypeError raised for an unknown operand instead of NotImplemented",
-          replace=("            return NotImplemented",
-                   "            raise TypeError(f\"unsupported operand {type(other).__name__}\")")),
+          replace=("        else:\n            return NotImplemented\n        if op is np.true_divide",
+                   "        else:\n            raise TypeError(f\"unsupported operand {type(other).__name__}\")\n"
+                   "        if op is np.true_divide")),
     Entry("integer_mean_float64", "the mean of integers left to numpy: float64",
           replace=("        if op is np.mean and self.dtype.kind != \"f\":", "        if False:")),
     Entry("integer_mean_truncated", "the mean of integers cast back to the integer dtype",

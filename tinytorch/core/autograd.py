@@ -728,12 +728,12 @@ def gather(x, dim, index):
     out = x.gather(dim, index)
 
     def backward(grad):
-        full = np.zeros(x.shape, dtype=np.result_type(grad))
+        picked = np.zeros(x.shape, dtype=np.result_type(grad))
         axis = _axis(dim, x.ndim)
         places = list(np.indices(np.shape(grad), sparse=True))
         places[axis] = index.data if isinstance(index, Tensor) else np.asarray(index)
-        np.add.at(full, tuple(places), grad)
-        return (full,)
+        np.add.at(picked, tuple(places), grad)
+        return (picked,)
     return out, backward
 
 
