@@ -81,7 +81,7 @@ class Subset(Dataset):
         return default_collate([self.dataset[int(i)] for i in chosen])
 
 
-def default_collate(samples):
+def default_collate(samples: list):
     """Stack a list of examples into a batch, field by field.
 
     samples: a list of examples, each a Tensor, an array, a number, or a tuple/list of them.
@@ -172,7 +172,7 @@ class DataLoader:
                 f"shuffle={self.shuffle}, drop_last={self.drop_last})")
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset: Dataset, lengths, generator=None) -> list[Subset]:
     """Split `dataset` into non-overlapping random subsets of the given lengths.
 
     lengths: counts summing to len(dataset), or fractions summing to 1.

@@ -61,7 +61,7 @@ def _spread(grad, reduction, shape):
 
 
 @differentiable(inputs=2)
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error: mean((input - target)^2). Shapes must be equal.
 
     >>> mse_loss(Tensor([1.0, 2.0]), Tensor([1.0, 4.0])).item()
@@ -79,7 +79,7 @@ def mse_loss(input, target, reduction="mean"):
 
 
 @differentiable(inputs=2)
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean absolute error: mean(abs(input - target)). Shapes must be equal."""
     x, y = _floats("l1_loss", input, target)
     _check_reduction(reduction)
@@ -195,7 +195,8 @@ def _weighted_reduce(row_losses, row_weight, reduction):
 
 
 @differentiable(inputs=2)
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities: -weight[y] input[y] per sample.
 
     input (N, C) log-probabilities (e.g. from log_softmax), target (N,) class indices.
@@ -213,7 +214,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 
 
 @differentiable(inputs=2)
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy from logits: nll_loss(log_softmax(input, dim=1), target), label smoothing optional.
 
     input (N, C) logits (or (C,), or (N, C, d1, ...)); target (N,) integer class indices,
@@ -253,7 +255,7 @@ def _broadcast_weight(function, weight, shape, dtype, what="weight"):
 
 
 @differentiable(inputs=2)
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """-w (y log p + (1-y) log(1-p)) per element, each log clamped at -100 (PyTorch's).
 
     input: probabilities in [0, 1]; target: the same shape, values in [0, 1].
@@ -277,7 +279,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
 
 
 @differentiable(inputs=2)
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """Binary cross-entropy of sigmoid(input), computed stably from the logits.
 
     pos_weight: the weight of the positive class (broadcast along the last axis).
@@ -306,14 +309,14 @@ class _Loss(Module):
 class MSELoss(_Loss):
     """Mean squared error, mse_loss as a Module: MSELoss(reduction='mean')(input, target)."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
     """Mean absolute error, l1_loss as a Module."""
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return l1_loss(input, target, reduction=self.reduction)
 
 
@@ -324,7 +327,7 @@ class NLLLoss(_Loss):
         super().__init__(reduction)
         self.weight, self.ignore_index = weight, ignore_index
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
@@ -336,7 +339,7 @@ class CrossEntropyLoss(_Loss):
         super().__init__(reduction)
         self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                              reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -348,7 +351,7 @@ class BCELoss(_Loss):
         super().__init__(reduction)
         self.weight = weight
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
@@ -360,6 +363,6 @@ class BCEWithLogitsLoss(_Loss):
         super().__init__(reduction)
         self.weight, self.pos_weight = weight, pos_weight
 
-    def forward(self, input, target):
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
                                                 pos_weight=self.pos_weight)

@@ -16,7 +16,7 @@ _DEFAULT_DTYPE = {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: np.dtype(np.f
 _PYTHON_RANK = {bool: 0, int: 1, float: 2}
 
 
-def promote_types(a, b):
+def promote_types(a, b) -> np.dtype:
     """The dtype that holds values of dtypes `a` and `b` (PyTorch's rule).
 
     Different kinds (bool < integer < floating point): the higher kind wins.
@@ -122,11 +122,11 @@ class GradientEngine:
 
     recording = False  # True while the engine records operations (module 03's grad mode)
 
-    def apply(self, name, tensor, args, kwargs):
+    def apply(self, name: str, tensor: "Tensor", args: tuple, kwargs: dict) -> "Tensor":
         """Run the tracked method `name` of `tensor` and record it; called only while recording."""
         raise NotImplementedError(f"{type(self).__name__} does not record operations")
 
-    def backward(self, tensor, gradient=None, retain_graph=None):
+    def backward(self, tensor: "Tensor", gradient=None, retain_graph: bool | None = None) -> None:
         raise RuntimeError("backward() needs autograd (module 03): `import tinytorch.autograd` "
                            "before computing, so that operations are recorded")
 
@@ -134,7 +134,7 @@ class GradientEngine:
 _engine = GradientEngine()
 
 
-def set_autograd_engine(engine):
+def set_autograd_engine(engine: GradientEngine) -> GradientEngine:
     """Install `engine` (a GradientEngine) as Tensor's autograd; returns the previous one."""
     global _engine
     if not isinstance(engine, GradientEngine):
@@ -331,7 +331,7 @@ class Tensor:
 
     # ---- 3a. creating tensors ------------------------------------------------
 
-    def __init__(self, data, dtype=None, requires_grad=False):
+    def __init__(self, data, dtype=None, requires_grad: bool = False):
         _, inferred = _scan(data)
         target = inferred if dtype is None else _to_dtype(dtype)
         data = data.data if isinstance(data, Tensor) else data
@@ -344,28 +344,28 @@ class Tensor:
         self.data, self.requires_grad, self.grad = array, bool(requires_grad), None
 
     @property
-    def shape(self):
+    def shape(self) -> tuple:
         """Size of each axis, a tuple: (2, 3) for 2 rows of 3."""
         return self.data.shape
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         """The numpy dtype of the elements, e.g. dtype('float32')."""
         return self.data.dtype
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         """Number of axes: 0 for a scalar, 2 for a matrix."""
         return self.data.ndim
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number of elements, the product of the shape; also PyTorch's x.size() and x.size(dim)."""
         count = _SizeOrCount(self.data.size)
         count.shape = self.data.shape
         return count
 
-    def numpy(self):
+    def numpy(self) -> np.ndarray:
         """The underlying numpy array (shared, not copied)."""
         return self.data
 
@@ -375,14 +375,14 @@ class Tensor:
             return np.array(self.data, dtype=dtype, copy=True)
         return np.asarray(self.data, dtype=dtype)
 
-    def item(self):
+    def item(self) -> bool | int | float:
         """The single element as a Python number; RuntimeError unless size == 1."""
         if self.size != 1:
             raise RuntimeError(f"item() needs a tensor with exactly one element, "
                                f"this one has {self.size} (shape {self.shape})")
         return self.data.item()
 
-    def __len__(self):
+    def __len__(self) -> int:
         """Length of the first axis; TypeError for a 0-d tensor (as PyTorch)."""
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -395,17 +395,17 @@ class Tensor:
             return (self[i] for i in range(len(self)))
         return (Tensor(row) for row in rows)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         """Truth of a one-element tensor; ambiguous (RuntimeError) otherwise."""
         if self.size != 1:
             raise RuntimeError(f"the truth value of a tensor with {self.size} elements is ambiguous; "
                                "reduce it first, e.g. bool((a == b).min()) means 'all equal'")
         return bool(self.data.item())
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self.item())
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self.item())
 
     # ---- gradients: module 03 (autograd) gives these their meaning ---------------
@@ -414,11 +414,11 @@ class Tensor:
     retains_grad = False  # a non-leaf keeps its .grad only after retain_grad()
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         """True unless autograd recorded this tensor as the result of an operation."""
         return self.grad_fn is None
 
-    def backward(self, gradient=None, retain_graph=None):
+    def backward(self, gradient=None, retain_graph: bool | None = None) -> None:
         """Gradients of this tensor with respect to every leaf that requires them, into .grad.
 
         gradient: d(something)/d(self), shape of self; omitted, only a one-element tensor
@@ -426,11 +426,11 @@ class Tensor:
         """
         _engine.backward(self, gradient, retain_graph)
 
-    def detach(self):
+    def detach(self) -> "Tensor":
         """The same data (shared, not copied) as a new leaf that requires no gradient."""
         return Tensor(self.data)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set requires_grad in place (floating point only, leaves only); returns self."""
         if requires_grad and self.dtype.kind != "f":
             raise RuntimeError(f"only floating-point tensors can require gradients, not {self.dtype}")
@@ -440,14 +440,14 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in .grad during backward()."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require gradients")
         if not self.is_leaf:
             self.retains_grad = True
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         """Tensor([1., 2.], dtype=float32), with ', requires_grad=True' when set."""
         numbers = np.array2string(self.data, separator=", ", prefix="Tensor(")
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -456,7 +456,7 @@ class Tensor:
     # ---- 3b. arithmetic --------------------------------------------------------
 
     @np.errstate(all="ignore")  # IEEE results (1/0 = inf) without warnings, as PyTorch
-    def _binary(self, other, op, reflected=False):
+    def _binary(self, other, op, reflected: bool = False) -> "Tensor":
         """op(self, other) elementwise with broadcasting, or op(other, self) if reflected.
 
         other: a Tensor, a number, a numpy array or a nested list.
@@ -514,7 +514,7 @@ class Tensor:
     # ---- 3c. reductions --------------------------------------------------------
 
     @np.errstate(all="ignore")
-    def _reduce(self, op, axis, keepdims, dim, keepdim):
+    def _reduce(self, op, axis, keepdims, dim, keepdim) -> "Tensor":
         """op(self.data) over `axis` (None: all elements); `dim`/`keepdim` are aliases."""
         axis, keepdims = _reduction_axes(axis, keepdims, dim, keepdim)
         if op is np.mean and self.dtype.kind != "f":
@@ -523,12 +523,12 @@ class Tensor:
         return Tensor(op(self.data, axis=axis, keepdims=keepdims))
 
     @_tracked("sum")
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
         """Sum of the elements over `axis` (an int, a tuple, or None for all)."""
         return self._reduce(np.sum, axis, keepdims, dim, keepdim)
 
     @_tracked("mean")
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
         """Mean over `axis`: sum / count. Integer and bool tensors give float32."""
         return self._reduce(np.mean, axis, keepdims, dim, keepdim)
 
@@ -538,14 +538,14 @@ class Tensor:
     # ---- 3d. shapes and indexing -------------------------------------------------
 
     @_tracked("reshape")
-    def reshape(self, *shape):
+    def reshape(self, *shape) -> "Tensor":
         """Same elements, new shape: x.reshape(2, 3), x.reshape((2, 3)), x.reshape(-1)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return Tensor(self.data.reshape(shape))
 
     @_tracked("transpose")
-    def transpose(self, dim0=None, dim1=None):
+    def transpose(self, dim0: int | None = None, dim1: int | None = None) -> "Tensor":
         """Swap axes dim0 and dim1; with neither given, reverse all axes (like .T)."""
         if dim0 is None and dim1 is None:
             return Tensor(self.data.T)
@@ -554,12 +554,12 @@ class Tensor:
         return Tensor(np.swapaxes(self.data, dim0, dim1))
 
     @property
-    def T(self):
+    def T(self) -> "Tensor":
         """All axes reversed: the matrix transpose for 2-d tensors."""
         return self.transpose()
 
     @_tracked("getitem")
-    def __getitem__(self, index):
+    def __getitem__(self, index) -> "Tensor":
         """x[0], x[:, 1], x[1:3, ::2], x[mask] ... as in numpy; Tensors may be indices."""
         return Tensor(self.data[index])
 
@@ -651,14 +651,14 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self.dtype.kind == "f"
 
-    def tolist(self):
+    def tolist(self) -> list | bool | int | float:
         """The values as (nested) Python lists of numbers; a number for a 0-d tensor."""
         return self.data.tolist()
 
     def element_size(self) -> int:
         return self.dtype.itemsize
 
-    def new_tensor(self, data, dtype=None, requires_grad=False) -> "Tensor":
+    def new_tensor(self, data, dtype=None, requires_grad: bool = False) -> "Tensor":
         return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, requires_grad=False) -> "Tensor":
@@ -667,7 +667,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, requires_grad=False) -> "Tensor":
         return ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
-    def new_full(self, size, fill_value, dtype=None, requires_grad=False) -> "Tensor":
+    def new_full(self, size: tuple, fill_value, dtype=None, requires_grad: bool = False) -> "Tensor":
         return full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, requires_grad=False) -> "Tensor":
@@ -709,7 +709,7 @@ class Tensor:
         """A new axis of size 1 at `dim`: (3,) -> (1, 3) with dim=0, (3, 1) with dim=-1."""
         return self.reshape(_unsqueezed(self.shape, dim))
 
-    def squeeze(self, dim=None) -> "Tensor":
+    def squeeze(self, dim: int | tuple | None = None) -> "Tensor":
         """Without the axes of size 1 (only `dim`, an int or a tuple, when given)."""
         return self.reshape(_squeezed(self.shape, dim))
 
@@ -717,7 +717,7 @@ class Tensor:
         """The axes start_dim..end_dim merged into one: (N, 1, 28, 28).flatten(1) is (N, 784)."""
         return self.reshape(_flattened(self.shape, start_dim, end_dim))
 
-    def unflatten(self, dim: int, sizes) -> "Tensor":
+    def unflatten(self, dim: int, sizes: tuple) -> "Tensor":
         dim = _axis(dim, self.ndim)
         return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1:])
 
@@ -764,7 +764,7 @@ class Tensor:
         """The order of the elements reversed along `dims`."""
         return Tensor(np.flip(self.data, _permutation(dims, self.ndim, partial=True)))
 
-    def split(self, split_size_or_sections, dim: int = 0) -> tuple:
+    def split(self, split_size_or_sections: int | list, dim: int = 0) -> tuple:
         """Pieces along `dim`: of split_size each (the last may be smaller), or of the given sizes."""
         return tuple(self.narrow(dim, start, length) for start, length in
                      _split_sizes(self.shape, split_size_or_sections, dim))
@@ -797,11 +797,11 @@ class Tensor:
         return Tensor(np.take_along_axis(self.data, _gather_index(self, dim, index), _axis(dim, self.ndim)))
 
     @_tracked("masked_fill")
-    def masked_fill(self, mask, value) -> "Tensor":
+    def masked_fill(self, mask: "Tensor", value) -> "Tensor":
         """A copy with `value` where `mask` (a bool tensor broadcasting to self) is True."""
         return Tensor(np.where(_mask_array(mask), _fill_value(value, self.dtype), self.data))
 
-    def where(self, condition, other) -> "Tensor":
+    def where(self, condition: "Tensor", other) -> "Tensor":
         """self where `condition` is True, else `other` (torch.where(condition, self, other))."""
         return where(condition, self, other)
 
@@ -810,7 +810,7 @@ class Tensor:
         a, b = _promoted_arrays(self, other)
         return Tensor(np.where(_mask_array(condition), a, b))
 
-    def nonzero(self, *, as_tuple: bool = False):
+    def nonzero(self, *, as_tuple: bool = False) -> "Tensor | tuple":
         """The indices of the non-zero elements: an (n, ndim) int64 tensor, or one tensor per axis."""
         found = np.nonzero(self.data)
         if as_tuple:
@@ -820,16 +820,16 @@ class Tensor:
     # ---- reductions -------------------------------------------------------------------
 
     @_tracked("amax")
-    def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> "Tensor":
+    def amax(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
         """Largest element over `axis` (values only; ties share the gradient)."""
         return self._reduce(np.max, axis, keepdims, dim, keepdim)
 
     @_tracked("amin")
-    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> "Tensor":
+    def amin(self, axis=None, keepdims: bool = False, *, dim=None, keepdim: bool | None = None) -> "Tensor":
         """Smallest element over `axis` (values only; ties share the gradient)."""
         return self._reduce(np.min, axis, keepdims, dim, keepdim)
 
-    def max(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+    def max(self, dim: "int | Tensor | None" = None, keepdim: bool = False, *, axis=None, keepdims=None):
         """The largest element; with a dim, the named tuple (values, indices) along it, as PyTorch.
 
         x.max() is a 0-d tensor; x.max(dim=1) is (values, indices) of each row's maximum (the
@@ -839,17 +839,17 @@ class Tensor:
             return self.maximum(dim)
         return _extreme(self, dim, keepdim, axis, keepdims, np.argmax, "max")
 
-    def min(self, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
+    def min(self, dim: "int | Tensor | None" = None, keepdim: bool = False, *, axis=None, keepdims=None):
         """The smallest element; with a dim, the named tuple (values, indices), as max."""
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         return _extreme(self, dim, keepdim, axis, keepdims, np.argmin, "min")
 
-    def argmax(self, dim=None, keepdim: bool = False) -> "Tensor":
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """The int64 index of the largest element (the first among ties), over all or along dim."""
         return _arg_extreme(self, dim, keepdim, np.argmax)
 
-    def argmin(self, dim=None, keepdim: bool = False) -> "Tensor":
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         return _arg_extreme(self, dim, keepdim, np.argmin)
 
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -869,23 +869,23 @@ class Tensor:
         indices = self.argsort(dim, descending=largest).narrow(dim, 0, k) if self.ndim else self.argsort()
         return _ValuesIndices(self.gather(dim, indices), indices, "topk")
 
-    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> "Tensor":
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None) -> "Tensor":
         """Variance over dim: sum((x - mean)^2) / (n - correction); correction=1 (unbiased) by default."""
         axes, count = _reduced(self.shape, dim)
         deviation = self - self.mean(dim=axes, keepdim=True)
         return (deviation * deviation).sum(dim=axes, keepdim=keepdim) / max(count - _correction(unbiased, correction), 0)
 
-    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> "Tensor":
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None) -> "Tensor":
         """Standard deviation: sqrt of var (correction=1 by default, as PyTorch)."""
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     @_tracked("norm")
-    def norm(self, p=2, dim=None, keepdim: bool = False) -> "Tensor":
+    def norm(self, p: float | str = 2, dim=None, keepdim: bool = False) -> "Tensor":
         """The p-norm over dim (all elements by default): (sum |x|^p)^(1/p); p='fro' is p=2."""
         return Tensor(_norm(self.data.astype(_float_dtype(self.dtype), copy=False), p, dim, keepdim))
 
     @_tracked("prod")
-    def prod(self, dim=None, keepdim: bool = False) -> "Tensor":
+    def prod(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """The product of the elements over dim (all of them by default)."""
         axis = None if dim is None else _axis(dim, self.ndim)
         dtype = np.int64 if self.dtype.kind in "biu" else self.dtype
@@ -897,22 +897,22 @@ class Tensor:
         dtype = np.int64 if self.dtype.kind in "biu" else self.dtype
         return Tensor(np.cumsum(self.data, axis=_axis(dim, self.ndim), dtype=dtype))
 
-    def logsumexp(self, dim, keepdim: bool = False) -> "Tensor":
+    def logsumexp(self, dim: int | tuple, keepdim: bool = False) -> "Tensor":
         """log(sum(exp(x))) along dim, without overflow: m + log(sum(exp(x - m))), m the maximum."""
         shift = self.amax(dim=dim, keepdim=True).detach()
         shift = shift.masked_fill(~shift.isfinite(), 0)
         out = (self - shift).exp().sum(dim=dim, keepdim=True).log() + shift
         return out if keepdim else out.squeeze(dim)
 
-    def all(self, dim=None, keepdim: bool = False) -> "Tensor":
+    def all(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """True where every element (over dim) is non-zero: a bool tensor."""
         return Tensor(np.all(self.data, axis=dim, keepdims=keepdim))
 
-    def any(self, dim=None, keepdim: bool = False) -> "Tensor":
+    def any(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
         """True where some element (over dim) is non-zero: a bool tensor."""
         return Tensor(np.any(self.data, axis=dim, keepdims=keepdim))
 
-    def count_nonzero(self, dim=None) -> "Tensor":
+    def count_nonzero(self, dim: int | None = None) -> "Tensor":
         return Tensor(np.asarray(np.count_nonzero(self.data, axis=dim), np.int64))
 
     # ---- arithmetic and comparisons by name ------------------------------------------------
@@ -930,7 +930,7 @@ class Tensor:
 
     multiply = mul
 
-    def div(self, other, *, rounding_mode=None) -> "Tensor":
+    def div(self, other, *, rounding_mode: str | None = None) -> "Tensor":
         """self / other; rounding_mode 'trunc' or 'floor' rounds the quotient (no gradient then)."""
         if rounding_mode is None:
             return self / other

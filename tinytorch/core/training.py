@@ -13,7 +13,7 @@ from tinytorch.serialization import load, save
 no_grad = _autograd.no_grad
 
 
-def predict_labels(output):
+def predict_labels(output) -> np.ndarray:
     """Predicted classes from a model's output: argmax of (N, C) scores, or logit > 0 for (N,) or (N, 1)."""
     scores = np.asarray(output)
     if scores.ndim == 2 and scores.shape[1] > 1:
@@ -21,14 +21,14 @@ def predict_labels(output):
     return (scores.reshape(len(scores)) > 0).astype(np.int64)
 
 
-def accuracy(output, target):
+def accuracy(output, target) -> float:
     """Fraction of examples whose predicted class (predict_labels) equals the target, in [0, 1]."""
     predicted = predict_labels(output)
     truth = np.asarray(target).reshape(len(predicted))
     return float(np.mean(predicted == np.round(truth).astype(np.int64)))
 
 
-def confusion_matrix(predictions, targets, num_classes):
+def confusion_matrix(predictions, targets, num_classes: int) -> np.ndarray:
     """counts[i, j] = number of examples of true class i predicted as class j (int64)."""
     counts = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(counts, (np.asarray(targets, dtype=np.int64), np.asarray(predictions, dtype=np.int64)), 1)
@@ -39,7 +39,7 @@ class NonFiniteLossError(RuntimeError):
     """Training stopped: the loss became nan or inf."""
 
 
-def check_finite(loss, model, step):
+def check_finite(loss, model, step: int) -> None:
     """Raise NonFiniteLossError when `loss` is nan or inf, naming `step` and the first
     parameter (in named_parameters order) whose gradient is not finite."""
     value = float(np.asarray(loss))
@@ -69,7 +69,7 @@ class _EpochTotals:
         return {"loss": self.loss / self.count, "accuracy": self.right / self.count, "steps": steps}
 
 
-def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):
+def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step: int = 0) -> dict:
     """One pass over `loader`: returns {"loss": mean loss, "accuracy": mean accuracy, "steps": batches}.
 
     Steps are numbered from start_step + 1 (for the message of check_finite).
@@ -88,7 +88,7 @@ def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):
     return totals.summary(steps)
 
 
-def evaluate(model, loader, loss_fn):
+def evaluate(model, loader, loss_fn) -> dict:
     """Loss and accuracy of `model` on `loader`, in eval mode and without gradients.
 
     Returns {"loss", "accuracy", "predictions" (int64 array), "targets" (array)}; the
@@ -125,14 +125,14 @@ def _generators(*loaders):
     return found
 
 
-def save_checkpoint(path, model, optimizer, scheduler=None, epoch=0, history=None, generators=()):
+def save_checkpoint(path, model, optimizer, scheduler=None, epoch: int = 0, history=None, generators=()) -> None:
     """Everything needed to resume exactly, in one tinytorch.save file."""
     save({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
           "scheduler": scheduler.state_dict() if scheduler is not None else None,
           "history": history or [], "generators": [g.bit_generator.state for g in generators]}, path)
 
 
-def load_checkpoint(path, model, optimizer, scheduler=None, generators=()):
+def load_checkpoint(path, model, optimizer, scheduler=None, generators=()) -> tuple[int, list]:
     """Restore what save_checkpoint wrote; returns (epoch, history)."""
     saved = load(path)
     model.load_state_dict(saved["model"])
@@ -190,8 +190,8 @@ class TrainingProgress:
                                                   f"acc {record['test_accuracy']:.1%}")
 
 
-def fit(model, train_loader, loss_fn, optimizer, epochs, test_loader=None, scheduler=None,
-        checkpoint=None, resume=None, progress=True):
+def fit(model, train_loader, loss_fn, optimizer, epochs: int, test_loader=None, scheduler=None,
+        checkpoint=None, resume=None, progress: bool = True) -> list[dict]:
     """Train for `epochs` epochs; returns the history, a list of one dict per epoch.
 
     Each record: epoch, loss, accuracy (training), lr, and test_loss, test_accuracy when

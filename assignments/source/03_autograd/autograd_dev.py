@@ -415,7 +415,8 @@ def _check_versions(node):
                                "change it in place before backward(), or change a clone() of it instead")
 
 
-def differentiable(rule=None, *, inputs=1, method=None, reflected=None, plain=None):
+def differentiable(rule=None, *, inputs: int = 1, method: str | None = None, reflected: str | None = None,
+                   plain=None):
     """Make `rule(*tensors, *options) -> (out, backward)` a differentiable function.
 
     inputs: how many leading arguments are tensors (numbers become tensors); -1: all of them.
@@ -510,7 +511,7 @@ class enable_grad(no_grad):
         return self
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """True while operations are recorded (outside no_grad)."""
     return ENGINE.recording
 
@@ -1369,7 +1370,8 @@ def _outputs(result):
     return (result,) if isinstance(result, Tensor) else tuple(result)
 
 
-def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True) -> bool:
     """Compare the gradients of `fn(*inputs)` with central finite differences in float64.
 
     inputs: a Tensor or a tuple of them (and other values passed through); those with

@@ -42,6 +42,7 @@
 import math
 import warnings
 from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -86,13 +87,13 @@ class Parameter(Tensor):
         return self.__dict__["data"]
 
     @data.setter
-    def data(self, value):
+    def data(self, value) -> None:
         array = value.data if isinstance(value, Tensor) else value
         if not isinstance(array, ParameterData):
             array = np.asarray(array).view(ParameterData)
         self.__dict__["data"] = array
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
 
@@ -107,34 +108,34 @@ class ParameterData(np.ndarray):
         np.copyto(self, np.asarray(values.data if isinstance(values, Tensor) else values), casting="unsafe")
         return self
 
-    def fill_(self, value):
+    def fill_(self, value) -> "ParameterData":
         return self._set(value)
 
-    def zero_(self):
+    def zero_(self) -> "ParameterData":
         return self._set(0)
 
-    def copy_(self, src):
+    def copy_(self, src) -> "ParameterData":
         return self._set(src)
 
-    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "ParameterData":
         return self._set((generator or tinytorch.default_generator).normal(mean, std, self.shape))
 
-    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> "ParameterData":
         return self._set((generator or tinytorch.default_generator).uniform(a, b, self.shape))
 
-    def clamp_(self, min=None, max=None):
+    def clamp_(self, min=None, max=None) -> "ParameterData":
         return self._set(np.clip(self, min, max))
 
-    def add_(self, other, *, alpha=1):
+    def add_(self, other, *, alpha=1) -> "ParameterData":
         return self._set(self + alpha * np.asarray(other))
 
-    def sub_(self, other, *, alpha=1):
+    def sub_(self, other, *, alpha=1) -> "ParameterData":
         return self._set(self - alpha * np.asarray(other))
 
-    def mul_(self, other):
+    def mul_(self, other) -> "ParameterData":
         return self._set(self * np.asarray(other))
 
-    def div_(self, other):
+    def div_(self, other) -> "ParameterData":
         return self._set(self / np.asarray(other))
 
     # `p.data -= lr * p.grad`: NumPy's in-place operators, taking a Tensor as well
@@ -193,14 +194,14 @@ class Module:
     attributes, and define forward(); calling the module calls forward.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())  # name -> Tensor: state that is not trained
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value) -> None:
         """self.name = value, recording Parameters and Modules."""
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() call: "
@@ -221,13 +222,13 @@ class Module:
         object.__setattr__(self, name, value)
         ### END SOLUTION
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         self._buffers.pop(name, None)
         object.__delattr__(self, name)
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Record `tensor` (a Tensor, or None) under `name` as a buffer: state that is not a
         parameter (BatchNorm's running statistics), in the state_dict unless persistent=False."""
         if tensor is not None and not isinstance(tensor, Tensor):
@@ -241,14 +242,14 @@ class Module:
             self._non_persistent_buffers.add(name)
         object.__setattr__(self, name, tensor)
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: "Parameter | None") -> None:
         """Record `param` (a Parameter, or None for 'no such parameter') under `name`."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign {type(param).__name__} as parameter {name!r} "
                             "(a Parameter or None is required)")
         setattr(self, name, param)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: "Module") -> None:
         """Record `module` under `name` (what Sequential does for '0', '1', ...)."""
         if not isinstance(module, Module):
             hint = (f": it is module 02's class (tinytorch.core.activations); use tinytorch.nn."
@@ -266,15 +267,15 @@ class Module:
 
     # ---- walking the tree ---------------------------------------------------
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
         """(name, module) for each direct sub-module, in the order they were assigned."""
         yield from self._modules.items()
 
-    def children(self):
+    def children(self) -> Iterator["Module"]:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix="", remove_duplicate=True):
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, "Module"]]:
         """(dotted name, module) for this module ('') and every module below it, once each
         (with remove_duplicate=False, a shared module under each of its names)."""
         seen = set()
@@ -289,11 +290,11 @@ class Module:
 
         yield from walk(self, prefix)
 
-    def modules(self):
+    def modules(self) -> Iterator["Module"]:
         for _, module in self.named_modules():
             yield module
 
-    def named_parameters(self, prefix="", recurse=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) for every parameter of this module and below it.
 
         A parameter shared by two layers is listed once, under its first name.
@@ -320,12 +321,12 @@ class Module:
                 yield (f"{module_name}.{name}" if module_name else name), param
         ### END SOLUTION
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every Parameter of this module and below it (an iterator, as in PyTorch)."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, prefix="", recurse=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, Tensor) for every buffer of this module and below it."""
         for module_name, module in (self.named_modules(prefix) if recurse else [(prefix, self)]):
             for name in module._buffers:
@@ -333,14 +334,14 @@ class Module:
                 if buffer is not None:
                     yield (f"{module_name}.{name}" if module_name else name), buffer
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         """Every buffer of this module and below it (an iterator)."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     # ---- training state -------------------------------------------------------
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> "Module":
         """Training mode (Dropout active) for this module and every module below; returns self."""
         if not isinstance(mode, bool):
             raise ValueError(f"training mode is expected to be a bool, got {mode!r}")
@@ -352,11 +353,11 @@ class Module:
         ### END SOLUTION
         return self
 
-    def eval(self):
+    def eval(self) -> "Module":
         """Evaluation mode: the same as train(False)."""
         return self.train(False)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: .grad = None (default), or zeros with set_to_none=False."""
         for param in self.parameters():
             if set_to_none:
@@ -366,7 +367,7 @@ class Module:
 
     # ---- weights in and out ----------------------------------------------------
 
-    def state_dict(self):
+    def state_dict(self) -> OrderedDict:
         """An OrderedDict from each parameter's dotted name to a copy of its NumPy array
         (and each persistent buffer's, after its module's parameters, as PyTorch orders them).
 
@@ -395,7 +396,7 @@ class Module:
                 if buffer is not None and name not in module._non_persistent_buffers:
                     yield (f"{prefix}.{name}" if prefix else name), buffer
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> "IncompatibleKeys":
         """Copy the arrays of `state_dict` into the parameters, in place.
 
         Values may be NumPy arrays, Tensors or anything np.asarray reads (PyTorch tensors
@@ -440,20 +441,20 @@ class Module:
                 buffer.data = buffer.data.astype(dtype)
         return self
 
-    def double(self):
+    def double(self) -> "Module":
         """Every parameter (and gradient, and floating-point buffer) in float64; returns self."""
         return self._cast(np.float64)
 
-    def float(self):
+    def float(self) -> "Module":
         """Every parameter (and gradient, and floating-point buffer) in float32; returns self."""
         return self._cast(np.float32)
 
-    def half(self):
+    def half(self) -> "Module":
         return self._cast(np.float16)
 
     # ---- everything PyTorch has on top (given) -------------------------------------
 
-    def to(self, *args, **kwargs):
+    def to(self, *args, **kwargs) -> "Module":
         """to(device) (the CPU: nothing moves) and to(dtype) (parameters and float buffers cast); returns self."""
         current = next(self.parameters(), None)
         dtype = _target_dtype(args, kwargs, current.dtype if current is not None else None)
@@ -461,13 +462,13 @@ class Module:
             self._cast(np.dtype(dtype))
         return self
 
-    def cpu(self):
+    def cpu(self) -> "Module":
         return self
 
-    def cuda(self, device=None):
+    def cuda(self, device=None) -> "Module":
         _check_device("cuda")
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[["Module"], None]) -> "Module":
         """fn(module) for every sub-module (children first) and then self; returns self.
 
         The usual use is initialisation: model.apply(init_weights).
@@ -477,16 +478,16 @@ class Module:
         fn(self)
         return self
 
-    def requires_grad_(self, requires_grad: bool = True):
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Set requires_grad of every parameter (freezing a part of a model); returns self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
-    def register_module(self, name: str, module):
+    def register_module(self, name: str, module: "Module") -> None:
         self.add_module(name, module)
 
-    def get_submodule(self, target: str):
+    def get_submodule(self, target: str) -> "Module":
         """The module at a dotted path: model.get_submodule('encoder.0')."""
         module = self
         for part in target.split(".") if target else []:
@@ -495,7 +496,7 @@ class Module:
             module = module._modules[part]
         return module
 
-    def get_parameter(self, target: str):
+    def get_parameter(self, target: str) -> Parameter:
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         if name not in module._parameters:
@@ -504,7 +505,7 @@ class Module:
 
     # ---- printing -----------------------------------------------------------------
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The arguments shown between the parentheses of the repr; '' by default."""
         return ""
 
@@ -594,7 +595,7 @@ _GAINS = {"linear": 1.0, "identity": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d"
           "sigmoid": 1.0, "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The gain PyTorch recommends for a nonlinearity (see torch.nn.init.calculate_gain).
 
     >>> calculate_gain("relu")
@@ -613,7 +614,7 @@ def calculate_gain(nonlinearity, param=None):
     return _GAINS[nonlinearity]
 
 
-def _calculate_fan_in_and_fan_out(tensor):
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight shaped (out, in, *receptive field)."""
     if tensor.ndim < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
@@ -637,31 +638,31 @@ def _fill(tensor, values):
     return tensor
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fill `tensor` in place with numbers drawn from U(a, b); returns it."""
     rng = generator or tinytorch.default_generator
     return _fill(tensor, rng.uniform(a, b, tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill `tensor` in place with numbers drawn from N(mean, std^2); returns it."""
     rng = generator or tinytorch.default_generator
     return _fill(tensor, rng.normal(mean, std, tensor.shape))
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: float) -> Tensor:
     return _fill(tensor, val)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 0)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 1)
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot: U(-bound, bound) with std = gain sqrt(2 / (fan_in + fan_out)); in place."""
     # TODO: compute the bound and fill the tensor.
     # APPROACH: fans from _calculate_fan_in_and_fan_out; std from the formula above;
@@ -674,7 +675,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     ### END SOLUTION
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot: N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out)); in place."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
@@ -693,7 +694,8 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     ### END SOLUTION
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator=None) -> Tensor:
     """He: U(-bound, bound) with std = gain / sqrt(fan), bound = sqrt(3) std; in place."""
     if 0 in tensor.shape:
         return tensor
@@ -701,7 +703,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator=None) -> Tensor:
     """He: N(0, std^2) with std = gain / sqrt(fan); in place."""
     if 0 in tensor.shape:
         return tensor
@@ -747,7 +750,7 @@ class Linear(Module):
         self.bias = Parameter(np.empty(out_features, dtype)) if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Draw weight and bias again from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
         # TODO: fill self.weight and (when there is one) self.bias.
         # APPROACH: bound = 1 / sqrt(in_features) (0 when in_features is 0); then
@@ -760,7 +763,7 @@ class Linear(Module):
             uniform_(self.bias, -bound, bound)
         ### END SOLUTION
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         # TODO: return x @ W^T + b as a Tensor (no bias: skip it).
         # HINTS: Tensor operations only, so autograd can follow them. weight is (out, in).
         ### BEGIN SOLUTION
@@ -770,7 +773,7 @@ class Linear(Module):
         return out
         ### END SOLUTION
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -820,7 +823,7 @@ class Sequential(Module):
     len() and iteration as in PyTorch.
     """
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: "Module"):
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
             for name, module in modules[0].items():
@@ -829,7 +832,7 @@ class Sequential(Module):
             for index, module in enumerate(modules):
                 self.add_module(str(index), module)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         # TODO: pass x through every module in order; return the result.
         ### BEGIN SOLUTION
         for module in self._modules.values():
@@ -905,7 +908,7 @@ class ModuleList(Module):
             self.append(module)
         return self
 
-    def insert(self, index: int, module):
+    def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
         items.insert(index, module)
         for name in list(self._modules):
@@ -939,25 +942,25 @@ class ModuleDict(Module):
     def __contains__(self, key):
         return key in self._modules
 
-    def keys(self):
+    def keys(self) -> Iterable[str]:
         return self._modules.keys()
 
-    def values(self):
+    def values(self) -> Iterable[Module]:
         return self._modules.values()
 
-    def items(self):
+    def items(self) -> Iterable[tuple[str, Module]]:
         return self._modules.items()
 
     def update(self, modules):
         for key, module in (modules.items() if hasattr(modules, "items") else modules):
             self[key] = module
 
-    def pop(self, key: str):
+    def pop(self, key: str) -> Module:
         module = self._modules[key]
         del self[key]
         return module
 
-    def clear(self):
+    def clear(self) -> None:
         for key in list(self._modules):
             del self[key]
 
@@ -987,7 +990,7 @@ class ParameterList(Module):
 class Flatten(Module):
     """Flatten(start_dim=1, end_dim=-1): the axes start_dim..end_dim merged into one."""
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
@@ -1029,7 +1032,7 @@ class Dropout(Module):
     """Dropout(p=0.5, inplace=False): zero each element with probability p in training,
     scale the rest by 1/(1-p); the identity in eval mode."""
 
-    def __init__(self, p=0.5, inplace=False):
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")

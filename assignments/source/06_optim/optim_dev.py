@@ -117,7 +117,7 @@ class ParamState:
     def __len__(self):
         return len(self._states)
 
-    def clear(self):
+    def clear(self) -> None:
         self._states.clear()
 
 
@@ -144,7 +144,7 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict) -> None:
         """Add a group: a dict with "params" and any hyperparameters (else the defaults)."""
         group = dict(param_group)
         params = group["params"]
@@ -159,7 +159,7 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient: None (the default), or zeros."""
         # TODO: for every parameter of every group with a gradient: set p.grad to None,
         #       or (set_to_none=False) fill the gradient array with zeros, in place.
@@ -183,12 +183,12 @@ class Optimizer:
                     self.update(p, _grad_array(p), self.state[p], group)
         return loss
 
-    def update(self, p, grad, state, group):
+    def update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define update(p, grad, state, group)")
 
     # ---- saving and restoring ---------------------------------------------------------
 
-    def state_dict(self):
+    def state_dict(self) -> dict:
         """{"state": {index: {name: array or number}}, "param_groups": [{..., "params": [indices]}]}.
 
         Parameters are numbered in the order of the groups, as PyTorch does; the arrays are copies.
@@ -204,7 +204,7 @@ class Optimizer:
             groups.append(saved)
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyperparameters and state saved by state_dict() (same groups, same sizes)."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
@@ -275,7 +275,7 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
-    def update(self, p, grad, state, group):
+    def update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         # TODO: one SGD step of p.data, in the order of the formula above.
@@ -372,7 +372,7 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad))
 
-    def update(self, p, grad, state, group):
+    def update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
         if not state:
@@ -497,25 +497,25 @@ class LRScheduler:
         self.last_epoch = last_epoch
         self.step()
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
 
-    def step(self):
+    def step(self) -> None:
         """Count one epoch and set every group's lr for it."""
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         """The learning rates the last step() set, one per group."""
         return list(self._last_lr)
 
-    def state_dict(self):
+    def state_dict(self) -> dict:
         """Everything but the optimizer (and LambdaLR's functions): numbers and lists."""
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict) -> None:
         self.__dict__.update(state_dict)
 
 
@@ -526,7 +526,7 @@ class StepLR(LRScheduler):
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         # TODO: the lr of every group at epoch self.last_epoch (one per base_lr).
         ### BEGIN SOLUTION
         return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
@@ -540,7 +540,7 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         # TODO: eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max)) / 2 for each group.
         ### BEGIN SOLUTION
         cosine = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
@@ -561,7 +561,7 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = [lr_lambda] * groups
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         # TODO: each group's base_lr times its own function of the epoch.
         ### BEGIN SOLUTION
         return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
@@ -610,7 +610,7 @@ print("Step 4 passed: StepLR", seen, "cosine", np.round(lrs, 3))
 
 # %%
 #| export
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """Scale all gradients together so that their total norm is at most max_norm.
 
     Returns the total norm of the gradients before clipping (a 0-d Tensor).
@@ -701,7 +701,7 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered))
 
-    def update(self, p, grad, state, group):
+    def update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         alpha, eps, momentum = group["alpha"], group["eps"], group["momentum"]
         if not state:
             state["step"] = 0
@@ -740,7 +740,7 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                                       initial_accumulator_value=initial_accumulator_value))
 
-    def update(self, p, grad, state, group):
+    def update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         if not state:
             state["step"] = 0
             state["sum"] = np.full(p.shape, group["initial_accumulator_value"], p.dtype)
@@ -766,7 +766,7 @@ class Adadelta(Optimizer):
                              f"weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
 
-    def update(self, p, grad, state, group):
+    def update(self, p: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         rho, eps = group["rho"], group["eps"]
         if not state:
             state["step"] = 0
@@ -787,7 +787,7 @@ class ExponentialLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
 
 
@@ -798,7 +798,7 @@ class MultiStepLR(LRScheduler):
         self.milestones, self.gamma = sorted(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         passed = sum(1 for m in self.milestones if m <= self.last_epoch)
         return [base * self.gamma ** passed for base in self.base_lrs]
 
@@ -813,7 +813,7 @@ class LinearLR(LRScheduler):
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         done = min(self.last_epoch, self.total_iters) / self.total_iters
         factor = self.start_factor + (self.end_factor - self.start_factor) * done
         return [base * factor for base in self.base_lrs]
@@ -872,7 +872,7 @@ class OneCycleLR(LRScheduler):
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
@@ -920,7 +920,7 @@ class ReduceLROnPlateau(LRScheduler):
         return current > (self.best * (1 + self.threshold) if self.threshold_mode == "rel"
                           else self.best + self.threshold)
 
-    def step(self, metrics):
+    def step(self, metrics) -> None:
         """One epoch with its metric (a number or a one-element tensor)."""
         current = float(metrics)
         self.last_epoch += 1

@@ -215,7 +215,7 @@ print("Step 1 passed: TensorDataset")
 
 # %%
 #| export
-def default_collate(samples):
+def default_collate(samples: list):
     """Stack a list of examples into a batch, field by field.
 
     samples: a list of examples, each a Tensor, an array, a number, or a tuple/list of them.
@@ -400,7 +400,7 @@ plot_epochs(DataLoader)
 
 # %%
 #| export
-def random_split(dataset, lengths, generator=None):
+def random_split(dataset: Dataset, lengths, generator=None) -> list[Subset]:
     """Split `dataset` into non-overlapping random subsets of the given lengths.
 
     lengths: counts summing to len(dataset), or fractions summing to 1.
