@@ -351,7 +351,14 @@ def test_activation_layers_and_functions(torch):
         mine = eval(code, {"F": tt.nn.functional, "torch": tt, "m": tt.tensor(M)})
         theirs = eval(code, {"F": torch.nn.functional, "torch": torch, "m": torch.tensor(M)})
         same(mine, theirs, rtol=2e-6)
+    for code in ["F.one_hot(torch.tensor([0, 2, 1]))", "F.one_hot(torch.tensor([[1], [0]]), num_classes=4)",
+                 "F.linear(m, torch.ones(2, 4), torch.tensor([0.5, -0.5]))", "F.dropout(m, 0.3, training=False)"]:
+        mine = eval(code, {"F": tt.nn.functional, "torch": tt, "m": tt.tensor(M)})
+        theirs = eval(code, {"F": torch.nn.functional, "torch": torch, "m": torch.tensor(M)})
+        same(mine, theirs)
     for lib in (tt, torch):
+        with lib.inference_mode():
+            assert not (lib.ones(2, requires_grad=True) * 2).requires_grad
         with pytest.warns(UserWarning, match="Implicit dimension"):
             lib.nn.functional.softmax(lib.tensor(M))
     x = tt.tensor(M, requires_grad=True)

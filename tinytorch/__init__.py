@@ -174,7 +174,13 @@ from tinytorch.core.tensor import (
     long,
     bool_ as bool,
 )
-from tinytorch.core.autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from tinytorch.core.autograd import (
+    no_grad,
+    enable_grad,
+    set_grad_enabled,
+    is_grad_enabled,
+    inference_mode,
+)
 from tinytorch.core.training import save, load
 from tinytorch import accelerator, autograd, backends, cuda, datasets, nn, optim, text, utils
 
@@ -251,6 +257,7 @@ __all__ = [
     "half",
     "hstack",
     "index_select",
+    "inference_mode",
     "initial_seed",
     "int",
     "int16",

@@ -511,6 +511,26 @@ class enable_grad(no_grad):
         return self
 
 
+class inference_mode(no_grad):
+    """PyTorch's faster no_grad for inference; here the same as no_grad (mode=False records)."""
+
+    def __init__(self, mode: bool = True):
+        self.mode = not mode
+
+    def __enter__(self):
+        self.previous, ENGINE.recording = ENGINE.recording, self.mode and ENGINE.recording
+        return self
+
+    def __call__(self, function):
+        mode = not self.mode
+
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            with inference_mode(mode):
+                return function(*args, **kwargs)
+        return run
+
+
 def is_grad_enabled() -> bool:
     """True while operations are recorded (outside no_grad)."""
     return ENGINE.recording

@@ -1159,6 +1159,30 @@ def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Te
     return x.log_softmax(_softmax_dim("log_softmax", x.ndim) if dim is None else dim)
 
 
+# three more functions of torch.nn.functional that models and tutorials use
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias: what Linear computes, with the weights passed in."""
+    out = input @ weight.T
+    return out if bias is None else out + bias
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) when training."""
+    layer = Dropout(p)
+    layer.training = training
+    return _activation(input, layer, inplace)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (int64) as rows of zeros with a 1 at the class: shape (*, num_classes), int64."""
+    if tensor.dtype != np.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, not {tensor.dtype}")
+    count = int(tensor.data.max()) + 1 if num_classes == -1 and tensor.numel() else max(num_classes, 0)
+    if tensor.numel() and (tensor.data.min() < 0 or tensor.data.max() >= count):
+        raise RuntimeError(f"Class values must be non-negative and smaller than num_classes={count}")
+    return Tensor(np.eye(count, dtype=np.int64)[tensor.data])
+
+
 class ReLU(Module):
     """Applies relu(x) = max(0, x) elementwise.
 
