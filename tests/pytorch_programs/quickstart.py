@@ -6,14 +6,16 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from tinytorch.datasets import load_digits
+from tinytorch.datasets import load_mnist
 
-# The data: 8x8 images of handwritten digits, as 1x8x8 float tensors and int64 labels.
-images, labels = load_digits()
-X = torch.tensor(images / 16.0, dtype=torch.float32).reshape(-1, 1, 8, 8)
-y = torch.tensor(labels)
-training_data = TensorDataset(X[:1000], y[:1000])
-test_data = TensorDataset(X[1500:], y[1500:])
+# The data: handwritten digits (MNIST, shipped with TinyTorch), as 1x28x28 float tensors in
+# [0, 1] and int64 labels; a part of each split keeps the run short.
+images, labels = load_mnist(train=True)
+training_data = TensorDataset(torch.tensor(images[:1000] / 255.0, dtype=torch.float32).unsqueeze(1),
+                              torch.tensor(labels[:1000]))
+images, labels = load_mnist(train=False)
+test_data = TensorDataset(torch.tensor(images[:300] / 255.0, dtype=torch.float32).unsqueeze(1),
+                          torch.tensor(labels[:300]))
 
 batch_size = 64
 train_dataloader = DataLoader(training_data, batch_size=batch_size)
@@ -33,11 +35,11 @@ class NeuralNetwork(nn.Module):
         super().__init__()
         self.flatten = nn.Flatten()
         self.linear_relu_stack = nn.Sequential(
-            nn.Linear(8 * 8, 64),
+            nn.Linear(28 * 28, 512),
             nn.ReLU(),
-            nn.Linear(64, 64),
+            nn.Linear(512, 512),
             nn.ReLU(),
-            nn.Linear(64, 10),
+            nn.Linear(512, 10),
         )
 
     def forward(self, x):
@@ -50,7 +52,7 @@ model = NeuralNetwork().to(device)
 print(model)
 
 loss_fn = nn.CrossEntropyLoss()
-optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
 
 
 def train(dataloader, model, loss_fn, optimizer):
