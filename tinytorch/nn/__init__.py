@@ -84,3 +84,15 @@ __all__ += ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELo
 from tinytorch.nn import utils  # noqa: E402
 
 __all__ += ["utils"]
+
+# ---- module 09 conv ----------------------------------------------------------------------
+from tinytorch.core.conv import (  # noqa: E402
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    MaxPool2d,
+)
+
+__all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "MaxPool2d"]

@@ -49,3 +49,8 @@ from tinytorch.core.losses import (  # noqa: E402
 
 __all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "mse_loss",
             "nll_loss"]
+
+# ---- module 09 conv ----------------------------------------------------------------------
+from tinytorch.core.conv import adaptive_avg_pool2d, avg_pool2d, batch_norm, conv2d, max_pool2d  # noqa: E402
+
+__all__ += ["adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv2d", "max_pool2d"]
