@@ -157,8 +157,8 @@ def conv_vs_dense_figure(ns=None, shifts=(0, 1, 2, 3, 4), seed=0):
 # ---------------------------------------------------------------- a trained LeNet
 
 def lenet(nn=None):
-    """LeNet-5 as the milestone trains it: conv 6@5x5 (padding 2), ReLU, max-pool 2, conv 16@5x5,
-    ReLU, max-pool 2, then 400-120-84-10 with ReLU."""
+    """LeNet-5 as most courses teach it: conv 6@5x5 (padding 2), ReLU, max-pool 2, conv 16@5x5,
+    ReLU, max-pool 2, then 400-120-84-10 with ReLU (the milestone adds batch norm)."""
     if nn is None:
         from tinytorch import nn
     return nn.Sequential(
@@ -230,9 +230,13 @@ def _train(seed, images, epochs, path):
     tinytorch.save(model.state_dict(), path)
 
 
+def _convolutions(model):
+    return [layer for layer in model if type(layer).__name__ == "Conv2d"]
+
+
 def learned_filters_figure(model, title="LeNet's first layer after training"):
-    """The six 5x5 kernels of model[0] (a Conv2d(1, 6, 5)), red positive, blue negative."""
-    weight = np.asarray(model[0].weight.data, np.float64)
+    """The kernels of the model's first Conv2d (one input channel), red positive, blue negative."""
+    weight = np.asarray(_convolutions(model)[0].weight.data, np.float64)
     fig = _figure((12.0, 2.9))
     axes = fig.subplots(1, len(weight))
     for k, ax in enumerate(np.ravel(axes)):
@@ -242,15 +246,23 @@ def learned_filters_figure(model, title="LeNet's first layer after training"):
 
 
 def feature_maps_figure(model, image=None, label=None):
-    """A digit through model[:3] (conv, ReLU, pool) and model[:6] (the second block): every channel."""
+    """A digit through a Sequential LeNet in eval mode: every channel after its first two ReLUs
+    (the two convolution layers' feature maps, before pooling)."""
     from tinytorch.core.autograd import no_grad
     from tinytorch.core.tensor import Tensor
 
     if image is None:
         image, label = digit()
+    maps, x = [], Tensor(image)
+    was_training = model.training
+    model.eval()
     with no_grad():
-        first = model[:2](Tensor(image)).data[0]           # after conv 1 and ReLU: (6, 28, 28)
-        second = model[:5](Tensor(image)).data[0]          # after conv 2 and ReLU: (16, 10, 10)
+        for layer in model:
+            x = layer(x)
+            if type(layer).__name__ == "ReLU" and len(maps) < 2:
+                maps.append(x.data[0])
+    model.train(was_training)
+    first, second = maps  # (6, 28, 28) and (16, 10, 10) for LeNet
     fig = _figure((13.0, 5.6))
     grid = fig.add_gridspec(3, 9, width_ratios=[1.6] + [1] * 8)
     _show(fig.add_subplot(grid[:, 0]), image[0, 0], f"input ({label})" if label is not None else "input",
