@@ -6,6 +6,8 @@
 - `load_mnist()`: the 70,000 MNIST digits (28x28), shipped inside the package as the four
   original IDX files and checked against their SHA-256 on load; `load_mnist(root)` reads
   the same files from a folder of your own instead.
+- `load_text(split=None)`: eight plays of Shakespeare as one string (1.1 million
+  characters, shipped and checked like the digits), with a fixed train/validation split.
 
 Every loader returns `(X, y)` as NumPy arrays, labels int64, ready for
 `TensorDataset(Tensor(X), Tensor(y))`: features float32, except MNIST's images, which
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits", "make_blobs", "make_moons", "make_xor", "load_mnist", "read_idx"]
+__all__ = ["load_digits", "make_blobs", "make_moons", "make_xor", "load_mnist", "read_idx", "load_text"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DIGITS_FILE = DATA_DIR / "digits.csv.gz"
@@ -224,3 +226,7 @@ def load_mnist(root=None, train=True):
             "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) there "
             "and call load_mnist(root) again, or call load_mnist() for the copy shipped with TinyTorch")
     return _mnist_pair(read_idx(found[images_name]), read_idx(found[labels_name]), root)
+
+
+# ---- text: eight plays of Shakespeare ------------------------------------------------------
+from tinytorch.datasets.text import load_text  # noqa: E402  (last: it uses _verified_bytes above)
