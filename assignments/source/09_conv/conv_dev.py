@@ -565,10 +565,9 @@ assert Conv2d(3, 8, 3, padding="same")(Tensor(np.zeros((2, 3, 9, 9), np.float32)
 # %%
 import types
 
-from tito.offers import feedback_module
+from feedback import conv_vs_dense_figure, filters_figure  # this folder's feedback.py
 
-feedback = feedback_module("conv")
-feedback.filters_figure(types.SimpleNamespace(**globals()));
+filters_figure(types.SimpleNamespace(**globals()));
 
 # %% [markdown]
 # ## Why convolution beats a dense layer on images
@@ -586,7 +585,7 @@ feedback.filters_figure(types.SimpleNamespace(**globals()));
 #   network's answer tolerant to small shifts.
 
 # %%
-feedback.conv_vs_dense_figure(types.SimpleNamespace(**globals()));
+conv_vs_dense_figure(types.SimpleNamespace(**globals()));
 
 # %% [markdown]
 # ## Pooling: max and average
