@@ -30,3 +30,30 @@ def test_without_torch_ci_fails(no_torch, monkeypatch):
 def test_with_torch_the_oracle_is_torch_on_one_thread():
     torch = testing.torch_oracle()
     assert torch.get_num_threads() == 1 and hasattr(torch.nn, "GELU")
+
+
+def test_hidden_torch_is_absent_from_every_process_that_imports_tito(project):
+    import subprocess
+    import sys
+
+    probe = ("import importlib.util, tito\n"
+             "assert importlib.util.find_spec('torch') is None, 'find_spec sees torch'\n"
+             "try:\n    import torch\nexcept ModuleNotFoundError:\n    pass\n"
+             "else:\n    raise SystemExit('import torch worked')\n")
+    env = dict(__import__("os").environ, TINYTORCH_HIDE_TORCH="1")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_hidden_torch_skips_the_cross_checks_even_in_ci_and_nothing_else(project):
+    tests = project.module() / "tests"
+    (tests / "conftest.py").write_text("from tito.testing import torch_fixture  # noqa: F401\n")
+    (tests / "test_oracle.py").write_text(
+        "from tinytorch.core.demo import double\n\n"
+        "def test_double_matches_torch(torch):\n"
+        "    assert torch.tensor(3.0).mul(2).item() == double(3.0)\n")
+    hidden = project.tito_env({"CI": "true", "TINYTORCH_HIDE_TORCH": "1"}, "test", "demo")
+    assert hidden.returncode == 0, hidden.stdout + hidden.stderr
+    assert "2 passed, 0 failed, 1 skipped" in hidden.stdout and "TINYTORCH_HIDE_TORCH=1" in hidden.stdout
+    shown = project.tito_env({"CI": "true"}, "test", "demo")
+    assert shown.returncode == 0 and "3 passed, 0 failed, 0 skipped" in shown.stdout, shown.stdout
