@@ -151,3 +151,20 @@ def test_the_set_up_installs_the_cpu_build_of_torch_and_everything_the_tests_nee
     log.unlink()
     again = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "ACTIVE=fake" in again.stdout and not log.exists(), "nothing to install"
+
+
+def test_status_at_80_columns_gives_each_module_one_line(project):
+    """A module's row never wraps: the title is cut to the width that is left."""
+    import os
+    import subprocess
+    import sys
+
+    meta = project.module() / "module.yaml"
+    meta.write_text(meta.read_text().replace("title: Demo", "title: " + "A very long title, " * 6))
+    env = dict(os.environ, TINYTORCH_ROOT=str(project.root), COLUMNS="80", NO_COLOR="1")
+    done = subprocess.run([sys.executable, "-m", "tito", "status"], cwd=project.root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), done.stdout
+    assert sum("A very long" in line for line in lines) == 1, done.stdout

@@ -1,5 +1,5 @@
 """tito milestone: every milestone reaches its stated result on the reference package,
-writes its figures under the current folder, and the command finds milestones by their
+writes its figures under plots/ in the current folder (git-ignored), and the command finds milestones by their
 milestone.yaml alone."""
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def test_every_milestone_reaches_its_stated_result(tmp_path):
     assert "MISSED" not in done.stdout and done.stdout.count("reached") >= 8
     for name, files in FIGURES.items():
         for file in files:
-            path = tmp_path / "milestones" / name / file
-            assert path.exists(), f"{name} did not write {file} under the current folder"
+            path = tmp_path / "plots" / "milestones" / name / file
+            assert path.exists(), f"{name} did not write {file} under plots/ in the current folder"
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
 
 

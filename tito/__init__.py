@@ -1,5 +1,34 @@
 import os
+import signal
 import sys
+
+
+def _interrupted_while_starting(signum, frame):
+    os.write(2, b"error: interrupted\n")
+    os._exit(130)
+
+
+def quiet_while_starting() -> None:
+    """Until a command runs, Ctrl-C or SIGTERM ends tito at once with "interrupted" (exit 130):
+    tito is still importing and parsing (the first ~150 ms), nothing to clean up yet, and
+    Python's KeyboardInterrupt would print a traceback. `tito.main` hands the signals to
+    the command once it runs."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        try:
+            signal.signal(getattr(signal, name), _interrupted_while_starting)
+        except (AttributeError, ValueError, OSError):  # no such signal here, or not the main thread
+            pass
+
+
+def _is_the_tito_program() -> bool:
+    """This process is `tito` (its console script, or python -m tito), not a program importing tito."""
+    argv = list(getattr(sys, "orig_argv", []))
+    return os.path.basename(sys.argv[0]) == "tito" or any(
+        a == "-m" and b == "tito" for a, b in zip(argv, argv[1:]))
+
+
+if _is_the_tito_program():  # first thing: the package is imported before anything else of tito
+    quiet_while_starting()
 
 # PyTorch is the independent implementation the tests cross-check against; the set-up
 # installs it (2.13.0, built for the CPU). The one hint every message gives:
