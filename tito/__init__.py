@@ -40,15 +40,25 @@ TORCH_INSTALL = "source bin/activate-tinytorch.sh, which installs PyTorch 2.13.0
 HIDE_TORCH_ENV = "TINYTORCH_HIDE_TORCH"
 
 
-def torch_hidden() -> bool:
+def torch_is_hidden() -> bool:
     """Whether PyTorch is hidden from this process and its children ($TINYTORCH_HIDE_TORCH)."""
     return os.environ.get(HIDE_TORCH_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
-if torch_hidden() and "torch" not in sys.modules:
-    # Python's own way to make a module absent: `import torch` raises ModuleNotFoundError
-    # and importlib.util.find_spec("torch") is None.
+def hide_torch() -> dict:
+    """Make torch absent here, Python's own way (`sys.modules["torch"] = None`): `import torch`
+    raises ModuleNotFoundError and importlib.util.find_spec("torch") is None. Returns the
+    torch modules imported before, set aside (tito.testing.torch_hidden brings them back)."""
+    saved = {name: module for name, module in sys.modules.items()
+             if (name == "torch" or name.startswith("torch.")) and module is not None}
+    for name in saved:
+        del sys.modules[name]
     sys.modules["torch"] = None
+    return saved
+
+
+if torch_is_hidden():
+    hide_torch()
 
 # The pytest plugins every run of tests by tito loads, named instead of autoloaded. pytest
 # marks every module of an autoloaded plugin's distribution for assertion rewriting, and

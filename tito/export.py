@@ -443,8 +443,10 @@ def restore_package_files(root: Path, paths: list[Path]) -> None:
                         hint="restore them yourself: git checkout HEAD -- tinytorch")
 
 
-def build_package(dest: Path, exports: list[Export], root: Path) -> Path:
-    """A complete copy of the package in `dest`, with `exports` written over it.
+def build_package(dest: Path, exports: list[Export], root: Path, modules: list[Module] | None = None) -> Path:
+    """A complete copy of the package in `dest`, with `exports` and the namespaces they make
+    (`tito.namespaces`; from the declarations of `modules`, the workspace's by default)
+    written over it.
 
     `tito test` and `tito grade` put `dest` first on PYTHONPATH, so the tests see the dev
     files as they are now, without touching the learner's package. A package with files
@@ -457,11 +459,16 @@ def build_package(dest: Path, exports: list[Export], root: Path) -> Path:
         whole = not (root / PACKAGE).is_dir()
         raise TitoError(f"the package {PACKAGE}/ is missing" if whole else f"the package is missing {shown}",
                         hint="`tito sync` rebuilds it whole (your dev files, and git for the rest)")
+    from tito.namespaces import namespace_exports, stale_namespaces
+
     shutil.copytree(
         root / "tinytorch", dest / "tinytorch", dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
-    write_exports(exports, dest)
+    made = namespace_exports(exports, dest, root, modules)
+    write_exports(exports + made, dest)
+    for stale in stale_namespaces(made, dest):
+        stale.unlink()
     for export in exports:
         _BUILT[str((dest / export.relative_path).resolve())] = export
     return dest

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from tito import HIDE_TORCH_ENV, torch_hidden
+from tito import HIDE_TORCH_ENV, torch_is_hidden
 from tito.console import console
 from tito.modules import project_root
 
@@ -83,7 +83,7 @@ def run(args) -> int:
             problems.append((f"install {name}{spec}: rm -rf .venv && {FIX_ALL}", True))
         else:
             table.add_row(label, version, "[green]ok[/]")
-    if torch_hidden():
+    if torch_is_hidden():
         table.add_row("PyTorch visible", f"no: {HIDE_TORCH_ENV} is set",
                       "[yellow]hidden: the cross-checks skip[/]")
         problems.append((f"unset {HIDE_TORCH_ENV} to run the cross-checks against PyTorch", False))

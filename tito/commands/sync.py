@@ -11,6 +11,7 @@ from tito.export import (Export, export_modules, exported_from, foreign_exports,
                          restore_package_files, stale_exports, write_exports)
 from tito.modules import (Module, add_workspace_argument, all_modules, announce, describe_workspace, project_root,
                           select_modules, shown_path, use_workspace, workspace_flag)
+from tito.namespaces import is_namespace, namespace_exports, stale_namespaces
 
 NAME = "sync"
 ALIASES = ["export"]
@@ -18,7 +19,9 @@ ORDER = 20
 HELP = "export dev files into the tinytorch package (--check: only compare)"
 DESCRIPTION = """\
 Export each dev file's `#| export` cells into tinytorch/<default_exp>.py, from the
-edition you work on (yours after `tito start`; the first line says which).
+edition you work on (yours after `tito start`; the first line says which), and
+generate the PyTorch-style namespaces (tinytorch/__init__.py, tinytorch/nn/, ...)
+from the names each module.yaml declares under `exports`.
 
 Every dev file is read and checked first; if one has a syntax error, nothing is
 written and the error names its file and line. Each package file is replaced
@@ -79,9 +82,10 @@ def _missing(root: Path, exports: list[Export]) -> tuple[list[Export], list[Path
 
 @dataclass
 class Synced:
-    exports: list[Export]
-    written: list[Path]  # package files written from dev files
+    exports: list[Export]  # the modules' package files, then the namespaces
+    written: list[Path]  # package files written from dev files and declarations
     restored: list[Path]  # package files restored from git
+    removed: list[Path]  # namespace files no module declares any more
     rebuilt: bool  # files were missing: every module was exported
 
 
@@ -89,19 +93,26 @@ def export_workspace(root: Path, modules: list[Module], force: bool = False, mod
     """Export `modules` into the package, all or nothing.
 
     A package with files missing is made whole: every module of the workspace is exported
-    (not only `modules`), and what no dev file makes is restored from git. Package code
-    exported from another edition that is not the reference is replaced only with `force`.
+    (not only `modules`), and what no dev file makes is restored from git, before the
+    namespaces are generated from the modules' declarations. Package code exported from
+    another edition that is not the reference is replaced only with `force`.
     """
     exports, missing = _missing(root, export_modules(modules, root))
     foreign = foreign_exports(exports, root)
     if foreign and not force:
         _refuse_foreign(foreign, root, module)
     restore_package_files(root, missing or [])
-    return Synced(exports, write_exports(exports, root), [root / p for p in missing or []], missing is not None)
+    namespaces = namespace_exports(exports, root, root)
+    written = write_exports(exports + namespaces, root)
+    removed = stale_namespaces(namespaces, root)
+    for path in removed:
+        path.unlink()
+    return Synced(exports + namespaces, written, [root / p for p in missing or []], removed, missing is not None)
 
 
 def _check(root: Path, modules: list[Module]) -> int:
     exports = export_modules(modules, root)
+    namespaces = namespace_exports(exports, root, root)
     flag = workspace_flag(root)
     problems = 0
     foreign: dict[Path, list[Export]] = {}
@@ -113,23 +124,33 @@ def _check(root: Path, modules: list[Module]) -> int:
         console.print(f"[yellow]other edition:[/] {files} hold {escape(describe_workspace(theirs, root, how=False))}, "
                       f"not these dev files (`{escape(_sync_advice(root, theirs))}` keeps them up to date)")
     held = {id(e) for exports_held in foreign.values() for e in exports_held}
-    for export in stale_exports(exports, root):
+    for export in stale_exports(exports + namespaces, root):
         module = export.dev_file.parent.name
         if id(export) in held:
             continue
         problems += 1
-        if not (root / export.relative_path).exists():
+        if is_namespace(export):
+            state = "missing" if not (root / export.relative_path).exists() else "out of date"
+            console.print(f"[red]{state}:[/] {export.relative_path} (run `tito sync{flag}`: the namespaces "
+                          "the modules' module.yaml declare)")
+        elif not (root / export.relative_path).exists():
             console.print(f"[red]missing:[/] {export.relative_path} (run `tito sync --module {module}{flag}`)")
         else:
             origin = exported_from(root / export.relative_path)
             note = f", now from {origin}" if origin and origin != export.source_label else ""
             console.print(f"[red]out of date:[/] {export.relative_path}{escape(note)} "
                           f"(run `tito sync --module {module}{flag}`)")
+    made = {e.relative_path for e in namespaces}
     for path in _missing(root, exports)[1] or []:
+        if path not in made:
+            problems += 1
+            console.print(f"[red]missing:[/] {path} (`tito sync` restores it from git)")
+    for path in stale_namespaces(namespaces, root):
         problems += 1
-        console.print(f"[red]missing:[/] {path} (`tito sync` restores it from git)")
+        console.print(f"[red]no longer declared:[/] {shown_path(path, root)} (run `tito sync{flag}`)")
     if not problems:
-        console.print(f"[green]in sync:[/] {len(exports)} package file(s) match their dev files")
+        console.print(f"[green]in sync:[/] {len(exports)} package file(s) match their dev files, "
+                      f"{len(namespaces)} namespace file(s) the modules' declarations")
     return 1 if problems else 0
 
 
@@ -148,8 +169,12 @@ def run(args) -> int:
         console.print("[yellow]the package had files missing: rebuilt it whole[/]")
     for path in synced.restored:
         console.print(f"[green]restored[/] {shown_path(path, root)} (from git)")
+    for path in synced.removed:
+        console.print(f"[green]removed[/] {shown_path(path, root)} (no module declares it any more)")
     for export in synced.exports:
         path = root / export.relative_path
         state = "[green]exported[/]" if path in written else "[dim]unchanged[/]"
-        console.print(f"{state} {export.dev_file.parent.name}/{export.dev_file.name} -> {export.relative_path}")
+        source = ("module.yaml exports" if is_namespace(export)
+                  else f"{export.dev_file.parent.name}/{export.dev_file.name}")
+        console.print(f"{state} {source} -> {export.relative_path}")
     return 0
