@@ -1,7 +1,8 @@
 """tito milestone: every milestone reaches its stated result on the reference package,
-writes its figures under the current folder, and the command finds milestones by their
-milestone.yaml alone. The suite runs `tito milestone --quick`: lenet then trains for one
-epoch on 6,000 digits and states that shortened result (its full run takes minutes)."""
+writes its figures under plots/ in the current folder (git-ignored), and the command finds
+milestones by their milestone.yaml alone. The suite runs `tito milestone --quick`: lenet
+then trains for one epoch on 6,000 digits and states that shortened result (its full run
+takes minutes)."""
 from __future__ import annotations
 
 import os
@@ -30,8 +31,8 @@ def test_every_milestone_reaches_its_stated_result(tmp_path):
     assert "shortened run (--quick" in done.stdout, "lenet must say that the suite's run is the shortened one"
     for name, files in FIGURES.items():
         for file in files:
-            path = tmp_path / "milestones" / name / file
-            assert path.exists(), f"{name} did not write {file} under the current folder"
+            path = tmp_path / "plots" / "milestones" / name / file
+            assert path.exists(), f"{name} did not write {file} under plots/ in the current folder"
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
 
 
