@@ -89,3 +89,8 @@ __all__ += ["utils"]
 from tinytorch.core.text import Embedding
 
 __all__ += ["Embedding"]
+
+# ---- module 11 rnn ---------------------------------------------------------------------
+from tinytorch.core.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+
+__all__ += ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell"]
