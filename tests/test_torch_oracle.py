@@ -30,3 +30,28 @@ def test_without_torch_ci_fails(no_torch, monkeypatch):
 def test_with_torch_the_oracle_is_torch_on_one_thread():
     torch = testing.torch_oracle()
     assert torch.get_num_threads() == 1 and hasattr(torch.nn, "GELU")
+
+
+def test_hidden_torch_skips_even_in_ci_and_cannot_be_imported(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with testing.torch_hidden():
+        with pytest.raises(pytest.skip.Exception, match="hidden"):
+            testing.torch_oracle()
+        with pytest.raises(ImportError, match="hidden"):
+            import torch  # noqa: F401
+    testing.torch_oracle()  # back afterwards
+
+
+def test_the_setting_hides_torch_from_a_whole_run(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "test_it.py").write_text(
+        "import pytest\nfrom tito.testing import torch_fixture  # noqa: F401\n\n"
+        "def test_import():\n    with pytest.raises(ImportError):\n        import torch  # noqa: F401\n\n"
+        "def test_fixture(torch):\n    pass\n")
+    env = dict(os.environ, TINYTORCH_HIDE_TORCH="1", CI="true")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", str(tmp_path)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert "1 passed, 1 skipped" in done.stdout, done.stdout

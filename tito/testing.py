@@ -8,13 +8,52 @@ A module's tests/conftest.py takes its settings from here:
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
+import sys
 
 import pytest
 
 from tito import TORCH_INSTALL
+
+# Set to 1, PyTorch is hidden as if it were not installed (`import torch` fails, the
+# `torch` fixture skips, even in CI): the tests then stand on their own witnesses.
+HIDE_TORCH = "TINYTORCH_HIDE_TORCH"
+
+
+class _NoTorch:
+    """A meta-path finder under which `import torch` fails, as on a machine without it."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r} (PyTorch is hidden: {HIDE_TORCH}=1)", name=name)
+        return None
+
+
+@contextlib.contextmanager
+def torch_hidden():
+    """Inside the block PyTorch is absent: `import torch` fails, the `torch` fixture skips
+    (modules of torch already imported are set aside and come back afterwards)."""
+    saved = {name: sys.modules.pop(name) for name in list(sys.modules)
+             if name == "torch" or name.startswith("torch.")}
+    finder, before = _NoTorch(), os.environ.get(HIDE_TORCH)
+    sys.meta_path.insert(0, finder)
+    os.environ[HIDE_TORCH] = "1"
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        sys.modules.update(saved)
+        if before is None:
+            os.environ.pop(HIDE_TORCH, None)
+        else:
+            os.environ[HIDE_TORCH] = before
+
+
+if os.environ.get(HIDE_TORCH) == "1" and not any(isinstance(f, _NoTorch) for f in sys.meta_path):
+    sys.meta_path.insert(0, _NoTorch())  # a whole run without PyTorch
 
 
 def torch_oracle():
@@ -24,8 +63,10 @@ def torch_oracle():
     environment variable CI set) a missing torch fails it, because there every
     cross-check must run. Whether torch is there is decided now; the import itself
     (about 2 s) waits until a test first uses it, so a test that stops at a function
-    not written yet costs nothing.
+    not written yet costs nothing. With TINYTORCH_HIDE_TORCH=1 it is skipped everywhere.
     """
+    if os.environ.get(HIDE_TORCH) == "1":
+        pytest.skip(f"PyTorch is hidden ({HIDE_TORCH}=1): the cross-checks against it are skipped")
     if importlib.util.find_spec("torch") is None:
         if os.environ.get("CI"):
             pytest.fail("PyTorch is not installed, but CI must cross-check TinyTorch against it "
@@ -66,12 +107,14 @@ def hypothesis_profiles(examples, fast):
     """Register the module's hypothesis profiles and load the one in use.
 
     "default" runs `examples` per property, the same ones every run (derandomized), so a
-    failure you see is a failure you can reproduce; "fast" runs `fast`, for the catalogues
-    that run the tests once per mistake (TINYTORCH_HYPOTHESIS_PROFILE=fast).
+    failure you see is a failure you can reproduce; "fast" runs `fast` and does not shrink
+    a failing example, for the catalogues that run the tests once per mistake
+    (TINYTORCH_HYPOTHESIS_PROFILE=fast).
     """
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     for name, count in (("default", examples), ("fast", fast)):
-        settings.register_profile(name, max_examples=count, deadline=None, derandomize=True,
+        phases = [p for p in Phase if name == "default" or p not in (Phase.shrink, Phase.explain)]
+        settings.register_profile(name, max_examples=count, deadline=None, derandomize=True, phases=phases,
                                   suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile(os.environ.get("TINYTORCH_HYPOTHESIS_PROFILE", "default"))
