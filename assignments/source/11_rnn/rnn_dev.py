@@ -732,3 +732,79 @@ class GRU(RNNBase):
                  bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          0, device, dtype)
+
+
+# %% [markdown]
+# ### Check: a layer is your cell, looped
+#
+# Two layers of `nn.GRU` against your `gru_cell` run by hand, step after step and layer
+# after layer; and `nn.LSTM`'s fused path against your `lstm_cell`.
+
+# %%
+tinytorch.manual_seed(1)
+gru = GRU(3, 5, num_layers=2).double()
+x = Tensor(np.random.default_rng(0).normal(size=(6, 2, 3)))
+output, h_n = gru(x)
+layer_input, finals = x, []
+for k in range(2):
+    h, outs = Tensor(np.zeros((2, 5))), []
+    for t in range(6):
+        h = gru_cell(layer_input[t], h, *gru.all_weights[k])
+        outs.append(h.data)
+    layer_input, finals = Tensor(np.stack(outs)), finals + [h.data]
+print(gru, "output", output.shape, "h_n", h_n.shape)
+assert np.allclose(output.data, layer_input.data, rtol=1e-12) and np.allclose(h_n.data, np.stack(finals), rtol=1e-12)
+
+lstm = LSTM(3, 5, batch_first=True).double()
+sequence = Tensor(np.random.default_rng(1).normal(size=(2, 6, 3)))
+fused = lstm(sequence)[0].data
+lstm.fused = False
+assert np.allclose(lstm(sequence)[0].data, fused, rtol=1e-12), "nn.LSTM's fused path disagrees with your lstm_cell"
+print("nn.LSTM (fused) = your lstm_cell over time")
+
+# %% [markdown]
+# ## What happens to the gradient over many steps
+#
+# Backpropagation through time multiplies, at every step back, by the derivative of one
+# step: for the plain RNN, `W_hh^T` times the derivative of `tanh` (at most 1). Over
+# `k` steps that is a product of `k` such factors, and a product of many numbers below 1
+# goes to zero exponentially, one of many numbers above 1 to infinity. The figure runs
+# your cells (from the package) over 80 steps, keeps every `h_t`'s gradient
+# (`retain_grad`) and plots how much of the gradient of one final loss reaches each step back:
+#
+# - **plain RNN**: the gradient shrinks by a constant factor per step; after 40 steps
+#   nothing is left, so nothing the network saw 40 steps ago can be learned from
+#   (Bengio et al. 1994, Hochreiter 1991);
+# - **LSTM at PyTorch's init**: no better! Its cell path multiplies by the forget gate
+#   `f` at each step, and at init `f = sigmoid(about 0)`, about 1/2;
+# - **LSTM with open forget gates** (their bias raised by 1 or 3): `f` near 1, the
+#   cell path carries the gradient across all 80 steps. Training opens the gates where
+#   memory pays; starting the forget bias at 1 is a common trick (Gers et al. 2000,
+#   Jozefowicz et al. 2015). PyTorch leaves it to you: `lstm.bias_ih_l0.data[H:2*H] += 1`.
+#
+# The other danger is on the right: with larger recurrent weights the factors exceed 1
+# and the gradient **explodes**; one update with it throws the weights far away (a loss
+# of nan a step later). **Clipping** is the standard remedy: `clip_grad_norm_(params,
+# max_norm)` (module 06) measures the norm of the whole gradient, all parameters
+# together, and when it exceeds `max_norm` scales every gradient down by the same factor.
+# The direction is kept; only the step is bounded. The milestone clips at 1 as a guard.
+
+# %%
+from tito.offers import feedback_module  # noqa: E402
+
+norms = feedback_module("rnn").gradient_norms(RNNCell, LSTMCell)
+for label, values in norms.items():
+    print(f"{label:45s} 10 steps back: {values[10] / values[0]:9.2e}   60 steps back: {values[60] / values[0]:9.2e}")
+feedback_module("rnn").vanishing_figure(norms=norms);
+
+# %% [markdown]
+# ## What's next
+#
+# - **Milestone `05_lstm`** (1997): `tito milestone lstm` trains a character-level LSTM
+#   (`Embedding`, `LSTM`, `Linear`) on seven of the shipped plays and measures it on
+#   Macbeth, next to the same recipe in PyTorch from the same first weights.
+# - **Attention** (module 12) lets every position look at every other at once, with no
+#   state to carry and no gradient to lose on the way back.
+#
+# Run `tito test rnn` for the full tests, `tito bench rnn` for the speed of the LSTM
+# layer, and `tito sync` to put your cells into the package.
