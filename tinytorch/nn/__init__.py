@@ -30,13 +30,26 @@ from tinytorch.core.losses import (
     BCELoss,
     BCEWithLogitsLoss,
 )
+from tinytorch.core.conv import (
+    Conv2d,
+    MaxPool2d,
+    AvgPool2d,
+    AdaptiveAvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+)
 from tinytorch.core.text import Embedding
 from tinytorch.core.rnn import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, RNNBase
 from tinytorch.nn import functional, init, utils
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "ELU",
@@ -53,6 +66,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool2d",
     "Module",
     "NLLLoss",
     "Parameter",

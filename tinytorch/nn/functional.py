@@ -23,11 +23,16 @@ from tinytorch.core.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
 )
+from tinytorch.core.conv import conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, batch_norm
 from tinytorch.core.text import embedding
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv2d",
     "cross_entropy",
     "elu",
     "embedding",
@@ -35,6 +40,7 @@ __all__ = [
     "l1_loss",
     "leaky_relu",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "relu",
