@@ -4,8 +4,8 @@ import math
 
 import numpy as np
 import pytest
-
 import rnn_reference as ref
+
 import tinytorch
 from tinytorch.core.autograd import gradcheck
 from tinytorch.core.rnn import GRUCell, LSTMCell, RNNCell, gru_cell, lstm_cell, rnn_cell

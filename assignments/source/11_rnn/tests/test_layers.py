@@ -3,8 +3,8 @@ NumPy reference cell and central differences (no PyTorch), then against PyTorch 
 (outputs, final states, gradients of the input, the initial states and every parameter)."""
 import numpy as np
 import pytest
-
 import rnn_reference as ref
+
 import tinytorch
 from tinytorch.core.autograd import gradcheck, no_grad
 from tinytorch.core.rnn import GRU, LSTM, RNN
