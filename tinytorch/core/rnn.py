@@ -133,8 +133,8 @@ class RNNCell(_CellBase):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        self_mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(self_mode, input_size, hidden_size, bias, device, dtype)
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(mode, input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -444,8 +444,8 @@ class RNN(RNNBase):
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-        self_mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(self_mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          0, device, dtype)
         self.nonlinearity = nonlinearity
 
