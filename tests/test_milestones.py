@@ -1,8 +1,8 @@
 """tito milestone: every milestone reaches its stated result on the reference package,
-writes its figures under the current folder, and the command finds milestones by their
-milestone.yaml alone. The suite runs `tito milestone --quick`: lenet then trains for one
-epoch on 6,000 digits and lstm for 60 steps, and each states that shortened result (their
-full runs take minutes)."""
+writes its figures under plots/ in the current folder (git-ignored), and the command finds
+milestones by their milestone.yaml alone. The suite runs `tito milestone --quick`: lenet
+then trains for one epoch on 6,000 digits and lstm for 60 steps, and each states that
+shortened result (their full runs take minutes)."""
 from __future__ import annotations
 
 import os
@@ -32,8 +32,8 @@ def test_every_milestone_reaches_its_stated_result(tmp_path):
     assert done.stdout.count("shortened run (--quick") == 2, "lenet and lstm must say that the suite's run is shortened"
     for name, files in FIGURES.items():
         for file in files:
-            path = tmp_path / "milestones" / name / file
-            assert path.exists(), f"{name} did not write {file} under the current folder"
+            path = tmp_path / "plots" / "milestones" / name / file
+            assert path.exists(), f"{name} did not write {file} under plots/ in the current folder"
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
 
 

@@ -16,44 +16,27 @@ import sys
 
 import pytest
 
-from tito import TORCH_INSTALL
-
-# Set to 1, PyTorch is hidden as if it were not installed (`import torch` fails, the
-# `torch` fixture skips, even in CI): the tests then stand on their own witnesses.
-HIDE_TORCH = "TINYTORCH_HIDE_TORCH"
-
-
-class _NoTorch:
-    """A meta-path finder under which `import torch` fails, as on a machine without it."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            raise ModuleNotFoundError(f"No module named {name!r} (PyTorch is hidden: {HIDE_TORCH}=1)", name=name)
-        return None
-
+from tito import HIDE_TORCH_ENV, TORCH_INSTALL, hide_torch, torch_is_hidden
 
 @contextlib.contextmanager
 def torch_hidden():
-    """Inside the block PyTorch is absent: `import torch` fails, the `torch` fixture skips
-    (modules of torch already imported are set aside and come back afterwards)."""
-    saved = {name: sys.modules.pop(name) for name in list(sys.modules)
-             if name == "torch" or name.startswith("torch.")}
-    finder, before = _NoTorch(), os.environ.get(HIDE_TORCH)
-    sys.meta_path.insert(0, finder)
-    os.environ[HIDE_TORCH] = "1"
+    """Inside the block PyTorch is absent, as with TINYTORCH_HIDE_TORCH=1 (tito/__init__.py):
+    `import torch` fails, `importlib.util.find_spec("torch")` is None, the `torch` fixture
+    skips, and child processes started meanwhile see no torch either (modules of torch
+    already imported are set aside and come back afterwards)."""
+    before = os.environ.get(HIDE_TORCH_ENV)
+    saved = hide_torch()
+    os.environ[HIDE_TORCH_ENV] = "1"
     try:
         yield
     finally:
-        sys.meta_path.remove(finder)
-        sys.modules.update(saved)
         if before is None:
-            os.environ.pop(HIDE_TORCH, None)
+            os.environ.pop(HIDE_TORCH_ENV, None)
         else:
-            os.environ[HIDE_TORCH] = before
-
-
-if os.environ.get(HIDE_TORCH) == "1" and not any(isinstance(f, _NoTorch) for f in sys.meta_path):
-    sys.meta_path.insert(0, _NoTorch())  # a whole run without PyTorch
+            os.environ[HIDE_TORCH_ENV] = before
+        if not torch_is_hidden():
+            sys.modules.pop("torch", None)
+            sys.modules.update(saved)
 
 
 def torch_oracle():
@@ -65,8 +48,8 @@ def torch_oracle():
     (about 2 s) waits until a test first uses it, so a test that stops at a function
     not written yet costs nothing. With TINYTORCH_HIDE_TORCH=1 it is skipped everywhere.
     """
-    if os.environ.get(HIDE_TORCH) == "1":
-        pytest.skip(f"PyTorch is hidden ({HIDE_TORCH}=1): the cross-checks against it are skipped")
+    if torch_is_hidden():
+        pytest.skip(f"PyTorch is hidden ({HIDE_TORCH_ENV}=1): the cross-checks against it are skipped")
     if importlib.util.find_spec("torch") is None:
         if os.environ.get("CI"):
             pytest.fail("PyTorch is not installed, but CI must cross-check TinyTorch against it "
