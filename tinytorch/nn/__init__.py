@@ -39,6 +39,7 @@ from tinytorch.core.conv import (
     BatchNorm2d,
 )
 from tinytorch.core.text import Embedding
+from tinytorch.core.rnn import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, RNNBase
 from tinytorch.nn import functional, init, utils
 
 __all__ = [
@@ -55,8 +56,12 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
+    "GRUCell",
     "Identity",
     "L1Loss",
+    "LSTM",
+    "LSTMCell",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -65,6 +70,9 @@ __all__ = [
     "Module",
     "NLLLoss",
     "Parameter",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
     "ReLU",
     "Sequential",
     "SiLU",
