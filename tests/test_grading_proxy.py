@@ -294,10 +294,16 @@ def check_an_array_like_of_the_tests_reads_as_its_values_there():
     assert things.as_array(Like(), np.float32).dtype == np.float32
     assert things.as_array(lambda: 1).shape == (), "an object without __array__ stays an object there"
 
-def check_in_place_changes_are_seen_both_ways():
+def check_the_tests_arrays_are_their_own():
     a = np.ones(2)
     things.double_in_place(a)
-    assert a.tolist() == [2.0, 2.0]
+    assert a.tolist() == [1.0, 1.0], "learner code changed a copy, never the array the judge computes with"
+    x = np.arange(3.0)
+    t = Thing(x)
+    x[1] = -5
+    assert t.scale(1).data.tolist() == [0.0, 1.0, 2.0]
+
+def check_in_place_changes_to_learner_arrays_are_seen_both_ways():
     t = Thing([1, 2])
     data = t.data
     t.scale_in_place(10)
@@ -305,14 +311,11 @@ def check_in_place_changes_are_seen_both_ways():
     data[0] = -1
     assert t.scale(1).data.tolist() == [-1.0, 20.0]
 
-def check_the_tests_writes_into_an_array_they_passed_reach_learner_code():
-    x = np.arange(3.0)
-    t = Thing(x)   # np.asarray keeps the very array: in one process, t.data is x
-    x[1] = -5
-    assert t.scale(1).data.tolist() == [0.0, -5.0, 2.0]
+def check_the_tests_writes_into_a_learner_array_reach_learner_code():
+    t = Thing(np.arange(3.0))
     got = t.data
     got[2] = 7
-    assert t.scale(1).data.tolist() == [0.0, -5.0, 7.0] and x.tolist() == [0.0, -5.0, 7.0]
+    assert t.scale(1).data.tolist() == [0.0, 1.0, 7.0] and things.same(got) is got
 
 def check_np_array_of_a_handle_is_a_copy_np_asarray_is_not():
     t = Thing([1, 2])

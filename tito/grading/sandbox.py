@@ -19,8 +19,9 @@ Isolated mode (running as root where `unshare` works, e.g. a container or `sudo`
 - a new mount namespace in which every copy of the reference solutions the grader found
   (the checkout's tree, its git worktrees and clones on this machine, an installed
   `tinytorch`, and whatever the instructor names with --hide), HOME, /tmp, /var/tmp,
-  /dev/shm and /run/lock are replaced by empty folders; the Python installation, tito and
-  the job's own folder are mounted back;
+  /dev/shm and /run/lock are replaced by empty folders; the Python installation, the
+  files the job names (the worker's own code, none of the rest of tito) and the job's
+  own folder are mounted back;
 - a disk quota: the working folder is a private tmpfs of `disk_mb`, and the other places
   it could write (/tmp, /var/tmp, /dev/shm, /run/lock) hold 1 MB each;
 - it runs as a throwaway user id of its own (one per job), so it can change no file
@@ -74,9 +75,9 @@ class Sandbox:
             ("memory, CPU-time and file-size limits", True),
             ("own working folder, HOME and TMPDIR", True),
             ("no network", self.isolated),
-            ("reference solutions and HOME hidden", self.isolated),
+            ("the solutions, tito and HOME hidden", self.isolated),
             ("disk quota", self.isolated),
-            ("cannot change the instructor's or other submissions' files", self.isolated),
+            ("cannot change your files or another submission's", self.isolated),
             ("sees only its own processes", self.isolated),
         ]
 

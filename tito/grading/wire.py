@@ -143,10 +143,15 @@ class Encoder:
 
 
 class Decoder:
-    """Turns JSON + buffers back into values; `other(obj)` decodes the {"o": ...} objects."""
+    """Turns JSON + buffers back into values; `other(obj)` decodes the {"o": ...} objects.
 
-    def __init__(self, buffers, other, array=None):
-        self.buffers, self.other, self.array = buffers, other, array
+    `blind` (tito grade's check of which tests measure values) makes every array, float,
+    complex and NumPy scalar, and every int in a list, zero of its type: what code that
+    computes nothing would give. Other ints and bools (shapes, lengths, flags), strings
+    and objects are unchanged."""
+
+    def __init__(self, buffers, other, array=None, blind=False):
+        self.buffers, self.other, self.array, self.blind = buffers, other, array, blind
 
     def _buffer(self, index):
         if type(index) is not int or not 0 <= index < len(self.buffers):
@@ -155,6 +160,8 @@ class Decoder:
 
     def value(self, v):
         t = type(v)
+        if t is float and self.blind:
+            return 0.0
         if v is None or t is bool or t is int or t is float or t is str:
             return v
         if t is list:
@@ -178,18 +185,20 @@ class Decoder:
                 np.empty(shape, dtype)
             if dtype.kind == "b":  # a bool array holds only 0 and 1, whatever bytes were sent
                 array = array.view(np.uint8).astype(np.bool_)   # astype: a 0-d array stays an array
+            if self.blind:
+                array = np.zeros_like(array)
             return self.array(array, v) if self.array else array
         if "g" in v:
             dtype = safe_dtype(v.get("dt"))
             data = self._buffer(v["g"])
             if len(data) != dtype.itemsize:
                 raise WireError("bad scalar")
-            return np.frombuffer(data, dtype=dtype)[0]
+            return np.zeros((), dtype)[()] if self.blind else np.frombuffer(data, dtype=dtype)[0]
         if "rng" in v:   # a new Generator of a bit generator NumPy names, in the state sent
             name = v["rng"]
             if type(name) is not str or name not in RNG_NAMES:
                 raise WireError("unknown bit generator")
-            state = self.value(v.get("st"))
+            state = Decoder(self.buffers, self.other).value(v.get("st"))   # a state, never blinded
             if type(state) is not dict or state.get("bit_generator") != name:
                 raise WireError("bad generator state")
             generator = np.random.Generator(getattr(np.random, name)())
@@ -205,7 +214,7 @@ class Decoder:
         if "t" in v:
             return tuple(self.value(x) for x in self._list(v["t"]))
         if "l" in v:
-            return [self.value(x) for x in self._list(v["l"])]
+            return [0 if self.blind and type(x) is int else self.value(x) for x in self._list(v["l"])]
         if "d" in v:
             out = {}
             for pair in self._list(v["d"]):
@@ -220,7 +229,7 @@ class Decoder:
             return base64.b64decode(str(v["y"]))
         if "c" in v:
             re, im = self._list(v["c"])
-            return complex(float(re), float(im))
+            return 0j if self.blind else complex(float(re), float(im))
         if "sl" in v:
             return slice(*(self.value(x) for x in self._list(v["sl"])))
         if "el" in v:
