@@ -4,8 +4,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import jupytext
@@ -346,3 +351,64 @@ def test_shared_values_cross_as_numpy_archives():
     first[0][0] = 5
     assert testing.shared("test-shared-once", lambda: calls.append(1) or (np.ones(2),))[0].tolist() == [1, 1]
     assert calls == [1], "computed once; each call gets its own copy"
+
+
+def test_names_and_cells_are_escaped_and_a_byte_order_mark_is_fine(project, tmp_path):
+    """A name that is a spreadsheet formula, one with a terminal escape, one that is not UTF-8, and
+    a file that starts with a byte-order mark (Python accepts it): graded, printed and written safely."""
+    reference = (project.module() / "demo_dev.py").read_text()
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    formula = '=HYPERLINK("evil").py'   # given as a path from the folder tito runs in
+    (project.root / formula).write_text(reference)
+    (subs / "\x1b[31mred.py").write_text(reference)
+    (subs / "bom.py").write_bytes(b"\xef\xbb\xbf" + reference.encode())
+    latin = os.fsencode(subs) + b"/caf\xe9.py"
+    with open(latin, "wb") as handle:
+        handle.write(reference.encode())
+    paths = [formula, str(subs / "\x1b[31mred.py"), str(subs / "bom.py"), os.fsdecode(latin)]
+    gradebook = tmp_path / "book.csv"
+    done = project.tito("grade", "-m", "demo", *paths, "--csv", str(gradebook))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "\x1b" not in done.stdout + done.stderr and "\\x1b[31mred.py" in done.stdout
+    assert "caf\\xe9.py" in done.stdout
+    rows = list(csv.DictReader(gradebook.open(encoding="utf-8")))
+    assert [float(r["score"]) for r in rows] == [100.0] * 4, rows
+    assert rows[0]["submission"] == "\'" + formula, "a spreadsheet reads no formula from a name"
+    assert rows[3]["submission"].endswith("caf\\xe9.py")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_stops_grading_at_once_and_keeps_every_finished_row(project, tmp_path, signum):
+    reference = (project.module() / "demo_dev.py").read_text()
+    marker = f"endless-marker-{tmp_path.name}"
+    endless = reference.replace(IMPORTS, IMPORTS + (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}])\n")).replace(
+        SOLUTION, "    while True:\n        pass\n")
+    paths = [tmp_path / "a_done.py", tmp_path / "b_endless.py", tmp_path / "c_waiting.py"]
+    for path, text in zip(paths, [reference, endless, reference]):
+        path.write_text(text)
+    gradebook = tmp_path / "book.csv"
+    env = dict(os.environ, TINYTORCH_ROOT=str(project.root), NO_COLOR="1")
+    env.pop("PYTHONPATH", None)
+    process = subprocess.Popen([sys.executable, "-m", "tito", "grade", "-m", "demo", *map(str, paths), "--jobs", "1",
+                                "--timeout", "600", "--csv", str(gradebook)], cwd=project.root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):   # until the first row is done and the second has started
+            if gradebook.exists() and "a_done.py,100" in gradebook.read_text():
+                break
+            time.sleep(0.5)
+        time.sleep(3)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=120)   # far less than the running submission's 600 s
+    finally:
+        process.kill()
+    assert process.returncode == 130 and "Traceback" not in err, err
+    rows = list(csv.DictReader(gradebook.open()))
+    assert [(r["status"], float(r["score"])) for r in rows] == [("graded", 100.0), ("error", 0.0), ("error", 0.0)]
+    assert rows[1]["reason"] == "not graded: tito grade was stopped while grading it", rows
+    assert rows[2]["reason"] == "not graded: tito grade was stopped", rows
+    time.sleep(1)
+    assert not any(marker in _cmdline(p) for p in Path("/proc").glob("[0-9]*/cmdline")), "a process outlived tito grade"

@@ -205,7 +205,7 @@ def run(args) -> int:
             texts.append((path, read_submission(path), ""))
         except ValueError as exc:
             texts.append((path, None, str(exc)))
-        results.append(Result(given, reason="not graded: tito grade stopped before it"))
+        results.append(Result(given, reason="not graded: tito grade was stopped"))
     start = time.monotonic()
     signal.signal(signal.SIGTERM, _on_sigterm)
     interrupted = False
@@ -219,8 +219,12 @@ def run(args) -> int:
         interrupted = True
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        if gradebook is not None:
+    unwritten = ""
+    if gradebook is not None:
+        try:
             write_csv(gradebook, results)
+        except OSError as exc:   # the results are still printed below
+            unwritten = f"{exc.strerror or exc}"
     seconds = time.monotonic() - start
     if args.json:
         sys.stdout.write(json.dumps([asdict(r) for r in results], indent=2) + "\n")
@@ -230,9 +234,14 @@ def run(args) -> int:
     err_console.print(escape(shown(f"graded {len(results)} submission(s) in {seconds:.1f} s with {jobs} job(s): "
                                    + ", ".join(f"{n} {s}" for s, n in counts.items())
                                    + (f"; gradebook: {args.csv}" if args.csv else ""))))
+    if unwritten:
+        err_console.print(f"[red]error:[/] the gradebook {escape(shown(str(gradebook)))} could not be written "
+                          f"({escape(unwritten)}); the results are above")
     if interrupted:
         err_console.print("[yellow]stopped:[/] the submissions not graded are rows that say so")
         return 130
+    if unwritten:
+        return 1
     return 0 if counts["graded"] or counts["timeout"] else 1
 
 
@@ -252,8 +261,6 @@ def _grade_all(grader: Grader, texts: list, results: list[Result], jobs: int, gr
         err_console.print(f"points: {len(grader.possible) - count} test(s) need the right values; {count} pass "
                           "even when every number the reference returns is zero (shapes, dtypes, errors, warnings) "
                           f"and weigh {PROPERTY_SHARE:.0%} of the score together")
-    for r in results:
-        r.reason = "not graded: tito grade stopped while grading"
     done, lock = [0], threading.Lock()
     with err_console.status(f"grading {len(texts)} submission(s), {jobs} at a time ...") as status:
         def grade(index):
