@@ -134,6 +134,15 @@ ATTACKS = {
     "base_exceptions": (body("    raise KeyboardInterrupt\n"), "edition"),
     "deep_value": (body("    v = 0.0\n    for _ in range(100000):\n        v = [v]\n    return v\n"), "edition"),
     "kills_its_judge": (at_import("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"), "edition"),
+    "kills_tito_grade": (at_import(
+        "import os, signal\n"
+        "for _pid in os.listdir('/proc'):\n"
+        "    try:\n"
+        "        _line = open(f'/proc/{_pid}/cmdline', 'rb').read()\n"
+        "        if b'tito' in _line and b'grade' in _line:\n"
+        "            os.kill(int(_pid), signal.SIGKILL)\n"
+        "    except (OSError, ValueError):\n"
+        "        pass\n"), "edition"),
     # -- issue of arrays lent: the judge's input zeroed in place, zeros returned --------------------
     "zero_inputs": (body("    if isinstance(x, np.ndarray):\n        x[...] = 0\n"
                          "    return np.zeros_like(np.asarray(x, dtype=float))\n"), "zeros"),
@@ -188,12 +197,16 @@ ATTACKS = {
         "import glob\n"
         "for _path in glob.glob('/tmp/tt-attacks-*/**/zz_*.py', recursive=True):\n"
         "    try:\n"
-        "        open(_path, 'w').write(open(_path).read().replace("
+        "        _text = open(_path).read()\n"
+        "        open(_path, 'w').write(_text.replace("
         "'    raise NotImplementedError(\"double: not implemented yet\")', '    return 2 * np.asarray(x)'))\n"
         "    except OSError:\n"
         "        pass\n"), "edition"),
 }
 HONEST = {"edition": 0.0, "zeros": 10.0}   # the most each honest content may earn
+# The attacks on the judge's own machinery do not depend on the sandbox: the first mode grades them.
+ONCE = {"results_file", "pytest_hooks", "numpy_comparisons", "fake_summary", "exit_at_import", "forged_protocol",
+        "always_equal", "base_exceptions", "deep_value"}
 
 
 def _world_path(path: Path) -> None:
@@ -214,9 +227,10 @@ def _blocked(path: Path) -> tuple[Path, Path] | None:
     return None
 
 
-def run_as_nobody(uid: int, root: Path, home: Path, args: list[str]) -> subprocess.CompletedProcess:
+def run_as_nobody(uid: int, root: Path, home: Path, args: list[str], extra: dict) -> subprocess.CompletedProcess:
     """tito as user `uid` (no account), on a checkout it cannot write, with a folder of root's it cannot read."""
-    env = ["PATH=/usr/bin:/bin", f"HOME={home}", f"TINYTORCH_ROOT={root}", "COLUMNS=200", "NO_COLOR=1"]
+    env = ["PATH=/usr/bin:/bin", f"HOME={home}", f"TINYTORCH_ROOT={root}", "COLUMNS=200", "NO_COLOR=1",
+           *(f"{k}={v}" for k, v in extra.items())]
     tito_parent = Path(__import__("tito").__file__).resolve().parents[1]
     command = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "env", "-i", *env,
                sys.executable, "-m", "tito", *args]
@@ -242,13 +256,20 @@ def run_as_nobody(uid: int, root: Path, home: Path, args: list[str]) -> subproce
         shutil.rmtree(stash, ignore_errors=True)
 
 
+def run_here(root: Path, args: list[str], extra: dict) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TINYTORCH_ROOT=str(root), COLUMNS="200", NO_COLOR="1", **extra)
+    env.pop("PYTHONPATH", None)
+    return subprocess.run([sys.executable, "-m", "tito", *args], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=900)
+
+
 def _modes() -> list[str]:
-    modes = []
-    if sandbox.probe().isolated:
-        modes.append("isolated")
-    if os.geteuid() == 0 and shutil.which("setpriv"):
-        modes.append("not root")
-    return modes
+    """Every grading mode this machine runs: isolated as root, and as a user who is not root,
+    isolated by a user namespace where the kernel gives one, and with limits only."""
+    modes = ["root"] if sandbox.probe().isolated and not sandbox.probe().as_user else []
+    if os.geteuid() == 0:
+        return modes + (["not root", "not root, limits only"] if shutil.which("setpriv") else [])
+    return (["not root"] if sandbox.probe().isolated else []) + ["not root, limits only"]
 
 
 @pytest.fixture(scope="module")
@@ -279,9 +300,32 @@ def submissions():
     shutil.rmtree(base, ignore_errors=True)
 
 
-def _paths(subs: Path) -> list[str]:
-    paths = sorted(str(p) for p in subs.glob("*.py"))
+def _paths(subs: Path, mode: str) -> list[str]:
+    """The whole catalogue in the first mode; in the others, the attacks whose outcome depends on the mode."""
+    first = mode == _modes()[0]
+    paths = sorted(str(p) for p in subs.glob("*.py") if first or p.stem.removeprefix("d_") not in ONCE)
     return paths + [str(subs / "e_symlinked" / "demo_dev.py")]
+
+
+def as_nobody(work: Path, subs: Path) -> tuple[int, Path]:
+    """A throwaway user id, its HOME, and the submissions made its own files (as an instructor's are)."""
+    uid = 1_400_000 + os.getpid() % 50_000
+    home = work / "home"
+    home.mkdir()
+    for path in [work, home, subs, *subs.iterdir()]:
+        os.chown(path, uid, uid, follow_symlinks=False)
+    return uid, home
+
+
+def grade(mode: str, root: Path, work: Path, subs: Path, args: list[str]) -> subprocess.CompletedProcess:
+    limits = {"TINYTORCH_GRADE_SANDBOX": "limits"} if "limits" in mode else {}
+    if mode == "root":
+        return run_here(root, [*args, "--jobs", "2"], limits)
+    uid, home = as_nobody(work, subs)
+    done = run_as_nobody(uid, root, home, args, limits)
+    leftover = [p for p in Path("/proc").glob("[0-9]*") if _owner(p) == uid]
+    assert not leftover, "a process of the submissions outlived grading"
+    return done
 
 
 @pytest.mark.parametrize("mode", _modes())
@@ -293,41 +337,51 @@ def test_every_attack_scores_what_its_honest_content_earns(submissions, mode):
         _world_path(work)
         subs = work / "subs"
         shutil.copytree(catalogue, subs, symlinks=True)
+        paths = _paths(subs, mode)
+        if "limits" in mode:   # there it can kill tito grade itself: the test below
+            paths.remove(str(subs / "d_kills_tito_grade.py"))
         gradebook = work / "grades.csv"
-        common = ["grade", "-m", "demo", *_paths(subs), "--timeout", "120", "--memory", "1024", "--json",
-                  "--csv", str(gradebook)]
-        if mode == "isolated":
-            env = dict(os.environ, TINYTORCH_ROOT=str(root), COLUMNS="200", NO_COLOR="1")
-            env.pop("PYTHONPATH", None)
-            done = subprocess.run([sys.executable, "-m", "tito", *common, "--jobs", "2"],
-                                  cwd=root, env=env, capture_output=True, text=True, timeout=900)
-            assert "sandbox: isolated" in done.stderr, done.stderr
-        else:   # the submissions are the grading user's own files, as an instructor's are
-            uid = 1_400_000 + os.getpid() % 50_000
-            home = work / "home"
-            home.mkdir()
-            for path in [work, home, subs, *subs.iterdir()]:
-                os.chown(path, uid, uid, follow_symlinks=False)
-            done = run_as_nobody(uid, root, home, common)
-            assert "sandbox: limits only" in done.stderr, done.stderr
-            leftover = [p for p in Path("/proc").glob("[0-9]*") if _owner(p) == uid]
-            assert not leftover, "a process of the submissions outlived grading"
+        done = grade(mode, root, work, subs, ["grade", "-m", "demo", *paths, "--timeout", "120", "--memory", "1024",
+                                              "--json", "--csv", str(gradebook)])
+        assert ("sandbox: limits only" if "limits" in mode else "sandbox: isolated") in done.stderr, done.stderr
         assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
         rows = {_name(r["submission"]): r for r in json.loads(done.stdout)}
         book = {_name(r["submission"]): r for r in csv.DictReader(gradebook.open())}
-        assert book.keys() == rows.keys() == most.keys(), "the gradebook has a row for every submission"
+        assert book.keys() == rows.keys() == {_name(p) for p in paths}, "the gradebook has a row for every submission"
         scores = {name: row["score"] for name, row in rows.items()}
         assert scores["a_reference"] == 100 and scores["b_edition"] == 0, scores
         assert rows["e_symlinked"]["status"] == "error" and "symbolic link" in rows["e_symlinked"]["reason"]
-        readable = mode != "isolated"   # without isolation a submission reads what the grading user reads
         for name, score in scores.items():
-            if readable and name in ("d_imports_tito", "d_reads_solution"):
-                continue   # it can copy the right answers there (tito grade --help says so)
+            if "limits" in mode and name in ("d_imports_tito", "d_reads_solution"):
+                continue   # it reads what the grading user reads, so it can copy right answers (--help says so)
             assert score <= most[name], (mode, name, rows[name]["reason"], rows[name]["failures"][:2])
         assert scores["zz_zeros_after_the_others"] == scores["c_zeros"], "no submission changed another's grade"
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(unreadable, ignore_errors=True)
+
+
+@pytest.mark.skipif("not root, limits only" not in _modes(), reason="needs grading without isolation")
+def test_without_isolation_a_submission_that_kills_tito_grade_leaves_every_finished_row(submissions):
+    """There a submission runs as the grading user and can kill tito grade itself; the gradebook,
+    written as each row is done, keeps every row before it and names the others."""
+    root, catalogue, _ = submissions
+    work = Path(tempfile.mkdtemp(prefix="tt-attacks-run-"))
+    try:
+        _world_path(work)
+        subs = work / "subs"
+        subs.mkdir()
+        for name in ("a_reference", "d_kills_tito_grade", "zz_edition_after_the_others"):
+            shutil.copy(catalogue / f"{name}.py", subs)
+        gradebook = work / "grades.csv"
+        done = grade("not root, limits only", root, work, subs,
+                     ["grade", "-m", "demo", *sorted(map(str, subs.iterdir())), "--csv", str(gradebook)])
+        assert done.returncode != 0
+        rows = [(r["status"], r["score"], r["reason"]) for r in csv.DictReader(gradebook.open())]
+        assert rows == [("graded", "100.0", ""), ("error", "0.0", "not graded: tito grade was stopped"),
+                        ("error", "0.0", "not graded: tito grade was stopped")], rows
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _name(submission: str) -> str:

@@ -421,3 +421,23 @@ def test_a_generator_is_only_ever_made_from_numpys_bit_generators_and_a_valid_st
     from tito.grading.wire import Decoder, WireError
     with pytest.raises(WireError):
         Decoder([], None).value(tag)
+
+
+def test_a_blind_judge_sees_zeros_except_what_it_gave():
+    """tito grade's blind run: every number learner code sends is zero of its type, but data the
+    tests gave it comes back as it went (what code computing nothing returns)."""
+    import numpy as np
+
+    from tito.grading.wire import Decoder, Encoder
+
+    given: set = set()
+    sent = Encoder(None, given=given)
+    sent.value([np.arange(3.0), 0.25, np.float32(2)])
+    answer = Encoder(None)
+    header = answer.value([np.arange(3.0), np.arange(3.0) * 2, 0.25, 0.5, np.float32(2), np.float32(3),
+                           (2, 3), [4, 5], True, "text", np.random.default_rng(5)])
+    got = Decoder(answer.buffers, None, blind=given).value(header)
+    assert got[0].tolist() == [0.0, 1.0, 2.0] and got[1].tolist() == [0.0, 0.0, 0.0] and got[1].dtype == np.float64
+    assert got[2:6] == [0.0, 0.0, np.float32(0), np.float32(0)], "a single number is zero, given or not"
+    assert got[6:10] == [(2, 3), [0, 0], True, "text"], "shapes, flags and text are not numbers learner code computed"
+    assert got[10].permutation(5).tolist() == np.random.default_rng(5).permutation(5).tolist()

@@ -170,7 +170,8 @@ def write_csv(path: Path, results: list[Result]) -> None:
 
 def _sandbox_report(box: sandbox.Sandbox) -> None:
     if box.isolated:
-        err_console.print("[green]sandbox: isolated[/] (" + "; ".join(p for p, _ in box.protections()) + ")")
+        how = "in a user namespace of its own" if box.as_user else "as a throwaway user"
+        err_console.print(f"[green]sandbox: isolated[/], {how} (" + "; ".join(p for p, _ in box.protections()) + ")")
         return
     missing = [p for p, given in box.protections() if not given]
     err_console.print(f"[yellow]sandbox: limits only[/] ({escape(box.reason)}); not given: " + "; ".join(missing))

@@ -14,6 +14,7 @@ count and what each weighs), the grader:
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import importlib.util
 import json
@@ -267,12 +268,12 @@ class Grader:
         keep = [sys.prefix, sys.base_prefix, *self.worker_files, str(folder)]
         hide = self.hidden + [os.path.expanduser("~"), *sandbox.WRITABLE]
         results_r, results_w = os.pipe()   # the verdict comes back over a pipe, never through a file
-        spec = {"sandbox": {"isolated": self.sandbox.isolated, "reason": self.sandbox.reason},
+        spec = {"sandbox": dataclasses.asdict(self.sandbox),
                 "limits": {k: (None if isinstance(v, float) and math.isinf(v) else v)
                            for k, v in self.limits.__dict__.items()},
                 "worker_env": worker_env, "worker_folder": str(folder), "number": number_,
                 "hide": hide, "keep": keep, "pytest_args": pytest_args, "results_fd": results_w,
-                "blind": blind, "share": export is self.reference and not blind}
+                "blind": blind, "share": export is self.reference and not blind, "grader": os.getpid()}
         given = frames([json.dumps(spec).encode(), self.shared,
                         *(part for path, data in self.tests.items() for part in (path.encode(), data))])
         log = judge_dir / "judge.log"

@@ -134,7 +134,7 @@ def main() -> int:
     from tito import testing
     from tito.grading import plugin, proxy, sandbox
 
-    sandbox.guard_judge()
+    sandbox.guard_judge(spec["grader"])
     testing.shared_values().update(unpack_values(values))
     frozen = FrozenTests(tests)
     sys.meta_path.insert(0, frozen)

@@ -291,7 +291,7 @@ class Judge(Peer):
 
     def __init__(self, start, max_restarts: int = 10, limit_mb: int | None = None, blind: bool = False):
         super().__init__(-1, -1)
-        self.blind = blind
+        self.blind = set() if blind else None
         if limit_mb:   # no message larger than the worker's own memory: it cannot exhaust the judge's
             self.limit = limit_mb << 20
         self.start, self.max_restarts = start, max_restarts
@@ -594,7 +594,7 @@ class Judge(Peer):
         return error
 
     def signature(self, obj) -> inspect.Signature:
-        blind, self.blind = self.blind, False   # defaults are the API, not values learner code computed
+        blind, self.blind = self.blind, None   # defaults are the API, not values learner code computed
         try:
             described = self.request("signature", [obj])
         finally:
