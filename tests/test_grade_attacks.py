@@ -19,6 +19,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -323,8 +324,12 @@ def grade(mode: str, root: Path, work: Path, subs: Path, args: list[str]) -> sub
         return run_here(root, [*args, "--jobs", "2"], limits)
     uid, home = as_nobody(work, subs)
     done = run_as_nobody(uid, root, home, args, limits)
-    leftover = [p for p in Path("/proc").glob("[0-9]*") if _owner(p) == uid]
-    assert not leftover, "a process of the submissions outlived grading"
+    for _ in range(40):   # a process killed a moment ago may still be ending
+        leftover = [p for p in Path("/proc").glob("[0-9]*") if _alive(p, uid)]
+        if not leftover:
+            break
+        time.sleep(0.5)
+    assert not leftover, f"a process of the submissions outlived grading: {[_cmdline(p) for p in leftover]}"
     return done
 
 
@@ -388,8 +393,16 @@ def _name(submission: str) -> str:
     return "e_symlinked" if "e_symlinked" in submission else Path(submission).stem
 
 
-def _owner(proc: Path) -> int | None:
+def _alive(proc: Path, uid: int) -> bool:
+    """Whether `proc` is a running process (not a zombie) of user `uid`."""
     try:
-        return proc.stat().st_uid
+        return proc.stat().st_uid == uid and (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:200]
     except OSError:
-        return None
+        return ""
