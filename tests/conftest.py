@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import tito  # noqa: F401 (first: with TINYTORCH_HIDE_TORCH=1 no test here finds PyTorch)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 DEMO_DEV = '''\
@@ -89,7 +91,7 @@ def project(tmp_path: Path) -> Project:
     (module / "tests").mkdir(parents=True)
     (module / "demo_dev.py").write_text(DEMO_DEV)
     (module / "tests" / "test_demo.py").write_text(DEMO_TEST)
-    (module / "module.yaml").write_text("name: demo\ntitle: Demo\nnumber: 1\nprerequisites: []\n")
+    (module / "module.yaml").write_text("title: Demo\nexports: {}\n")
     return Project(root)
 
 

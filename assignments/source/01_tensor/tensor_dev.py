@@ -54,7 +54,8 @@
 # `TODO`, `APPROACH` and `HINTS` comments, write your code in place of the
 # `raise NotImplementedError(...)`, then run the check cell under it. The checks compare
 # your results with NumPy. When all steps pass, run `tito test tensor` for the full test
-# suite, then `tito sync --module tensor` to put your `Tensor` into the `tinytorch` package.
+# suite, then `tito sync --module tensor` to put your `Tensor` into the `tinytorch` package
+# (both work on your own edition, made once by `tito start`).
 
 # %%
 #| default_exp core.tensor
