@@ -26,11 +26,16 @@ from tinytorch.core.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
 )
+from tinytorch.core.conv import conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, batch_norm
 from tinytorch.core.text import embedding
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv2d",
     "cross_entropy",
     "dropout",
     "elu",
@@ -40,6 +45,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "one_hot",
