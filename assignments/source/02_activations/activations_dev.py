@@ -99,7 +99,10 @@ assert residual > 1.0
 #   are computed in float32 (only `relu` and `leaky_relu` may keep integers). Other
 #   floats (float16, longdouble) are a clear `TypeError`: NumPy and SciPy compute many
 #   of these formulas wrongly or not at all in them.
-# - **no mutation**: the input is never written to.
+# - **no mutation**: the input is never written to. Writing in place (`out=`, `+=`) is
+#   fine into an array you made (`np.empty_like(x)`); not into what a NumPy function
+#   returned, which for a single number (a 0-d tensor) is a NumPy number, not an array
+#   (`out=` then fails with "return arrays must be of ArrayType").
 # - **no warnings**: no input, not even `inf` or `nan`, may make NumPy warn. Where an
 #   overflow to `inf` is the right intermediate (you will meet several), say so with
 #   `np.errstate(over="ignore")` around that line, and nowhere else.

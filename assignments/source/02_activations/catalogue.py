@@ -262,8 +262,10 @@ def sigmoid(x):
     Variant("sigmoid_reciprocal_in_place", "in place with np.reciprocal", """
 def sigmoid(x):
     x = float_array(x)
+    out = np.empty_like(x)
+    np.negative(x, out=out)
     with np.errstate(over="ignore"):
-        out = np.exp(-x)
+        np.exp(out, out=out)
     out += 1
     return Tensor(np.reciprocal(out, out=out))
 """),
@@ -435,7 +437,7 @@ def softmax(x, dim=-1):
     if x.size == 0:
         return Tensor(x.copy())
     with np.errstate(invalid="ignore", over="ignore"):
-        out = x - x.max(axis=axis, keepdims=True)
+        out = np.subtract(x, x.max(axis=axis, keepdims=True), out=np.empty_like(x))
         np.exp(out, out=out)
         out *= 1 / out.sum(axis=axis, keepdims=True)
     return Tensor(out)
