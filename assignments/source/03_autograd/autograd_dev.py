@@ -1371,6 +1371,47 @@ def _function_backward(cls, ctx, inputs, like, k):
 
 
 # %% [markdown]
+# ### The given part at work
+#
+# A Function of your own, `max(dim)` sending its gradient to the chosen element, and the
+# two rules of in-place changes: a parameter changes in place only under `no_grad()`, and
+# a tensor that a recorded operation reads (here `exp`'s output) must not change before
+# `backward()`.
+
+# %%
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, = ctx.saved_tensors
+        return grad_output * 3 * x ** 2
+
+
+x = Tensor([1.0, 2.0], requires_grad=True)
+Cube.apply(x).sum().backward()
+assert x.grad.tolist() == [3.0, 12.0]
+x.grad = None
+values, indices = Tensor([[1.0, 5.0], [7.0, 2.0]], requires_grad=True).max(dim=1)
+try:
+    x.add_(1)
+except RuntimeError as error:
+    print("in place on a parameter outside no_grad:", error)
+with no_grad():
+    x -= 0.5
+y = x.exp()
+y += 1
+try:
+    y.sum().backward()
+except RuntimeError as error:
+    print("backward after exp's output changed:", error)
+print(x, values, indices)
+
+
+# %% [markdown]
 # ## Step 9: checking gradients
 #
 # `gradcheck` is PyTorch's `torch.autograd.gradcheck`: it computes every partial
