@@ -1353,6 +1353,40 @@ assert isinstance(leaky, Module) and repr(leaky) == "LeakyReLU(negative_slope=0.
 assert list(leaky.parameters()) == [] and leaky.state_dict() == {}
 
 # %% [markdown]
+# ### PyTorch's conveniences, given
+#
+# The initialisation idioms of PyTorch code, `model.apply(fn)` (every module, children
+# first), `.data` with its in-place methods, a `ModuleList`, and a buffer that lands in
+# the state_dict after its module's parameters.
+
+# %%
+def init_weights(m):
+    if isinstance(m, Linear):
+        m.weight.data.normal_(0.0, 0.02)
+        m.bias.data.fill_(0.01)
+
+
+class Stack(Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = ModuleList([Linear(8, 8) for _ in range(3)])
+        self.register_buffer("calls", Tensor(np.zeros((), np.int64)))
+
+    def forward(self, x):
+        self.calls.data += 1  # state that is saved, never trained
+        for layer in self.layers:
+            x = relu(layer(x))
+        return x
+
+
+stack = Stack().apply(init_weights)
+stack(Tensor(np.ones((2, 8), np.float32)))
+assert abs(stack.layers[0].weight.data.std() - 0.02) < 0.01 and np.all(stack.layers[2].bias.data == np.float32(0.01))
+print(list(stack.state_dict()))
+assert list(stack.state_dict())[0] == "calls" and stack.state_dict()["calls"] == 1  # own state first, as PyTorch
+
+
+# %% [markdown]
 # ## Weights that move both ways
 #
 # Because the names and shapes are PyTorch's, moving a model between the two is one
