@@ -385,7 +385,7 @@ print("decoded one id at a time, 'é' falls apart:", [bpe.decode([i]) for i in b
 # 1.00 token per character at 63 ids.
 
 # %%
-from tito.offers import feedback_module  # noqa: E402
+from tito.offers import feedback_module
 
 figures = feedback_module("text")  # this module's feedback.py: its figures
 figures.sequence_length_figure(BPETokenizer, CharTokenizer);

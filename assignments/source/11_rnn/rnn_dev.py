@@ -355,7 +355,7 @@ class GRUCell(_CellBase):
 # ### Check: PyTorch's names, shapes and init range
 
 # %%
-import tinytorch  # noqa: E402
+import tinytorch
 
 tinytorch.manual_seed(0)
 lstm_step = LSTMCell(10, 20)
@@ -790,7 +790,7 @@ print("nn.LSTM (fused) = your lstm_cell over time")
 # The direction is kept; only the step is bounded. The milestone clips at 1 as a guard.
 
 # %%
-from tito.offers import feedback_module  # noqa: E402
+from tito.offers import feedback_module
 
 norms = feedback_module("rnn").gradient_norms(RNNCell, LSTMCell)
 for label, values in norms.items():
