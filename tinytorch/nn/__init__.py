@@ -84,3 +84,8 @@ __all__ += ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELo
 from tinytorch.nn import utils  # noqa: E402
 
 __all__ += ["utils"]
+
+# ---- module 12 attention ---------------------------------------------------------------
+from tinytorch.core.attention import MultiheadAttention  # noqa: E402
+
+__all__ += ["MultiheadAttention"]

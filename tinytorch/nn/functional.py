@@ -49,3 +49,8 @@ from tinytorch.core.losses import (  # noqa: E402
 
 __all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "l1_loss", "mse_loss",
             "nll_loss"]
+
+# ---- module 12 attention ---------------------------------------------------------------
+from tinytorch.core.attention import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]
