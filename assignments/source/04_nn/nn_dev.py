@@ -360,6 +360,24 @@ assert [name for name, _ in tiny.named_parameters()] == ["inner.shift"]
 # from one generator, `tinytorch.default_generator` (a NumPy `Generator`), and
 # `tinytorch.manual_seed(n)` resets it, as `torch.manual_seed` does. The same seed gives
 # the same weights; it does not give PyTorch's weights (its generator is another one).
+# Both are given: `tito sync` puts them at the top level, `tinytorch.manual_seed`.
+
+# %%
+#| export
+# Every random draw in TinyTorch (weight init, Dropout, shuffling) comes from this one
+# NumPy Generator; `manual_seed` resets it in place, so code holding it sees the new seed.
+default_generator = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed TinyTorch's random numbers (as torch.manual_seed); returns the generator.
+
+    The same seed gives the same draws in TinyTorch; PyTorch's generator is a different one.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed expects an integer seed, got {type(seed).__name__}")
+    default_generator.bit_generator.state = np.random.PCG64(int(seed)).state
+    return default_generator
 
 # %%
 tinytorch.manual_seed(0)
