@@ -13,17 +13,22 @@ FIGURES = {
                       "attends to its earlier copies (left) and to its predecessor (right)",
 }
 
-SENTENCE_LENGTH = 40  # characters shown: the figure stays readable
+SHORTEST, LONGEST = 30, 44  # characters: the figure stays readable
 
 
-def sentence(length=SENTENCE_LENGTH):
-    """A sentence of the shipped text (tinytorch.datasets.load_text), its first `length` characters."""
+def sentence():
+    """The first sentence of 30-44 characters in the second half of the shipped text
+    (tinytorch.datasets.load_text), its line breaks made spaces."""
+    import re
+
     from tinytorch.datasets import load_text
 
     text = load_text()
-    start = text.find(". ", len(text) // 3) + 2  # a sentence from the middle of the book
-    words = " ".join(text[start:start + 4 * length].split())
-    return words[:length]
+    for match in re.finditer(r"[A-Z][^.!?:]*[.!?]", text[len(text) // 2:]):
+        words = " ".join(match.group().split())
+        if SHORTEST <= len(words) <= LONGEST:
+            return words
+    raise ValueError("no sentence of the right length in the shipped text")
 
 
 def hand_built_heads(text, sharpness=6.0):
@@ -74,8 +79,8 @@ def attention_maps_figure(sdpa=None, text=None):
     for ax, w, title in zip(axes, weights, titles):
         image = ax.imshow(w, cmap="Blues", vmin=0, vmax=1)
         ax.set_title(title, fontsize=10)
-        ax.set_xticks(range(len(text)), labels, fontsize=6)
-        ax.set_yticks(range(len(text)), labels, fontsize=6)
+        ax.set_xticks(range(len(text)), labels, fontsize=8)
+        ax.set_yticks(range(len(text)), labels, fontsize=8)
         ax.set_xlabel("key (what is looked at)")
         ax.set_ylabel("query (who looks)")
     fig.colorbar(image, ax=axes, shrink=0.7, label="attention weight")
