@@ -51,8 +51,8 @@ MISTAKES = [
     Mistake("shared_parameter_twice", "a shared parameter is listed under both names", replace=(
         "if param is None or id(param) in seen:", "if param is None:")),
     Mistake("state_dict_not_copied", "state_dict returns the live arrays", replace=(
-        "return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())",
-        "return OrderedDict((name, param.data) for name, param in self.named_parameters())")),
+        "state = OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())",
+        "state = OrderedDict((name, param.data) for name, param in self.named_parameters())")),
     Mistake("load_replaces_arrays", "load_state_dict assigns new arrays (dtype and identity lost)", replace=(
         "            own[name].data[...] = value", "            own[name].data = value")),
     Mistake("train_not_recursive", "train()/eval() set only the top module's flag", replace=(
@@ -87,8 +87,8 @@ VARIANTS = [
         "        if self.p == 1:\n            return x * Tensor(np.zeros(x.shape, x.dtype))\n"
         "        return x * Tensor(keep.astype(x.dtype)) / (1 - self.p)")),
     Mistake("state_dict_plain_dict", "a dict comprehension with np.array copies", replace=(
-        "return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())",
-        "return {name: np.array(param.data) for name, param in self.named_parameters()}")),
+        "state = OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())",
+        "state = {name: np.array(param.data) for name, param in self.named_parameters()}")),
     Mistake("fans_with_prod", "fan_in as the product of shape[1:]", replace=(
         "    field = math.prod(tensor.shape[2:])\n    return tensor.shape[1] * field, tensor.shape[0] * field",
         "    shape = tensor.shape\n    return math.prod(shape[1:]), shape[0] * math.prod(shape[2:])")),

@@ -8,7 +8,7 @@ from tinytorch.core.tensor import Tensor
 from tinytorch.core.autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from tinytorch.core.nn import default_generator, manual_seed
 from tinytorch.core.training import save, load
-from tinytorch import autograd, datasets, nn, optim, utils
+from tinytorch import autograd, datasets, nn, optim, text, utils
 
 __all__ = [
     "Tensor",
@@ -24,5 +24,6 @@ __all__ = [
     "optim",
     "save",
     "set_grad_enabled",
+    "text",
     "utils",
 ]

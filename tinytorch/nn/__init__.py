@@ -30,6 +30,7 @@ from tinytorch.core.losses import (
     BCELoss,
     BCEWithLogitsLoss,
 )
+from tinytorch.core.text import Embedding
 from tinytorch.core.attention import MultiheadAttention
 from tinytorch.nn import functional, init, utils
 
@@ -39,6 +40,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "ELU",
+    "Embedding",
     "Flatten",
     "GELU",
     "Identity",

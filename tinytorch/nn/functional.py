@@ -23,6 +23,7 @@ from tinytorch.core.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
 )
+from tinytorch.core.text import embedding
 from tinytorch.core.attention import scaled_dot_product_attention
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "elu",
+    "embedding",
     "gelu",
     "l1_loss",
     "leaky_relu",
