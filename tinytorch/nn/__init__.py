@@ -32,6 +32,7 @@ from tinytorch.core.losses import (
 )
 from tinytorch.core.text import Embedding
 from tinytorch.core.attention import MultiheadAttention
+from tinytorch.core.transformer import LayerNorm, TransformerEncoderLayer
 from tinytorch.nn import functional, init, utils
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "GELU",
     "Identity",
     "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -60,6 +62,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoderLayer",
     "functional",
     "init",
     "utils",

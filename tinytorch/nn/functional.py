@@ -25,6 +25,7 @@ from tinytorch.core.losses import (
 )
 from tinytorch.core.text import embedding
 from tinytorch.core.attention import scaled_dot_product_attention
+from tinytorch.core.transformer import layer_norm
 
 __all__ = [
     "binary_cross_entropy",
@@ -34,6 +35,7 @@ __all__ = [
     "embedding",
     "gelu",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "log_softmax",
     "mse_loss",

@@ -18,7 +18,7 @@ from tito.modules import project_root
 
 NAME = "milestone"
 ORDER = 45
-HELP = "run the milestones (perceptron 1957, XOR 1969, digits 1986) on your tinytorch"
+HELP = "run the milestones (perceptron 1957 ... GPT 2018) on your tinytorch"
 DESCRIPTION = """\
 Run a milestone: a program from milestones/NN_name/ that trains a real network
 with the tinytorch package (your synced code), shows its progress, writes its

@@ -567,7 +567,7 @@ assert np.all(np.triu(w.data[0], 1) == 0)  # no query sees a later key
 # the *induction head*) from data.
 
 # %%
-from feedback import attention_maps_figure  # noqa: E402 (this module's figures)
+from feedback import attention_maps_figure
 
 attention_maps_figure(scaled_dot_product_attention);
 

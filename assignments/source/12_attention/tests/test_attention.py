@@ -289,8 +289,8 @@ def test_clear_errors():
 
 
 def test_pytorch_style_namespaces_hold_the_attention():
-    import tinytorch.nn as nn
     import tinytorch.nn.functional as F
+    from tinytorch import nn
 
     assert nn.MultiheadAttention is A.MultiheadAttention
     assert F.scaled_dot_product_attention is A.scaled_dot_product_attention
