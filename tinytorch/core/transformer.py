@@ -9,7 +9,8 @@ import math
 import numpy as np
 
 import tinytorch
-from tinytorch.core.attention import MultiheadAttention, attention, causal_mask, merge_heads, split_heads
+from tinytorch.core.attention import (MultiheadAttention, _linear, _slice, attention, causal_mask, merge_heads,
+                                      split_heads)
 from tinytorch.core.autograd import differentiable, gelu, no_grad, relu
 from tinytorch.core.nn import Dropout, Linear, Module, Parameter, Sequential, normal_, ones_, zeros_
 from tinytorch.core.tensor import Tensor
@@ -81,11 +82,6 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
-def _linear_2d(layer, x):
-    """layer(x) for x (..., in): one 2-D matrix product, which NumPy does much faster than a stack."""
-    return layer(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:-1], layer.out_features)
-
-
 class KVCache:
     """The keys and values of every position a layer has seen so far, for generation."""
 
@@ -129,8 +125,8 @@ class CausalSelfAttention(Module):
     def forward(self, x, cache=None):
         """x (B, T, E) -> (B, T, E). With a cache, x holds the new positions only."""
         E = x.shape[-1]
-        qkv = _linear_2d(self.qkv, x)
-        q, k, v = (split_heads(_columns(qkv, i * E, (i + 1) * E), self.n_head) for i in range(3))
+        qkv = _linear(x, self.qkv.weight, self.qkv.bias)
+        q, k, v = (split_heads(_slice(qkv, i * E, (i + 1) * E, axis=-1), self.n_head) for i in range(3))
         past = 0
         if cache is not None:  # generation: no gradient, the cache holds plain arrays
             past = len(cache)
@@ -141,19 +137,7 @@ class CausalSelfAttention(Module):
         bias = Tensor(np.where(allowed, 0.0, -np.inf).astype(x.dtype))
         dropout_p = self.dropout if self.training else 0.0
         out, _ = attention(q, k, v, 1.0 / math.sqrt(E // self.n_head), bias, dropout_p)
-        return self.resid_dropout(_linear_2d(self.proj, merge_heads(out)))
-
-
-@differentiable
-def _columns(x, start, stop):
-    """x[..., start:stop] (a view), its gradient written into zeros (faster than indexing's np.add.at)."""
-    out = Tensor(x.data[..., start:stop])
-
-    def backward(grad):
-        full = np.zeros(x.shape, dtype=np.result_type(grad))
-        full[..., start:stop] = grad
-        return (full,)
-    return out, backward
+        return self.resid_dropout(_linear(merge_heads(out), self.proj.weight, self.proj.bias))
 
 
 class MLP(Module):
@@ -166,7 +150,8 @@ class MLP(Module):
         self.dropout = Dropout(dropout)
 
     def forward(self, x):
-        return self.dropout(_linear_2d(self.proj, gelu(_linear_2d(self.fc, x), approximate="tanh")))
+        hidden = gelu(_linear(x, self.fc.weight, self.fc.bias), approximate="tanh")
+        return self.dropout(_linear(hidden, self.proj.weight, self.proj.bias))
 
 
 class Block(Module):
@@ -214,8 +199,8 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(out)
 
     def _ff_block(self, x):
-        hidden = self.dropout(self.activation(_linear_2d(self.linear1, x)))
-        return self.dropout2(_linear_2d(self.linear2, hidden))
+        hidden = self.dropout(self.activation(_linear(x, self.linear1.weight, self.linear1.bias)))
+        return self.dropout2(_linear(hidden, self.linear2.weight, self.linear2.bias))
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src

@@ -47,7 +47,8 @@ import math
 import numpy as np
 
 import tinytorch
-from tinytorch.core.attention import MultiheadAttention, attention, causal_mask, merge_heads, split_heads
+from tinytorch.core.attention import (MultiheadAttention, _linear, _slice, attention, causal_mask, merge_heads,
+                                      split_heads)
 from tinytorch.core.autograd import differentiable, gelu, no_grad, relu
 from tinytorch.core.nn import Dropout, Linear, Module, Parameter, Sequential, normal_, ones_, zeros_
 from tinytorch.core.tensor import Tensor
@@ -186,16 +187,12 @@ assert np.allclose(one.data, y.data[:1]), "a sentence's result must not depend o
 # The parts are given: `CausalSelfAttention` projects x to queries, keys and values in
 # one Linear (`qkv`), splits the heads, attends causally with module 12's `attention`,
 # merges the heads and projects back (`proj`). `MLP` is `Linear(E, 4E)`, GELU (GPT-2's
-# tanh form), `Linear(4E, E)`. Both keep their matrix products 2-D for speed. The `cache`
-# argument is for generation, later in this chapter: pass it on.
+# tanh form), `Linear(4E, E)`. Both keep their matrix products 2-D for speed (module
+# 12's `_linear`). The `cache` argument is for generation, later in this chapter: pass
+# it on.
 
 # %%
 #| export
-def _linear_2d(layer, x):
-    """layer(x) for x (..., in): one 2-D matrix product, which NumPy does much faster than a stack."""
-    return layer(x.reshape(-1, x.shape[-1])).reshape(*x.shape[:-1], layer.out_features)
-
-
 class KVCache:
     """The keys and values of every position a layer has seen so far, for generation."""
 
@@ -244,8 +241,8 @@ class CausalSelfAttention(Module):
     def forward(self, x, cache=None):
         """x (B, T, E) -> (B, T, E). With a cache, x holds the new positions only."""
         E = x.shape[-1]
-        qkv = _linear_2d(self.qkv, x)
-        q, k, v = (split_heads(_columns(qkv, i * E, (i + 1) * E), self.n_head) for i in range(3))
+        qkv = _linear(x, self.qkv.weight, self.qkv.bias)
+        q, k, v = (split_heads(_slice(qkv, i * E, (i + 1) * E, axis=-1), self.n_head) for i in range(3))
         past = 0
         if cache is not None:  # generation: no gradient, the cache holds plain arrays
             past = len(cache)
@@ -256,19 +253,7 @@ class CausalSelfAttention(Module):
         bias = Tensor(np.where(allowed, 0.0, -np.inf).astype(x.dtype))
         dropout_p = self.dropout if self.training else 0.0
         out, _ = attention(q, k, v, 1.0 / math.sqrt(E // self.n_head), bias, dropout_p)
-        return self.resid_dropout(_linear_2d(self.proj, merge_heads(out)))
-
-
-@differentiable
-def _columns(x, start, stop):
-    """x[..., start:stop] (a view), its gradient written into zeros (faster than indexing's np.add.at)."""
-    out = Tensor(x.data[..., start:stop])
-
-    def backward(grad):
-        full = np.zeros(x.shape, dtype=np.result_type(grad))
-        full[..., start:stop] = grad
-        return (full,)
-    return out, backward
+        return self.resid_dropout(_linear(merge_heads(out), self.proj.weight, self.proj.bias))
 
 
 class MLP(Module):
@@ -281,7 +266,8 @@ class MLP(Module):
         self.dropout = Dropout(dropout)
 
     def forward(self, x):
-        return self.dropout(_linear_2d(self.proj, gelu(_linear_2d(self.fc, x), approximate="tanh")))
+        hidden = gelu(_linear(x, self.fc.weight, self.fc.bias), approximate="tanh")
+        return self.dropout(_linear(hidden, self.proj.weight, self.proj.bias))
 
 
 class Block(Module):
@@ -361,8 +347,8 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(out)
 
     def _ff_block(self, x):
-        hidden = self.dropout(self.activation(_linear_2d(self.linear1, x)))
-        return self.dropout2(_linear_2d(self.linear2, hidden))
+        hidden = self.dropout(self.activation(_linear(x, self.linear1.weight, self.linear1.bias)))
+        return self.dropout2(_linear(hidden, self.linear2.weight, self.linear2.bias))
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
@@ -443,8 +429,8 @@ class GPT(Module):
         #      add them to self.tok_emb(idx) (they broadcast over B); then self.drop.
         #   2. each block of self.blocks in turn, with its cache: caches[i], or None.
         #   3. self.ln_f, then the product with self.tok_emb.weight transposed.
-        # HINTS: with a cache the new tokens are not at position 0. `_linear_2d`-style speed:
-        #        reshape to (B*T, E) for the last product, then back to (B, T, vocab_size).
+        # HINTS: with a cache the new tokens are not at position 0. For speed, reshape to
+        #        (B*T, E) for the last product (NumPy's 2-D product), then back to (B, T, vocab_size).
         ### BEGIN SOLUTION
         positions = Tensor(np.arange(start, start + T, dtype=np.int64))
         x = self.drop(self.tok_emb(idx) + self.pos_emb(positions))

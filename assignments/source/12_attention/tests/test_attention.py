@@ -211,9 +211,9 @@ def test_multihead_attention_gradients_match_central_differences():
     def through(query, key, weight, bias, out_weight):
         """The layer's forward with the parameters given as inputs (so gradcheck varies them)."""
         E = 4
-        qp = A._linear(query, A._rows(weight, 0, E), A._rows(bias, 0, E))
-        kp = A._linear(key, A._rows(weight, E, 2 * E), A._rows(bias, E, 2 * E))
-        vp = A._linear(key, A._rows(weight, 2 * E, 3 * E), A._rows(bias, 2 * E, 3 * E))
+        qp = A._linear(query, A._slice(weight, 0, E), A._slice(bias, 0, E))
+        kp = A._linear(key, A._slice(weight, E, 2 * E), A._slice(bias, E, 2 * E))
+        vp = A._linear(key, A._slice(weight, 2 * E, 3 * E), A._slice(bias, 2 * E, 3 * E))
         heads, _ = A.attention(A.split_heads(qp, 2), A.split_heads(kp, 2), A.split_heads(vp, 2),
                                1 / math.sqrt(2), Tensor(np.where(padding, -np.inf, 0.0).reshape(1, 1, 1, 3)))
         return A.merge_heads(heads) @ out_weight.T
