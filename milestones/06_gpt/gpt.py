@@ -175,29 +175,38 @@ def run_both(vocab, train_ids, val_ids, initial, libraries):
 
 
 def figure(results):
+    """Training loss of both libraries, their evaluations, and how far apart the two runs are."""
     import matplotlib
 
     matplotlib.use("Agg")
     from tito.feedback.plots import _figure
 
-    fig = _figure((11.0, 4.6))
-    left, right = fig.subplots(1, 2)
-    colours = {"TinyTorch": "tab:blue", "PyTorch": "tab:orange"}
-    for name, h in results.items():
+    fig = _figure((15.0, 4.6))
+    left, middle, right = fig.subplots(1, 3)
+    style = {"PyTorch": {"color": "tab:orange", "lw": 4, "alpha": 0.5}, "TinyTorch": {"color": "tab:blue", "lw": 1}}
+    for name in ("PyTorch", "TinyTorch"):
+        if name not in results:
+            continue
+        h = results[name]
         losses = np.array(h["losses"])
         smooth = np.convolve(losses, np.ones(25) / 25, mode="valid") if len(losses) > 25 else losses
-        left.plot(np.arange(len(smooth)) + (len(losses) - len(smooth)), smooth, color=colours[name], lw=1,
-                  label=f"{name}: training batches (mean of 25)")
-        right.plot(h["step"], h["train"], "--", color=colours[name], label=f"{name}: train (eval batches)")
-        right.plot(h["step"], h["val"], "-o", color=colours[name], ms=3, label=f"{name}: validation (Macbeth)")
-    left.set_xlabel("step")
+        left.plot(np.arange(len(smooth)) + (len(losses) - len(smooth)), smooth, label=f"{name} (mean of 25 batches)",
+                  **style[name])
+        middle.plot(h["step"], h["val"], "-o", ms=3, label=f"{name}: validation (Macbeth)", **style[name])
+        middle.plot(h["step"], h["train"], "--", label=f"{name}: train (eval batches)", **style[name])
+    left.set_title("training loss: same initial weights, same batches")
     left.set_ylabel("cross-entropy (nats per character)")
-    left.set_title("training loss, same initial weights, same batches")
-    right.set_xlabel("step")
-    right.set_title(f"evaluated every {EVAL_EVERY} steps")
-    for ax in (left, right):
-        ax.legend(fontsize=8)
+    middle.set_title(f"evaluated every {EVAL_EVERY} steps")
+    if "PyTorch" in results:
+        gap = np.abs(np.array(results["TinyTorch"]["losses"]) - np.array(results["PyTorch"]["losses"]))
+        right.semilogy(np.maximum(gap, 1e-9), ".", ms=2, color="tab:green")
+        right.set_title("|TinyTorch - PyTorch|, training loss of each step")
+        right.set_ylabel("difference (equal losses drawn at 1e-9)")
+    for ax in (left, middle, right):
+        ax.set_xlabel("step")
         ax.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    middle.legend(fontsize=8)
     return fig
 
 
