@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import tito  # noqa: F401 (first: with TINYTORCH_HIDE_TORCH=1 no test here finds PyTorch)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 DEMO_DEV = '''\

@@ -257,6 +257,209 @@ def _replace_fails(project, tmp_path, monkeypatch):
     _assert_package_as_before(project, before)
 
 
+# ---- the learner's loop: a checkout that is damaged, read-only or full ------------------------
+
+def _tito_here(project, monkeypatch, *args) -> tuple[int, str, str]:
+    """tito in this process (so a fault can be made by hand), from the project's root:
+    (exit code, stdout, stderr)."""
+    import contextlib
+    import io
+
+    from tito.main import main
+
+    monkeypatch.setenv("TINYTORCH_ROOT", str(project.root))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(project.root)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _git_clone_of(project) -> None:
+    """Make the project a git clone with its package committed (a given file too), as a real one is."""
+    (project.root / "tinytorch" / "given.py").write_text("GIVEN = 'from git'\n")
+    project.tito("sync", check=True)
+    for command in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", "-C", str(project.root), *command], check=True, capture_output=True)
+
+
+@case("dev file with a UTF-8 byte-order mark", "test and sync accept it as Python does; the package has no mark")
+def _bom(project, tmp_path, monkeypatch):
+    dev = _dev(project)
+    dev.write_bytes(b"\xef\xbb\xbf" + dev.read_bytes())
+    done = project.tito("test", "demo")
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+    project.tito("sync", check=True)
+    assert (project.root / "tinytorch" / "core" / "demo.py").read_bytes().startswith(b"# Generated")
+
+
+@case("tinytorch/ deleted, then tito test", "'the package tinytorch/ is missing', hint: `tito sync` rebuilds it "
+                                             "(exit 2), not copytree's FileNotFoundError")
+def _package_deleted_test(project, tmp_path, monkeypatch):
+    import shutil
+
+    shutil.rmtree(project.root / "tinytorch")
+    _refused(project.tito("test", "demo"), "the package tinytorch/ is missing", "tito sync")
+
+
+@case("tinytorch/ deleted, then tito sync --check and tito sync", "--check names every missing file (exit 1); "
+                                                                   "sync rebuilds the package whole: modules from "
+                                                                   "the dev files, the rest from git")
+def _package_deleted_sync(project, tmp_path, monkeypatch):
+    import shutil
+
+    _git_clone_of(project)
+    before = _snapshot(project.root / "tinytorch")
+    shutil.rmtree(project.root / "tinytorch")
+    check = project.tito("sync", "--check")
+    assert check.returncode == 1 and "Traceback" not in check.stderr, check.stdout + check.stderr
+    for path in ("tinytorch/__init__.py", "tinytorch/core/__init__.py", "tinytorch/given.py", "tinytorch/core/demo.py"):
+        assert f"missing: {path}" in check.stdout, check.stdout
+    project.tito("sync", check=True)
+    assert _snapshot(project.root / "tinytorch") == before, "rebuilt whole, as it was"
+    assert "in sync" in project.tito("sync", "--check", check=True).stdout
+    (project.root / "tinytorch" / "given.py").unlink()  # one given file lost, one module synced
+    project.tito("sync", "--module", "demo", check=True)
+    assert _snapshot(project.root / "tinytorch") == before
+
+
+def _denied_under(root: Path, error: int):
+    """Path.mkdir / write_text / write_bytes / mkstemp fail under `root` as on a read-only or full file system."""
+    import tempfile
+
+    real = {name: getattr(Path, name) for name in ("mkdir", "write_text", "write_bytes")}
+    real_mkstemp = tempfile.mkstemp
+
+    def refuse(where):
+        if os.path.abspath(str(where)).startswith(str(root)):
+            raise OSError(error, os.strerror(error), str(where))
+
+    def patched(name):
+        def method(self, *args, **kwargs):
+            refuse(self)
+            return real[name](self, *args, **kwargs)
+        return method
+
+    def mkstemp(*args, dir=None, **kwargs):
+        refuse(dir or "")
+        return real_mkstemp(*args, dir=dir, **kwargs)
+
+    return {name: patched(name) for name in real}, mkstemp
+
+
+@case("read-only checkout: tito release and tito milestone", "'cannot write the student edition into ...: "
+                                                              "Read-only file system' and 'cannot create "
+                                                              "plots/milestones/...' (exit 2), nothing made")
+def _read_only_checkout(project, tmp_path, monkeypatch):
+    import tempfile
+
+    folder = project.root / "milestones" / "01_twice"
+    folder.mkdir(parents=True)
+    (folder / "milestone.yaml").write_text("name: twice\nyear: 2000\nscript: twice.py\nresult: 6\n")
+    (folder / "twice.py").write_text("raise SystemExit('a read-only checkout must not run me')\n")
+    before = _snapshot(project.root)
+    methods, mkstemp = _denied_under(project.root, errno.EROFS)
+    for name, method in methods.items():
+        monkeypatch.setattr(Path, name, method)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    code, out, err = _tito_here(project, monkeypatch, "release")
+    assert code == 2 and "cannot write the student edition" in err and "Read-only file system" in err, out + err
+    code, out, err = _tito_here(project, monkeypatch, "milestone", "twice")
+    assert code == 2 and "cannot create plots/milestones/twice" in err and "--out" in err, out + err
+    assert "a read-only checkout" not in out + err
+    monkeypatch.undo()
+    assert _snapshot(project.root) == before and not (project.root / "assignments" / "release").exists()
+
+
+@case("full disk under tito release", "the disk fills while the edition is written: 'No space left on device' "
+                                      "(exit 2), no empty assignments/release/ and no half module left")
+def _release_full_disk(project, tmp_path, monkeypatch):
+    calls = []
+    real = Path.write_text
+
+    def write_text(self, *args, **kwargs):
+        calls.append(self)
+        if len(calls) == 2:  # the edition's .py is written, its notebook finds the disk full
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    code, out, err = _tito_here(project, monkeypatch, "release")
+    assert code == 2 and "No space left on device" in err and "Traceback" not in err, out + err
+    assert not (project.root / "assignments" / "release").exists(), "no empty edition folder is left"
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has its own SIGTERM handler: tito's first line has run."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            caught = next(line for line in handle if line.startswith("SigCgt:")).split()[1]
+    except (OSError, StopIteration):
+        return False
+    return bool(int(caught, 16) & (1 << (signal.SIGTERM - 1)))
+
+
+@case("Ctrl-C in the first 150 ms of tito sync", "from tito's first line on: 'interrupted' (exit 130) or a "
+                                                  "finished sync, never a traceback from tito or what it imports, "
+                                                  "never a half-written package or a temporary file left")
+def _ctrl_c_early(project, tmp_path, monkeypatch):
+    if not Path("/proc/self/status").exists():
+        pytest.fail("this case reads /proc to know when tito has started")
+    env = dict(os.environ, TINYTORCH_ROOT=str(project.root))
+    env.pop("PYTHONPATH", None)
+    empty = _snapshot(project.root / "tinytorch")
+    project.tito("sync", check=True)
+    synced = _snapshot(project.root / "tinytorch")
+    tito_code = os.sep + "tito" + os.sep
+    # From the start of the process (Python's own start-up may print its KeyboardInterrupt,
+    # never from a line of tito or of what it imports), then from tito's first line on.
+    trials = [(False, 0.02 * i) for i in range(16)] + [(True, d) for d in (0.0, 0.01, 0.03, 0.07, 0.15)]
+    outcomes = set()
+    for after_first_line, delay in trials:
+        (project.root / "tinytorch" / "core" / "demo.py").unlink()
+        tito = subprocess.Popen([sys.executable, "-m", "tito", "sync"], cwd=project.root, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while after_first_line and not _catches_sigterm(tito.pid) and tito.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(delay)
+        tito.send_signal(signal.SIGINT)
+        out, err = tito.communicate(timeout=120)
+        if after_first_line:
+            assert "Traceback" not in err + out and tito.returncode in (0, 130), (delay, tito.returncode, err)
+            outcomes.add(tito.returncode)
+        else:
+            assert "Traceback" not in err or tito_code not in err, f"interrupted in tito after {delay} s:\n{err}"
+        assert _snapshot(project.root / "tinytorch") in (empty, synced), f"a half-written package after {delay} s"
+        assert not list((project.root / "tinytorch").rglob("*.tmp")), "a temporary file was left"
+        if not (project.root / "tinytorch" / "core" / "demo.py").exists():
+            project.tito("sync", check=True)
+    assert 130 in outcomes, "some Ctrl-C came before the sync ended"
+
+
+@case("tito milestone on a stale package", "the package holds an older demo while the dev file no longer "
+                                          "exports: 'note: demo_dev.py:<line>: ...: the package holds the "
+                                          "demo of your last sync' before it runs")
+def _milestone_stale(project, tmp_path, monkeypatch):
+    project.tito("sync", check=True)
+    folder = project.root / "milestones" / "01_twice"
+    folder.mkdir(parents=True)
+    (folder / "milestone.yaml").write_text("name: twice\nyear: 2000\nscript: twice.py\nresult: 6\n")
+    (folder / "twice.py").write_text(f"import sys\nsys.path.insert(0, {str(project.root)!r})\n"
+                                     "from tinytorch.core.demo import double\nsys.exit(0 if double(3) == 6 else 1)\n")
+    dev = _dev(project)
+    lines = dev.read_text().splitlines()
+    broken = lines.index("def double(x):")
+    lines[broken] = "def double(x)"
+    dev.write_text("\n".join(lines) + "\n")
+    done = project.tito("milestone", "twice", "--out", str(tmp_path / "figures"))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    note = next(line for line in done.stdout.splitlines() if line.startswith("note:"))
+    assert f"demo_dev.py:{broken + 1}" in note and "the demo of your last sync" in note, note
+    assert done.stdout.index("note:") < done.stdout.index("stated result")
+
+
 # ---- learner code that never ends --------------------------------------------------------------
 
 FEEDBACK = '''\
@@ -511,5 +714,8 @@ def test_the_catalogue_covers_every_case():
               "endless loop that swallows the time limit",
               "SIGTERM during tito test", "SIGTERM during tito bench", "non-contiguous inputs", "deep nesting",
               "int overflow casts", "float16 and longdouble through every activation", "softplus beta values",
-              "softplus beta limits", "softplus beta=0"}
+              "softplus beta limits", "softplus beta=0", "dev file with a UTF-8 byte-order mark",
+              "tinytorch/ deleted, then tito test", "tinytorch/ deleted, then tito sync --check and tito sync",
+              "read-only checkout: tito release and tito milestone", "full disk under tito release",
+              "Ctrl-C in the first 150 ms of tito sync", "tito milestone on a stale package"}
     assert {c.name for c in CASES} == wanted

@@ -51,3 +51,17 @@ def test_activations_manual_test_prints_what_the_guide_says():
     with contextlib.redirect_stdout(out):
         exec(compile(code, "README manual test", "exec"), {})
     assert out.getvalue() == documented, f"the guide documents\n{documented}\nbut the code prints\n{out.getvalue()}"
+
+
+def test_ci_runs_the_readme_test_command_as_written_and_sets_nothing_a_user_does_not():
+    """CI passes only if the README's test command passes for a user: .ci/run runs that line
+    unchanged and changes no TinyTorch setting before it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = [block.strip() for block in re.findall(r"```bash\n(.*?)```", quick, re.S)]
+    test_command = next(c for c in commands if "tito test --all" in c)
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    code = [line.split("#", 1)[0].strip() for line in ci.splitlines()]
+    assert test_command in code, f".ci/run does not run `{test_command}` as the README gives it"
+    before = code[:code.index(test_command)]
+    assert not [line for line in before if "TINYTORCH" in line], "CI must not set what a user does not"

@@ -151,6 +151,7 @@ def test_release_writes_the_edition(project):
         "from tinytorch.core.demo import double\n\ndef test_visible():\n    assert double(1) == 2\n"
         "### BEGIN HIDDEN TESTS\ndef test_secret():\n    assert double(5) == 10\n### END HIDDEN TESTS\n")
     (project.module() / "README.md").write_text("# Demo guide\n")
+    (project.module() / "catalogue.py").write_text("MISTAKES = []\n")  # instructor material
     done = project.tito("release", check=True)
     edition = project.root / "assignments" / "release" / "01_demo"
     assert sorted(p.name for p in edition.iterdir()) == ["README.md", "demo_dev.ipynb", "demo_dev.py",

@@ -1,7 +1,64 @@
+import os
+import signal
+import sys
 
 
-# How to install PyTorch, the optional oracle: the one hint every message gives.
-TORCH_INSTALL = "TINYTORCH_EXTRAS=torch source bin/activate-tinytorch.sh"
+def _interrupted_while_starting(signum, frame):
+    os.write(2, b"error: interrupted\n")
+    os._exit(130)
+
+
+def quiet_while_starting() -> None:
+    """Until a command runs, Ctrl-C or SIGTERM ends tito at once with "interrupted" (exit 130):
+    tito is still importing and parsing (the first ~150 ms), nothing to clean up yet, and
+    Python's KeyboardInterrupt would print a traceback. `tito.main` hands the signals to
+    the command once it runs."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        try:
+            signal.signal(getattr(signal, name), _interrupted_while_starting)
+        except (AttributeError, ValueError, OSError):  # no such signal here, or not the main thread
+            pass
+
+
+def _is_the_tito_program() -> bool:
+    """This process is `tito` (its console script, or python -m tito), not a program importing tito."""
+    argv = list(getattr(sys, "orig_argv", []))
+    return os.path.basename(sys.argv[0]) == "tito" or any(
+        a == "-m" and b == "tito" for a, b in zip(argv, argv[1:]))
+
+
+if _is_the_tito_program():  # first thing: the package is imported before anything else of tito
+    quiet_while_starting()
+
+# PyTorch is the independent implementation the tests cross-check against; the set-up
+# installs it (2.13.0, built for the CPU). The one hint every message gives:
+TORCH_INSTALL = "source bin/activate-tinytorch.sh, which installs PyTorch 2.13.0 for the CPU"
+
+# TINYTORCH_HIDE_TORCH=1 runs everything as on a machine without PyTorch: every process
+# that imports tito (its commands, the modules' tests through tito.testing, the catalogues,
+# grading) finds no torch, so the cross-checks skip (even in CI) and nothing else changes.
+HIDE_TORCH_ENV = "TINYTORCH_HIDE_TORCH"
+
+
+def torch_is_hidden() -> bool:
+    """Whether PyTorch is hidden from this process and its children ($TINYTORCH_HIDE_TORCH)."""
+    return os.environ.get(HIDE_TORCH_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def hide_torch() -> dict:
+    """Make torch absent here, Python's own way (`sys.modules["torch"] = None`): `import torch`
+    raises ModuleNotFoundError and importlib.util.find_spec("torch") is None. Returns the
+    torch modules imported before, set aside (tito.testing.torch_hidden brings them back)."""
+    saved = {name: module for name, module in sys.modules.items()
+             if (name == "torch" or name.startswith("torch.")) and module is not None}
+    for name in saved:
+        del sys.modules[name]
+    sys.modules["torch"] = None
+    return saved
+
+
+if torch_is_hidden():
+    hide_torch()
 
 # The pytest plugins every run of tests by tito loads, named instead of autoloaded. pytest
 # marks every module of an autoloaded plugin's distribution for assertion rewriting, and

@@ -26,7 +26,7 @@ import numpy as np
 
 from tito.numerics.specs import SPECS
 
-from tito import TORCH_INSTALL
+from tito import HIDE_TORCH_ENV, TORCH_INSTALL, torch_is_hidden
 
 ROW = 1000                # softmax and log_softmax work on rows of this length
 MIN_REPEAT_SECONDS = 0.01  # each repeat loops over a call for at least this long
@@ -153,6 +153,8 @@ def load_torch():
         with watchdog.time_limit(None):  # seconds of importing torch are not the learner's
             import torch
     except ImportError:
+        if torch_is_hidden():
+            return None, f"PyTorch is hidden ({HIDE_TORCH_ENV}=1): no comparison"
         return None, f"PyTorch is not installed: no comparison ({TORCH_INSTALL})"
     watchdog.progress()  # nor in a child process under a limit
     torch.set_num_threads(1)

@@ -15,7 +15,6 @@ package.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import re
 import shutil
@@ -165,6 +164,8 @@ def read_dev_file(dev_file: Path, shown: str) -> str:
                         hint=f"give yourself read access: chmod u+r {shown}") from None
     except OSError as exc:
         raise TitoError(f"{shown} cannot be read: {exc.strerror}") from None
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark: accepted, as Python accepts it
+        data = data[3:]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -333,9 +334,11 @@ def write_exports(exports: list[Export], package_root: Path) -> list[Path]:
         for export, path in changed:
             _ensure_package_dirs(package_root, export.relative_path)
             staged.append((_stage(path, export.code), path))
-    except OSError as exc:
+    except BaseException as exc:  # a full disk, a folder we cannot write, or Ctrl-C: nothing is left behind
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
         where = exc.filename or package_root / "tinytorch"
         raise TitoError(f"cannot write into {where}: {exc.strerror}; nothing in the package was changed",
                         hint="free some disk space or fix the folder's permissions, then sync again") from None
@@ -345,7 +348,7 @@ def write_exports(exports: list[Export], package_root: Path) -> list[Path]:
         for tmp, path in staged:
             os.replace(tmp, path)
             replaced.append(path)
-    except OSError as exc:  # rare (a folder made read-only meanwhile): put back what was replaced
+    except BaseException as exc:  # rare (a folder made read-only meanwhile, Ctrl-C): put back what was replaced
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
         for path in replaced:
@@ -353,6 +356,8 @@ def write_exports(exports: list[Export], package_root: Path) -> list[Path]:
                 path.unlink(missing_ok=True)
             else:
                 os.replace(_stage(path, before[path].decode("utf-8")), path)
+        if not isinstance(exc, OSError):
+            raise
         raise TitoError(f"cannot replace {exc.filename or package_root / 'tinytorch'}: {exc.strerror}; "
                         "nothing in the package was changed",
                         hint="fix the folder's permissions, then sync again") from None
@@ -369,14 +374,91 @@ def stale_exports(exports: list[Export], package_root: Path) -> list[Export]:
     return stale
 
 
+def edition_of(origin: str, root: Path) -> Path:
+    """The edition (folder of modules) of a dev file a generated header names."""
+    path = Path(origin)
+    return (path if path.is_absolute() else root / path).parent.parent.resolve()
+
+
+def foreign_exports(exports: list[Export], root: Path) -> list[tuple[Export, Path]]:
+    """The exports whose package file holds other code, exported from another edition that is
+    not the reference solutions: a learner's work, which syncing `exports` would replace.
+    (Code of assignments/source may be replaced: git keeps the reference.)"""
+    found = []
+    for export in exports:
+        target = root / export.relative_path
+        origin = exported_from(target)
+        if origin is None or _unchanged(target, export.code):
+            continue
+        theirs, ours = edition_of(origin, root), export.dev_file.resolve().parent.parent
+        if theirs != ours and theirs != (root / "assignments" / "source").resolve():
+            found.append((export, theirs))
+    return found
+
+
+PACKAGE = "tinytorch"
+
+
+def tracked_package_files(root: Path) -> list[Path] | None:
+    """The files of the package git tracks (relative to `root`); None when `root` is not a
+    git clone (or git is missing)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--", PACKAGE], capture_output=True,
+                              timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return [Path(name) for name in done.stdout.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
+def missing_package_files(root: Path, exports: list[Export] = ()) -> list[Path]:
+    """The package files that should be there and are not: the files git tracks under
+    tinytorch/ (without git: tinytorch/__init__.py at least) that none of `exports` makes."""
+    made = {export.relative_path for export in exports}
+    tracked = tracked_package_files(root)
+    wanted = tracked if tracked is not None else [Path(PACKAGE, "__init__.py")]
+    return [path for path in wanted if path not in made and not (root / path).exists()]
+
+
+def restore_package_files(root: Path, paths: list[Path]) -> None:
+    """Put the package files `paths` back as git has them (a deleted tinytorch/ made whole)."""
+    import subprocess
+
+    if not paths:
+        return
+    shown = ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    if tracked_package_files(root) is None:
+        raise TitoError(f"the package is missing {shown}, and this folder is not a git clone to restore it from",
+                        hint="take tinytorch/ from a fresh copy of TinyTorch; nothing in the package was changed")
+    try:
+        done = subprocess.run(["git", "-C", str(root), "checkout", "HEAD", "--", *map(str, paths)],
+                              capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TitoError(f"cannot restore {shown} from git: {exc}") from None
+    if done.returncode != 0:
+        raise TitoError(f"cannot restore {shown} from git: {done.stderr.strip().splitlines()[-1:]}",
+                        hint="restore them yourself: git checkout HEAD -- tinytorch")
+
+
 def build_package(dest: Path, exports: list[Export], root: Path, modules: list[Module] | None = None) -> Path:
     """A complete copy of the package in `dest`, with `exports` and the namespaces they make
     (`tito.namespaces`; from the declarations of `modules`, the workspace's by default)
     written over it.
 
     `tito test` and `tito grade` put `dest` first on PYTHONPATH, so the tests see the dev
-    files as they are now, without touching the learner's package.
+    files as they are now, without touching the learner's package. A package with files
+    missing (a deleted tinytorch/) is a TitoError that names them and the command that
+    rebuilds it, never a half package.
     """
+    missing = missing_package_files(root, exports)
+    if missing:
+        shown = ", ".join(str(p) for p in missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        whole = not (root / PACKAGE).is_dir()
+        raise TitoError(f"the package {PACKAGE}/ is missing" if whole else f"the package is missing {shown}",
+                        hint="`tito sync` rebuilds it whole (your dev files, and git for the rest)")
     from tito.namespaces import namespace_exports, stale_namespaces
 
     shutil.copytree(
@@ -459,28 +541,23 @@ def workspace_exports(root: Path, wanted: list[Module], warn=None) -> list[Expor
 
 
 def staleness_note(module: Module, root: Path, purpose: str) -> str | None:
-    """A line for the learner when the importable package is not what `module`'s dev file makes now.
-
-    `purpose` finishes the advice, e.g. "check your latest code". None when they agree, or
-    when there is nothing to compare (no dev file, no importable tinytorch).
-    """
-    try:
-        spec = importlib.util.find_spec("tinytorch")
-    except (ImportError, ValueError):
+    """A line for the learner when the package (`root`/tinytorch) is not what `module`'s dev
+    file makes now: the dev file does not export (a syntax error: file and line), or the
+    package's copy is missing, older or different. `purpose` finishes the advice, e.g. "run
+    the milestones on your latest code". None when they agree or there is no dev file."""
+    if not module.dev_file.exists():
         return None
-    if spec is None or not spec.submodule_search_locations or not module.dev_file.exists():
-        return None
-    package_root = Path(list(spec.submodule_search_locations)[0]).parent
     try:
         export = export_dev_file(module.dev_file, root)
     except TitoError as error:
-        return f"note: {error.message}; using the package as it is"
-    if not stale_exports([export], package_root):
+        return (f"{error.message}: the package holds the {module.name} of your last sync; "
+                f"fix the dev file, then `tito sync` to {purpose}")
+    if not stale_exports([export], root):
         return None
-    target, dev = package_root / export.relative_path, module.dev_file.name
-    advice = f"run `tito sync` to {purpose}"
+    target, dev = root / export.relative_path, module.dev_file.name
+    advice = f"`tito sync` to {purpose}"
     if not target.exists():
-        return f"note: {export.module_name} does not exist yet: {advice}"
+        return f"{export.module_name} is not in the package yet: {advice}"
     if target.stat().st_mtime < module.dev_file.stat().st_mtime:
-        return f"note: {export.module_name} is older than {dev}: {advice}"
-    return f"note: {export.module_name} differs from {dev}: {advice}"
+        return f"{export.module_name} is older than {dev}: {advice}"
+    return f"{export.module_name} differs from {dev}: {advice}"

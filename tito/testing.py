@@ -8,13 +8,36 @@ A module's tests/conftest.py takes its settings from here:
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
+import sys
 
+import numpy as np
 import pytest
 
-from tito import TORCH_INSTALL
+from tito import HIDE_TORCH_ENV, TORCH_INSTALL, hide_torch, torch_is_hidden
+
+@contextlib.contextmanager
+def torch_hidden():
+    """Inside the block PyTorch is absent, as with TINYTORCH_HIDE_TORCH=1 (tito/__init__.py):
+    `import torch` fails, `importlib.util.find_spec("torch")` is None, the `torch` fixture
+    skips, and child processes started meanwhile see no torch either (modules of torch
+    already imported are set aside and come back afterwards)."""
+    before = os.environ.get(HIDE_TORCH_ENV)
+    saved = hide_torch()
+    os.environ[HIDE_TORCH_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(HIDE_TORCH_ENV, None)
+        else:
+            os.environ[HIDE_TORCH_ENV] = before
+        if not torch_is_hidden():
+            sys.modules.pop("torch", None)
+            sys.modules.update(saved)
 
 
 def torch_oracle():
@@ -24,8 +47,10 @@ def torch_oracle():
     environment variable CI set) a missing torch fails it, because there every
     cross-check must run. Whether torch is there is decided now; the import itself
     (about 2 s) waits until a test first uses it, so a test that stops at a function
-    not written yet costs nothing.
+    not written yet costs nothing. With TINYTORCH_HIDE_TORCH=1 it is skipped everywhere.
     """
+    if torch_is_hidden():
+        pytest.skip(f"PyTorch is hidden ({HIDE_TORCH_ENV}=1): the cross-checks against it are skipped")
     if importlib.util.find_spec("torch") is None:
         if os.environ.get("CI"):
             pytest.fail("PyTorch is not installed, but CI must cross-check TinyTorch against it "
@@ -66,12 +91,35 @@ def hypothesis_profiles(examples, fast):
     """Register the module's hypothesis profiles and load the one in use.
 
     "default" runs `examples` per property, the same ones every run (derandomized), so a
-    failure you see is a failure you can reproduce; "fast" runs `fast`, for the catalogues
-    that run the tests once per mistake (TINYTORCH_HYPOTHESIS_PROFILE=fast).
+    failure you see is a failure you can reproduce; "fast" runs `fast` and does not shrink
+    a failing example, for the catalogues that run the tests once per mistake
+    (TINYTORCH_HYPOTHESIS_PROFILE=fast).
     """
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     for name, count in (("default", examples), ("fast", fast)):
-        settings.register_profile(name, max_examples=count, deadline=None, derandomize=True,
+        phases = [p for p in Phase if name == "default" or p not in (Phase.shrink, Phase.explain)]
+        settings.register_profile(name, max_examples=count, deadline=None, derandomize=True, phases=phases,
                                   suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile(os.environ.get("TINYTORCH_HYPOTHESIS_PROFILE", "default"))
+
+
+_shared: dict[str, tuple[np.ndarray, ...]] = {}
+
+
+def shared(key: str, compute) -> tuple[np.ndarray, ...]:
+    """`compute()`, a tuple of arrays, once per `key` in a process; every call gets copies.
+
+    For values the tests compute at some cost from their inputs alone (an exact oracle):
+    `tito grade` hands the values of its reference run to the judge of every submission,
+    in memory, before the submission runs, so no submission's run computes them again and
+    none can change them for another.
+    """
+    if key not in _shared:
+        _shared[key] = tuple(np.asarray(a) for a in compute())
+    return tuple(a.copy() for a in _shared[key])
+
+
+def shared_values() -> dict[str, tuple[np.ndarray, ...]]:
+    """Every value `shared` holds, by key (tito grade's judges fill and read it)."""
+    return _shared

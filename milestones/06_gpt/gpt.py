@@ -24,16 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import arguments, console, save, table, verdict
 from recipe import decay_groups, learning_rate, torch_gpt
 
-QUICK = bool(os.environ.get("TINYTORCH_MILESTONE_QUICK"))  # the test suite's shortened run
 SEED = 0
 BLOCK, BATCH, LAYERS, HEADS, WIDTH = 64, 12, 4, 4, 128
-STEPS = 40 if QUICK else 2000
 WARMUP, PEAK_LR, LOW_LR, BETAS, DECAY, CLIP = 100, 1e-3, 1e-4, (0.9, 0.99), 0.1, 1.0
-EVAL_EVERY, EVAL_BATCHES = (20, 2) if QUICK else (250, 20)
-FINAL_BATCHES = 4 if QUICK else 100
-SAMPLE_CHARS, TEMPERATURE = (40, 0.8) if QUICK else (300, 0.8)
+TEMPERATURE = 0.8
 GAP = 0.03                                      # the most the two validation losses may differ
-TARGET = 3.3 if QUICK else 1.95                 # TinyTorch's validation loss must be at most this
+# steps, evaluation every `every` steps on `batches` batches, the final one on `final`, characters
+# sampled, and the most TinyTorch's validation loss may be; --quick is the test suite's shortened run
+FULL = {"steps": 2000, "every": 250, "batches": 20, "final": 100, "chars": 300, "target": 1.95}
+QUICK = {"steps": 40, "every": 20, "batches": 2, "final": 4, "chars": 40, "target": 3.3}
 MINUTES = 10.0                                  # the most the TinyTorch run may take
 
 
@@ -117,40 +116,42 @@ class Library:
         return "".join(vocab[i] for i in out.data[0, 1:])
 
 
-def train(name, vocab, train_ids, val_ids, initial, report):
+def train(name, plan, vocab, train_ids, val_ids, initial, report):
     """One library's whole run, in a process of its own on one core (one BLAS thread: run_both sets it in
     the environment before this process starts); results go to `report` (a Queue)."""
     lib = Library(name, vocab, initial)
+    steps = plan["steps"]
     history = {"step": [], "train": [], "val": [], "losses": [], "samples": {}}
-    history["samples"]["start"] = lib.sample(vocab, SAMPLE_CHARS)
+    history["samples"]["start"] = lib.sample(vocab, plan["chars"])
     start = time.perf_counter()
-    for step in range(STEPS + 1):
-        if step % EVAL_EVERY == 0 or step == STEPS:
+    for step in range(steps + 1):
+        if step % plan["every"] == 0 or step == steps:
             history["step"].append(step)
-            history["train"].append(lib.evaluate(train_ids, "eval-train", EVAL_BATCHES))
-            history["val"].append(lib.evaluate(val_ids, "eval-val", EVAL_BATCHES))
+            history["train"].append(lib.evaluate(train_ids, "eval-train", plan["batches"]))
+            history["val"].append(lib.evaluate(val_ids, "eval-val", plan["batches"]))
             report.put((name, "progress", (step, history["train"][-1], history["val"][-1],
                                            time.perf_counter() - start)))
         elif step % 25 == 0:
             report.put((name, "tick", step))  # alive: the parent's time limit is on time without progress
-        if step < STEPS:
+        if step < steps:
             history["losses"].append(lib.step(*batch(train_ids, step, "train"),
-                                              learning_rate(step, PEAK_LR, LOW_LR, WARMUP, STEPS)))
+                                              learning_rate(step, PEAK_LR, LOW_LR, WARMUP, steps)))
     history["seconds"] = time.perf_counter() - start
-    history["final_val"] = lib.evaluate(val_ids, "eval-val", FINAL_BATCHES)
-    history["samples"]["end"] = lib.sample(vocab, SAMPLE_CHARS)
+    history["final_val"] = lib.evaluate(val_ids, "eval-val", plan["final"])
+    history["samples"]["end"] = lib.sample(vocab, plan["chars"])
     report.put((name, "done", history))
 
 
-def run_both(vocab, train_ids, val_ids, initial, libraries):
+def run_both(plan, vocab, train_ids, val_ids, initial, libraries):
     """Train each library in its own process at the same time; print progress; {name: history}."""
     from tito import watchdog
 
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = "1"  # each process on one core: a busy BLAS thread pool would only wait
+    from tito.children import ONE_THREAD
+
+    os.environ.update(ONE_THREAD)  # each process on one core: a busy BLAS thread pool would only wait
     context = multiprocessing.get_context("spawn")
     report = context.Queue()
-    workers = [context.Process(target=train, args=(name, vocab, train_ids, val_ids, initial, report))
+    workers = [context.Process(target=train, args=(name, plan, vocab, train_ids, val_ids, initial, report))
                for name in libraries]
     for worker in workers:
         worker.start()
@@ -165,7 +166,7 @@ def run_both(vocab, train_ids, val_ids, initial, libraries):
         watchdog.progress()
         if kind == "progress":
             step, train_loss, val_loss, seconds = payload
-            console.print(f"{name:9s} step {step:5d}/{STEPS}  train {train_loss:.4f}  val {val_loss:.4f}  "
+            console.print(f"{name:9s} step {step:5d}/{plan['steps']}  train {train_loss:.4f}  val {val_loss:.4f}  "
                           f"{seconds / 60:5.1f} min")
         elif kind == "done":
             results[name] = payload
@@ -174,7 +175,7 @@ def run_both(vocab, train_ids, val_ids, initial, libraries):
     return results
 
 
-def figure(results):
+def figure(results, plan):
     """Training loss of both libraries, their evaluations, and how far apart the two runs are."""
     import matplotlib
 
@@ -196,7 +197,7 @@ def figure(results):
         middle.plot(h["step"], h["train"], "--", label=f"{name}: train (eval batches)", **style[name])
     left.set_title("training loss: same initial weights, same batches")
     left.set_ylabel("cross-entropy (nats per character)")
-    middle.set_title(f"evaluated every {EVAL_EVERY} steps")
+    middle.set_title(f"evaluated every {plan['every']} steps")
     if "PyTorch" in results:
         gap = np.abs(np.array(results["TinyTorch"]["losses"]) - np.array(results["PyTorch"]["losses"]))
         right.semilogy(np.maximum(gap, 1e-9), ".", ms=2, color="tab:green")
@@ -215,6 +216,7 @@ def main():
     import tinytorch
     from tinytorch.models import GPT
 
+    plan = QUICK if args.quick else FULL
     vocab, train_ids, val_ids = data()
     tinytorch.manual_seed(SEED)
     initial = GPT(len(vocab), BLOCK, LAYERS, HEADS, WIDTH).state_dict()
@@ -224,21 +226,25 @@ def main():
     except ImportError:
         console.print("PyTorch is not installed: TinyTorch trains alone, and the comparison is skipped")
         libraries = ["TinyTorch"]
+    if args.quick:
+        console.print(f"[bold]shortened run[/] (--quick, what the test suite runs): {plan['steps']} steps instead of "
+                      f"{FULL['steps']}, a validation loss of at most {plan['target']}")
     console.print(f"{len(train_ids):,} training and {len(val_ids):,} validation characters, a vocabulary of "
                   f"{len(vocab)}; GPT {LAYERS} layers x {HEADS} heads x {WIDTH}, block {BLOCK}, batch {BATCH}, "
-                  f"{STEPS} steps{' (shortened run)' if QUICK else ''}")
-    results = run_both(vocab, train_ids, val_ids, initial, libraries)
+                  f"{plan['steps']} steps")
+    results = run_both(plan, vocab, train_ids, val_ids, initial, libraries)
     ours = results["TinyTorch"]
-    console.print(f"\n[bold]TinyTorch, before training[/] ({SAMPLE_CHARS} characters, temperature {TEMPERATURE}):")
+    console.print(f"\n[bold]TinyTorch, before training[/] ({plan['chars']} characters, temperature {TEMPERATURE}):")
     console.print(ours["samples"]["start"], markup=False)
-    console.print(f"\n[bold]TinyTorch, after {STEPS} steps[/] (generated with the key/value cache):")
+    console.print(f"\n[bold]TinyTorch, after {plan['steps']} steps[/] (generated with the key/value cache):")
     console.print(ours["samples"]["end"], markup=False)
     rows = [[name, f"{h['final_val']:.4f}", f"{h['val'][-1]:.4f}", f"{h['train'][-1]:.4f}",
              f"{h['seconds'] / 60:.1f}"] for name, h in sorted(results.items(), reverse=True)]
-    table(f"GPT on Shakespeare, {STEPS} steps: validation loss on Macbeth ({FINAL_BATCHES} batches of {BATCH}x{BLOCK})",
-          ["library", "val loss", f"val ({EVAL_BATCHES} batches)", "train", "minutes"], rows)
-    save(figure(results), args.out / "gpt_loss_curves.png")
-    checks = [(f"TinyTorch's validation loss at most {TARGET} ({ours['final_val']:.4f})", ours["final_val"] <= TARGET),
+    table(f"GPT on Shakespeare, {plan['steps']} steps: validation loss on Macbeth ({plan['final']} batches of "
+          f"{BATCH}x{BLOCK})", ["library", "val loss", f"val ({plan['batches']} batches)", "train", "minutes"], rows)
+    save(figure(results, plan), args.out / "gpt_loss_curves.png")
+    checks = [(f"TinyTorch's validation loss at most {plan['target']} ({ours['final_val']:.4f})",
+               ours["final_val"] <= plan["target"]),
               (f"the TinyTorch run took at most {MINUTES:g} minutes ({ours['seconds'] / 60:.1f})",
                ours["seconds"] <= 60 * MINUTES)]
     if "PyTorch" in results:

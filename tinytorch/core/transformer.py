@@ -9,8 +9,15 @@ import math
 import numpy as np
 
 import tinytorch
-from tinytorch.core.attention import (MultiheadAttention, _linear, _slice, attention, causal_mask, merge_heads,
-                                      split_heads)
+from tinytorch.core.attention import (
+    MultiheadAttention,
+    _linear,
+    _slice,
+    attention,
+    causal_mask,
+    merge_heads,
+    split_heads,
+)
 from tinytorch.core.autograd import differentiable, gelu, no_grad, relu
 from tinytorch.core.nn import Dropout, Linear, Module, Parameter, Sequential, normal_, ones_, zeros_
 from tinytorch.core.tensor import Tensor

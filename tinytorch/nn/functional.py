@@ -23,13 +23,18 @@ from tinytorch.core.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
 )
+from tinytorch.core.conv import conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, batch_norm
 from tinytorch.core.text import embedding
 from tinytorch.core.attention import scaled_dot_product_attention
 from tinytorch.core.transformer import layer_norm
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv2d",
     "cross_entropy",
     "elu",
     "embedding",
@@ -38,6 +43,7 @@ __all__ = [
     "layer_norm",
     "leaky_relu",
     "log_softmax",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "relu",

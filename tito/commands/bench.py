@@ -7,7 +7,7 @@ import sys
 
 from tito.commands.test import positive_seconds
 from tito.console import TitoError, console, err_console
-from tito.modules import add_workspace_argument, find_module, use_workspace
+from tito.modules import add_workspace_argument, announce, find_module, use_workspace
 from tito.offers import Context, current_package, limited, offering, offering_modules
 
 NAME = "bench"
@@ -65,6 +65,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     use_workspace(args.workspace)
+    announce("timing", json_output=args.json)
     if args.module:
         modules = [find_module(args.module)]
         offering(modules[0], "bench")  # a clear error when it has none

@@ -6,7 +6,7 @@ import time
 
 from tito.commands.test import positive_seconds
 from tito.console import console
-from tito.modules import add_workspace_argument, find_module, use_workspace
+from tito.modules import add_workspace_argument, announce, find_module, use_workspace
 from tito.offers import DEFAULT_TIMEOUT, Context, current_package, limited, offering
 
 NAME = "check"
@@ -31,7 +31,7 @@ Exit code 0 only when nothing is red (fail) or grey (missing).
   tito check activations -v           every check with its one-line reason
   tito check activations --only sigmoid --dtype float64
   tito check activations --json       machine-readable, on stdout
-  tito check activations --from release
+  tito check activations --from source   the reference solutions
 """
 
 
@@ -50,6 +50,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     use_workspace(args.workspace)
+    announce("checking", json_output=args.json)
     module = find_module(args.module)
     provider = offering(module, "check")
     ctx = Context(module, dtype=args.dtype, only=args.only, timeout=args.timeout, verbose=args.verbose)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from tito import TORCH_INSTALL
+from tito import HIDE_TORCH_ENV, torch_is_hidden
 from tito.console import console
 from tito.modules import project_root
 
@@ -17,7 +17,8 @@ ORDER = 60
 HELP = "check Python, the virtual environment and every dependency"
 
 FIX_ALL = "source bin/activate-tinytorch.sh"
-OPTIONAL = {"torch": f"{TORCH_INSTALL}   (PyTorch, the test oracle)"}
+# What the extras are for: the set-up installs them, because the tests use them.
+FOR_TESTS = {"torch": "the tests' oracle", "nbgrader": "tested with"}
 
 
 def add_arguments(parser) -> None:
@@ -34,8 +35,14 @@ def _requirements() -> list[tuple[str, str]]:
     for line in declared:
         match = re.match(r"^([A-Za-z0-9_.\-]+)\s*([^;]*)(;.*)?$", line)
         if match:
-            found.append((match[1], match[2].strip() + (" (extra)" if match[3] else "")))
+            found.append((match[1], match[2].strip()))
     return found
+
+
+def _pin_broken(version: str, spec: str) -> bool:
+    """Whether an exact pin (==X) is not met; a local build tag (2.13.0+cpu) still meets it."""
+    pins = [part.strip()[2:].strip() for part in spec.split(",") if part.strip().startswith("==")]
+    return any(version.split("+", 1)[0] != pin for pin in pins)
 
 
 def run(args) -> int:
@@ -64,26 +71,31 @@ def run(args) -> int:
         table.add_row("tinytorch installed", "no", "[red]missing[/]")
         problems.append((f"install the project: {FIX_ALL}", True))
     for name, spec in requirements:
+        label = name + (f" {spec}" if spec else "") + (f" ({FOR_TESTS[name]})" if name in FOR_TESTS else "")
         try:
             version = metadata.version(name)
-            status = "[green]ok[/]"
         except metadata.PackageNotFoundError:
-            version = "-"
-            optional = "(extra)" in spec
-            status = "[yellow]optional, missing[/]" if optional else "[red]missing[/]"
-            fix = (OPTIONAL.get(name, f"pip install '{name}{spec.replace(' (extra)', '')}'") if optional
-                   else f"install it: {FIX_ALL}  (or pip install '{name}{spec}')")
-            problems.append((fix, not optional))
-        table.add_row(name + (f" {spec}" if spec else ""), version, status)
+            table.add_row(label, "-", "[red]missing[/]")
+            problems.append((f"install it: {FIX_ALL}", True))
+            continue
+        if _pin_broken(version, spec):
+            table.add_row(label, version, "[red]wrong version[/]")
+            problems.append((f"install {name}{spec}: rm -rf .venv && {FIX_ALL}", True))
+        else:
+            table.add_row(label, version, "[green]ok[/]")
+    if torch_is_hidden():
+        table.add_row("PyTorch visible", f"no: {HIDE_TORCH_ENV} is set",
+                      "[yellow]hidden: the cross-checks skip[/]")
+        problems.append((f"unset {HIDE_TORCH_ENV} to run the cross-checks against PyTorch", False))
 
     console.print(table)
     needed = [fix for fix, must in problems if must]
-    optional = [fix for fix, must in problems if not must]
-    for title, fixes in (("To fix:", needed), ("Optional:", optional)):
+    notes = [fix for fix, must in problems if not must]
+    for title, fixes in (("To fix:", needed), ("Note:", notes)):
         if fixes:
             console.print(f"[bold]{title}[/]")
             for fix in dict.fromkeys(fixes):
                 console.print(f"  {fix}", markup=False)
     if not needed:
-        console.print("[green]everything TinyTorch needs is here[/]")
-    return 1 if any(needed for _, needed in problems) else 0
+        console.print("[green]everything TinyTorch and its tests need is here[/]")
+    return 1 if needed else 0

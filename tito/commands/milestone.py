@@ -18,7 +18,7 @@ from tito.modules import project_root
 
 NAME = "milestone"
 ORDER = 45
-HELP = "run the milestones (perceptron 1957 ... GPT 2018) on your tinytorch"
+HELP = "run the milestones (perceptron 1957, XOR 1969, digits 1986, LSTM 1997, LeNet 1998, GPT 2018) on your tinytorch"
 DESCRIPTION = """\
 Run a milestone: a program from milestones/NN_name/ that trains a real network
 with the tinytorch package (your synced code), shows its progress, writes its
@@ -29,16 +29,22 @@ every milestone run reached its result.
   tito milestone xor             one (also its number, 02, or its folder name)
   tito milestone --list          what there is and what each one claims
   tito milestone digits --out figs
-                                 figures into figs/ (default: milestones/ under
-                                 the current folder, one folder per milestone)
+                                 figures into figs/ (default: plots/milestones/
+                                 under the current folder, one folder per
+                                 milestone; git ignores plots/)
+  tito milestone lenet --quick   the shortened run the test suite makes (a
+                                 milestone that has one says so and states its
+                                 shortened result; the others run in full)
 
-Run `tito sync` first: a milestone uses the package, not the dev files. A
-milestone still running after --timeout seconds (an endless loop?) is stopped,
-and the line it was on is named.
+Run `tito sync` first: a milestone uses the package, not the dev files. The first
+line says which edition the package holds; a dev file that no longer exports, or
+that differs from the package, is named before the milestone runs. A milestone
+that makes no progress for --timeout seconds (an endless loop?) is stopped, and
+the line it was on is named.
 """
 
 
-DEFAULT_TIMEOUT = 600.0  # seconds one milestone may run: digits trains 5 seeds, about a minute
+DEFAULT_TIMEOUT = 600.0  # seconds a milestone may run without progress (a long one reports progress as it trains)
 
 
 @dataclass(frozen=True)
@@ -98,9 +104,11 @@ def find_milestones(spec: str | None, root: Path) -> list[Milestone]:
 def add_arguments(parser) -> None:
     parser.add_argument("name", nargs="?", help="milestone name or number (default: all)")
     parser.add_argument("--list", action="store_true", help="list the milestones and their stated results")
-    parser.add_argument("--out", metavar="DIR", help="where the figures go (default: ./milestones/<name>/)")
+    parser.add_argument("--out", metavar="DIR", help="where the figures go (default: plots/milestones/<name>/)")
+    parser.add_argument("--quick", action="store_true",
+                        help="the shortened runs of the test suite, for the milestones that have one")
     parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=f"longest one milestone may run (default {DEFAULT_TIMEOUT:g})")
+                        help=f"longest one milestone may run without progress (default {DEFAULT_TIMEOUT:g})")
 
 
 def _list(milestones: list[Milestone]) -> int:
@@ -114,23 +122,63 @@ def _list(milestones: list[Milestone]) -> int:
     return 0
 
 
+def package_origin(root: Path) -> str:
+    """Which edition the package's generated files come from, in words."""
+    from tito.export import edition_of, exported_from
+    from tito.modules import describe_workspace
+
+    editions = []
+    for path in sorted((root / "tinytorch" / "core").glob("*.py")):
+        origin = exported_from(path)
+        if origin:
+            editions.append(edition_of(origin, root))
+    found = list(dict.fromkeys(editions))
+    if not found:
+        return "tinytorch/ (no module exported into it yet)"
+    if len(found) == 1:
+        return f"tinytorch/, exported from {describe_workspace(found[0], root, how=False)}"
+    return "tinytorch/, exported from " + " and ".join(describe_workspace(e, root, how=False) for e in found)
+
+
+def stale_notes(root: Path) -> list[str]:
+    """One line per module of the workspace whose dev file the package does not hold now."""
+    from tito.export import staleness_note
+    from tito.modules import all_modules
+
+    notes = (staleness_note(module, root, "run the milestones on your latest code") for module in all_modules())
+    return [note for note in notes if note]
+
+
+def _out_folder(args, milestone: Milestone, many: bool) -> Path:
+    out = Path(args.out) if args.out else Path("plots") / "milestones" / milestone.name
+    if args.out and many:
+        out = out / milestone.name
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TitoError(f"cannot create {out} for the milestone's figures: {exc.strerror}",
+                        hint="choose a folder you can write with --out") from None
+    return out
+
+
 def run(args) -> int:
     root = project_root()
     milestones = find_milestones(args.name, root)
     if args.list:
         return _list(milestones)
+    console.print(f"[bold]running on[/] {escape(package_origin(root))}", soft_wrap=True)
+    for note in stale_notes(root):
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    folders = {m.name: _out_folder(args, m, len(milestones) > 1) for m in milestones}
     outcomes = []
     for milestone in milestones:
-        out = Path(args.out) if args.out else Path.cwd() / "milestones" / milestone.name
-        if args.out and len(milestones) > 1:
-            out = out / milestone.name
-        out.mkdir(parents=True, exist_ok=True)
+        out = folders[milestone.name]
         console.rule(f"[bold]{milestone.label}: {milestone.meta.get('title', '')}")
         console.print(f"stated result: {milestone.meta['result']}")
         start = time.perf_counter()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        done = children.run([sys.executable, "-m", "tito.watchdog", str(milestone.script), "--out", str(out)],
-                            env=env, timeout=args.timeout)
+        command = [sys.executable, "-m", "tito.watchdog", str(milestone.script), "--out", str(out)]
+        done = children.run(command + (["--quick"] if args.quick else []), env=env, timeout=args.timeout)
         seconds = time.perf_counter() - start
         if done.timed_out:
             console.print(f"[red]stopped after {args.timeout:g} s (an endless loop?) at "

@@ -12,7 +12,7 @@ from rich.table import Table
 from tito import children
 from tito.commands.test import positive_seconds
 from tito.console import TitoError, console
-from tito.modules import add_workspace_argument, find_module, use_workspace
+from tito.modules import add_workspace_argument, announce, find_module, use_workspace
 from tito.offers import DEFAULT_TIMEOUT, Context, current_package, limited, offering
 
 NAME = "plot"
@@ -81,6 +81,7 @@ def run(args) -> int:
     import matplotlib.pyplot as plt
 
     use_workspace(args.workspace)
+    announce("plotting")
     module = find_module(args.module)
     provider = offering(module, "figures")
     offered = dict(getattr(provider, "FIGURES", {}))

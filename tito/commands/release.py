@@ -1,6 +1,7 @@
 """tito release: write the student edition of the modules."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -8,6 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from tito.console import TitoError, console
+from tito.export import read_dev_file
 from tito.modules import Module, project_root, select_modules
 from tito.release import make_edition, notebook_text, strip_hidden_tests, grading_weights
 
@@ -31,11 +33,10 @@ An existing edition is a learner's work: it is replaced only with --force.
   tito release --module activations    one module
   tito release --out /tmp/course       somewhere else
 
-Learners work in the edition with --from release (or TINYTORCH_SOURCE=release):
-  tito jupyter --module activations --from release
-  tito test activations --from release
-  tito sync --from release
-A clone holding only assignments/release/ uses it without --from.
+A learner's own edition is the same, made once by `tito start`, which also makes it
+the edition every command of the clone uses. Without it, work in an edition with
+--from release (or TINYTORCH_SOURCE=release); a clone holding only
+assignments/release/ uses it without --from.
 """
 
 
@@ -49,7 +50,7 @@ def add_arguments(parser) -> None:
 def _write_module(module: Module, dest: Path, root: Path) -> tuple[int, int]:
     """Write one module's edition into the empty folder `dest`; (stubs, hidden blocks)."""
     shown = str(module.dev_file.relative_to(root))
-    text = module.dev_file.read_text(encoding="utf-8")
+    text = read_dev_file(module.dev_file, shown)
     edition = make_edition(text, shown, weights=grading_weights(module.tests_dir, text, root))
     dest.mkdir(parents=True)
     (dest / module.dev_file.name).write_text(edition.py, encoding="utf-8")
@@ -73,6 +74,43 @@ def _write_module(module: Module, dest: Path, root: Path) -> tuple[int, int]:
     return len(edition.stubs), hidden
 
 
+def write_edition(modules: list[Module], out: Path, root: Path, force: bool = False) -> list[tuple[Module, int, int]]:
+    """Write the student edition of `modules` into `out`; (module, stubs, hidden blocks) each.
+
+    Everything is built beside the destination first, so a broken module writes nothing;
+    a folder that cannot be written (read-only, a full disk) is a TitoError, and a
+    destination this call created is removed again (no empty assignments/release/ left).
+    """
+    existing = [out / m.folder for m in modules if (out / m.folder).exists()]
+    if existing and not force:
+        names = ", ".join(str(p) for p in existing)
+        raise TitoError(f"the student edition already exists: {names}",
+                        hint="a learner may be working in it; pass --force to replace it (their changes are lost)")
+    created = [folder for folder in (out, *out.parents) if not folder.exists()]
+    built = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".release-", dir=out) as tmp:
+            for module in modules:
+                stubs, hidden = _write_module(module, Path(tmp) / module.folder, root)
+                built.append((module, stubs, hidden))
+            for module, _, _ in built:
+                final = out / module.folder
+                if final.exists():
+                    shutil.rmtree(final)
+                (Path(tmp) / module.folder).rename(final)
+    except OSError as exc:
+        where = exc.filename or out
+        raise TitoError(f"cannot write the student edition into {where}: {exc.strerror or exc}",
+                        hint="free some disk space or make the folder writable (or choose another with --out); "
+                             "no module of the edition was written") from None
+    finally:
+        for folder in created:  # innermost first: only folders this call made, and only if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    return built
+
+
 def run(args) -> int:
     root = project_root()
     source = root / "assignments" / "source"
@@ -84,30 +122,17 @@ def run(args) -> int:
     out = Path(args.out).expanduser().resolve() if args.out else root / "assignments" / "release"
     if out == source or source in out.parents:
         raise TitoError(f"--out {out} is inside assignments/source/; choose another folder")
-    existing = [out / m.folder for m in modules if (out / m.folder).exists()]
-    if existing and not args.force:
-        names = ", ".join(str(p) for p in existing)
-        raise TitoError(f"the student edition already exists: {names}",
-                        hint="a learner may be working in it; pass --force to replace it (their changes are lost)")
-    out.mkdir(parents=True, exist_ok=True)
+    built = write_edition(modules, out, root, args.force)
     table = Table(title=f"Student edition in {out}", title_justify="left")
     for column in ("module", "stubs", "hidden blocks removed", "files"):
         table.add_column(column, justify="left" if column in ("module", "files") else "right")
-    # Build everything beside the destination first: a broken module writes nothing.
-    with tempfile.TemporaryDirectory(prefix=".release-", dir=out) as tmp:
-        built = []
-        for module in modules:
-            stubs, hidden = _write_module(module, Path(tmp) / module.folder, root)
-            built.append((module, stubs, hidden))
-        for module, stubs, hidden in built:
-            final = out / module.folder
-            if final.exists():
-                shutil.rmtree(final)
-            (Path(tmp) / module.folder).rename(final)
-            files = ", ".join(sorted(p.name for p in final.iterdir()))
-            table.add_row(module.folder, str(stubs), str(hidden), files)
+    for module, stubs, hidden in built:
+        files = ", ".join(sorted(p.name for p in (out / module.folder).iterdir()))
+        table.add_row(module.folder, str(stubs), str(hidden), files)
     console.print(table)
-    where = "release" if out == root / "assignments" / "release" else str(out)
-    console.print(f"Learners: [bold]tito test <module> --from {where}[/], "
-                  f"[bold]tito sync --from {where}[/], [bold]tito jupyter --from {where}[/]")
+    if out == root / "assignments" / "release":
+        console.print("A learner works in it after [bold]tito start[/] (every command then uses it); "
+                      "or with [bold]--from release[/] on each command")
+    else:
+        console.print(f"Work in it with [bold]--from {out}[/] on each command (tito test, sync, jupyter, ...)")
     return 0

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from tito.console import TitoError, console
-from rich.markup import escape
-
-from tito.export import export_dev_file, exported_from, stale_exports
-from tito.modules import add_workspace_argument, project_root, select_modules, use_workspace, workspace_dir, workspace_flag
+from tito.export import export_dev_file, foreign_exports, stale_exports
+from tito.modules import (add_workspace_argument, announce, describe_workspace, project_root, select_modules,
+                          use_workspace, workspace_flag)
 
 NAME = "status"
 ORDER = 50
@@ -23,26 +23,25 @@ def add_arguments(parser) -> None:
     add_workspace_argument(parser)
 
 
-def _sync_state(module, root, flag: str) -> tuple[str, str]:
+def _sync_state(module, root, flag: str) -> tuple[str, str, str]:
+    """(dev file, package, advice): short states for the table, the advice below it."""
     if not module.dev_file.exists():
-        return "[red]missing[/]", "-"
+        return "[red]missing[/]", "-", f"{module.dev_file.name} does not exist"
     try:
         export = export_dev_file(module.dev_file, root)
     except TitoError as error:
-        return f"[red]broken[/] ({error.message.split(': ', 1)[0].rsplit('/', 1)[-1]})", "-"
+        return "[red]broken[/]", "-", error.message
     target = root / export.relative_path
     if not target.exists():
-        return "[green]ok[/]", f"[yellow]not exported[/] (tito sync -m {module.name}{flag})"
+        return "[green]ok[/]", "[yellow]not exported[/]", f"run `tito sync -m {module.name}{flag}`"
+    foreign = foreign_exports([export], root)
+    if foreign:  # the package holds a learner's edition: never advice that would export this one over it
+        theirs = foreign[0][1]
+        return ("[green]ok[/]", f"[yellow]{escape(describe_workspace(theirs, root, how=False).split(' (')[0])}[/]",
+                f"the package holds {describe_workspace(theirs, root, how=False)}")
     if stale_exports([export], root):
-        origin = exported_from(target)
-        if origin and origin != export.source_label and not flag:
-            # the package holds another workspace's code (a student edition?): a plain
-            # sync would put the reference solutions over it, so point at that workspace
-            folder = str(Path(origin).parent.parent)
-            name = next((n for n in ("release", "source") if folder == f"assignments/{n}"), folder)
-            return "[green]ok[/]", f"[yellow]exported from {escape(folder)}[/] (tito status --from {escape(name)})"
-        return "[green]ok[/]", f"[yellow]out of date[/] (tito sync -m {module.name}{flag})"
-    return "[green]ok[/]", f"[green]in sync[/] {export.module_name}"
+        return "[green]ok[/]", "[yellow]out of date[/]", f"run `tito sync -m {module.name}{flag}`"
+    return "[green]ok[/]", "[green]in sync[/]", ""
 
 
 def _exercises(module) -> str:
@@ -57,31 +56,37 @@ def _exercises(module) -> str:
     return f"[{style}]{written}/{len(found)} written[/]"
 
 
-def _shown(path, root) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
 def run(args) -> int:
     root = project_root()
     use_workspace(args.workspace)
+    announce("status of")
     modules = select_modules(args.module)
     flag = workspace_flag(root)
-    table = Table(title=f"TinyTorch modules in {_shown(workspace_dir(root), root)}", title_justify="left")
-    for column in ("#", "module", "title", "exercises", "dev file", "package"):
-        table.add_column(column)
-    if args.test:
-        table.add_column("tests")
     from tito.commands import test as test_command
+    rows, advice = [], []
     for module in modules:
-        row = [module.number, module.name, module.title, _exercises(module), *_sync_state(module, root, flag)]
+        dev, package, note = _sync_state(module, root, flag)
+        row = [module.number, module.name, _exercises(module), dev, package]
+        if note:
+            advice.append(f"{module.number} {module.name}: {note}")
         if args.test:
             code = test_command.run(argparse.Namespace(
                 module=module.name, module_opt=None, all=False, verbose=False, k=None, exitfirst=False,
                 workspace=None, timeout=test_command.DEFAULT_TIMEOUT))
             row.append("[green]pass[/]" if code == 0 else "[red]fail[/]")
-        table.add_row(*row)
+        rows.append((row, module.title))
+    columns = ["#", "module", "exercises", "dev file", "package"] + (["tests"] if args.test else [])
+    table = Table(title="TinyTorch modules", title_justify="left")
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    # The title takes what is left of the terminal's width (each row one line, 80 columns too).
+    used = sum(max([len(c)] + [Text.from_markup(r[i]).cell_len for r, _ in rows]) + 3 for i, c in enumerate(columns))
+    room = console.width - used - 4
+    if room >= 10:
+        table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=room)
+    for row, title in rows:
+        table.add_row(*row, *([escape(title)] if room >= 10 else []))
     console.print(table)
+    for line in advice:
+        console.print(f"  {escape(line)}")
     return 0

@@ -5,6 +5,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -18,9 +19,10 @@ from rich.table import Table
 from tito import PYTEST_PLUGINS, children
 from tito.console import TitoError, console
 from tito.export import build_package, workspace_exports
-from tito.modules import Module, add_workspace_argument, all_modules, find_module, project_root, use_workspace
+from tito.modules import (Module, add_workspace_argument, all_modules, announce, find_module, is_reference,
+                          project_root, use_workspace, workspace_dir, workspace_flag)
 from tito.progress import ENV as NOT_STARTED_ENV
-from tito.progress import Exercise, attribute, exercises
+from tito.progress import RAN_ENV, STUB_SUFFIX, TRACE_ENV, Exercise, attribute, exercises, ran
 
 NAME = "test"
 ORDER = 10
@@ -31,14 +33,16 @@ the dev files are exported into a temporary copy of the package (your
 tinytorch/ folder is not touched), so there is no need to sync first.
 
   tito test activations          also: 02, 02_activations, --module activations
-  tito test --all                every module, then the tests of tito itself
-                                 (those in one worker process per core)
+  tito test --all                every module, then (on the reference solutions)
+                                 the tests of tito itself, in one worker process
+                                 per core
   tito test tensor -v            pytest's full output
   tito test activations -k relu  only the tests whose name matches
-  tito test activations --from release
-                                 test the student edition you work in
-                                 (or set TINYTORCH_SOURCE=release once)
+  tito test activations --from source
+                                 test the reference solutions instead of your
+                                 edition (after `tito start`, yours is the default)
 
+The first line says which edition is tested.
 Exit code 0 only when every test passed.
 """
 
@@ -71,6 +75,44 @@ def add_arguments(parser) -> None:
 
 
 @dataclass
+class Blocker:
+    """A module, not the one tested, whose unwritten functions (stubs) the tests reached."""
+
+    module: Module
+    reached: list[str]  # its stubs the failures name, in file order
+    not_started: int  # all its exercises not started
+
+    def line(self, flag: str = "") -> str:
+        shown = ", ".join(self.reached[:4]) + (", ..." if len(self.reached) > 4 or self.not_started > 4 else "")
+        verb = "is" if len(self.reached) == 1 and self.not_started == 1 else "are"
+        return (f"module {self.module.number} {self.module.name} is not finished: {shown} {verb} not started; "
+                f"test it with `tito test {self.module.number}{flag}`")
+
+
+_STUB_REACHED = re.compile(r"([A-Za-z_][\w.]*): " + re.escape(STUB_SUFFIX))
+
+
+def blockers(outcome: Outcome, module: Module, modules: list[Module]) -> list[Blocker]:
+    """The other modules whose stubs this module's failing tests reached, earliest first: an
+    unfinished earlier module is why they fail, and that module is what to test first."""
+    reached: dict[str, int] = {}
+    for _, message in outcome.problems:
+        for name in _STUB_REACHED.findall(message):
+            reached[name] = reached.get(name, 0) + 1
+    if not reached:
+        return []
+    found = []
+    for other in modules:
+        if other == module or not other.dev_file.exists():
+            continue
+        stubs = [e.name for e in exercises(other.dev_file) if e.stub is not None]
+        hit = [name for name in stubs if name in reached]
+        if hit:
+            found.append(Blocker(other, hit, len(stubs)))
+    return found
+
+
+@dataclass
 class Outcome:
     label: str
     passed: int = 0
@@ -83,6 +125,7 @@ class Outcome:
     returncode: int = 0
     exercises: list[Exercise] = field(default_factory=list)  # the module's, when it has any
     waiting: int = 0  # tests not run: they name an exercise that is not started
+    blockers: list[Blocker] = field(default_factory=list)  # earlier modules whose stubs the tests reached
 
     @property
     def not_started(self) -> list[Exercise]:
@@ -143,7 +186,9 @@ def tito_workers() -> list[str]:
 
 
 def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
-               module: Module | None = None) -> Outcome:
+               module: Module | None = None, traced: Path | None = None) -> Outcome:
+    """Run one test group; `traced`: the module's file in the package, whose calls each test makes are
+    recorded (which exercises the passing tests ran)."""
     outcome = Outcome(label)
     junit = package_dir / f"junit-{label}.xml"
     command = [*pytest_command(), str(target), *PYTEST_PLUGINS, "-p", "tito.watchdog",
@@ -161,10 +206,14 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
     env["PYTHONPATH"] = os.pathsep.join([str(package_dir), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     started = time.monotonic()
     counts = package_dir / f"waiting-{label}.txt"
+    ran_file = package_dir / f"ran-{label}.json"
     if module is not None and module.dev_file.exists():
         outcome.exercises = exercises(module.dev_file)
         env[NOT_STARTED_ENV] = ",".join(e.short for e in outcome.not_started)
         env[NOT_STARTED_ENV + "_COUNTS"] = str(counts)
+        written = [e.name for e in outcome.exercises if e.stub is None]
+        if traced is not None and written:
+            env.update({TRACE_ENV: str(traced), TRACE_ENV + "_NAMES": ",".join(written), RAN_ENV: str(ran_file)})
     if args.verbose:
         done = children.run(command, cwd=root, env=env, timeout=limit)
     else:
@@ -175,6 +224,7 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
     outcome.returncode, outcome.output = done.returncode, done.stdout
     remember_seconds(str(target), time.monotonic() - started)
     _read_junit(junit, outcome)
+    ran(outcome.exercises, ran_file)
     if counts.exists():
         waiting = dict(line.rsplit(" ", 1) for line in counts.read_text(encoding="utf-8").splitlines() if line)
         for exercise in outcome.not_started:
@@ -241,8 +291,13 @@ def _progress(o: Outcome) -> list[tuple[str, str]]:
             detail = (f"  ({e.tests} tests wait for it)" if e.tests > 1 else "  (1 test waits for it)") if e.tests else ""
         elif e.status == "broken":
             detail = f"  ({len(e.failures)} failing test(s), below)"
+        elif e.status == "untested" and e.reached and o.blockers:
+            b = o.blockers[0].module
+            detail = f"  (written; its tests stop first at module {b.number} {b.name}'s stubs)"
+        elif e.status == "untested" and e.reached:
+            detail = "  (written; only failing tests run it)"
         elif e.status == "untested":
-            detail = "  (written; its tests wait for something not started)"
+            detail = "  (written; no test runs it)"
         else:
             detail = ""
         console.print(f"  [{style}]{escape(e.name.ljust(width))}  {e.status}[/]{escape(detail)}")
@@ -256,7 +311,14 @@ def _progress(o: Outcome) -> list[tuple[str, str]]:
 
 
 def _report(outcomes: list[Outcome], verbose: bool) -> None:
-    # First what a learner needs most: which exercises are done, not started, broken.
+    # First what a learner needs most: an earlier module that is not finished (the first
+    # blocker), then which exercises are done, not started, broken.
+    flag = workspace_flag()
+    for o in outcomes:
+        if o.blockers:
+            console.print(f"[bold red]{escape(o.label)}: {escape(o.blockers[0].line(flag))}[/]")
+            for later in o.blockers[1:]:
+                console.print(f"  [red]then: {escape(later.line(flag))}[/]")
     shown: dict[str, list[tuple[str, str]]] = {}
     for o in outcomes:
         if o.exercises:
@@ -279,7 +341,11 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
         problems = shown.get(o.label, o.problems)
         hidden = sum(1 for _, m in o.problems if not m.startswith("skipped: ")) - \
             sum(1 for _, m in problems if not m.startswith("skipped: "))
-        if hidden > 0:
+        if hidden > 0 and o.blockers:
+            b = o.blockers[0].module
+            console.print(f"[dim]{o.label}: {hidden} failing test(s) stop at a function not started yet "
+                          f"(module {b.number} {b.name}'s, above): not shown[/]")
+        elif hidden > 0:
             console.print(f"[dim]{o.label}: {hidden} failing test(s) only say 'not implemented' "
                           "(they need an exercise that is not started): not shown[/]")
         for test_id, message in problems:
@@ -302,6 +368,7 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
 def run(args) -> int:
     root = project_root()
     use_workspace(getattr(args, "workspace", None))
+    announce("testing")
     spec = args.module_opt or args.module
     if args.all:
         modules = all_modules()
@@ -313,8 +380,8 @@ def run(args) -> int:
     for m in modules:
         if not m.tests_dir.is_dir():
             raise TitoError(f"module {m.folder} has no tests/ folder")
-    if args.all and (root / "tests").is_dir():
-        targets.append(("tito", root / "tests"))
+    if args.all and (root / "tests").is_dir() and is_reference(workspace_dir(root), root):
+        targets.append(("tito", root / "tests"))  # tito's own tests judge tito with the reference, not a learner
     if len(targets) > 1:
         known = previous_seconds()
         total = sum(known.get(str(target), 0) for _, target in targets)
@@ -327,13 +394,19 @@ def run(args) -> int:
         console.print(f"running {len(targets)} test groups one after another: "
                       f"{', '.join(label for label, _ in targets)}{usual}")
     with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as tmp:
-        package_dir = build_package(Path(tmp), workspace_exports(root, modules, warn=_warn), root)
+        exports = workspace_exports(root, modules, warn=_warn)
+        package_dir = build_package(Path(tmp), exports, root)
         by_folder = {m.folder: m for m in modules}
+        files = {e.dev_file.parent.name: package_dir / e.relative_path for e in exports}
         outcomes = []
         for number, (label, target) in enumerate(targets, 1):
             if len(targets) > 1:  # one line per group, in a terminal and in a CI log alike
                 console.print(f"[{number}/{len(targets)}] {label} ...", markup=False)
-            outcomes.append(run_pytest(label, target, package_dir, root, args, by_folder.get(label)))
+            outcomes.append(run_pytest(label, target, package_dir, root, args, by_folder.get(label), files.get(label)))
+    everything = all_modules()
+    for o in outcomes:
+        if o.label in by_folder and not o.ok:
+            o.blockers = blockers(o, by_folder[o.label], everything)
     _report(outcomes, args.verbose)
     failed = [o.label for o in outcomes if not o.ok]
     if failed:

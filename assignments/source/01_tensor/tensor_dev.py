@@ -54,7 +54,8 @@
 # `TODO`, `APPROACH` and `HINTS` comments, write your code in place of the
 # `raise NotImplementedError(...)`, then run the check cell under it. The checks compare
 # your results with NumPy. When all steps pass, run `tito test tensor` for the full test
-# suite, then `tito sync --module tensor` to put your `Tensor` into the `tinytorch` package.
+# suite, then `tito sync --module tensor` to put your `Tensor` into the `tinytorch` package
+# (both work on your own edition, made once by `tito start`).
 
 # %%
 #| default_exp core.tensor
@@ -917,3 +918,10 @@ print(loss)
 #
 # Module 02 (activations) imports it with `from tinytorch.core.tensor import Tensor`
 # and applies ReLU, Sigmoid and friends to every element.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (a shape, a dtype, an error for a ragged list) share 5% of the score; the tests that
+# need the right values share the other 95%.

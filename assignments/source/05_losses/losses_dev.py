@@ -676,3 +676,10 @@ figure
 #
 # Run `tito test losses` for the full tests, `tito check losses` for the report card,
 # and `tito sync` to put your losses into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (a shape, an error for targets of the wrong shape) share 5% of the score; the tests that
+# need the right values share the other 95%.

@@ -673,3 +673,10 @@ print("Step 5 passed: total norm", total.item(), "clipped to", a.grad.data, b.gr
 # `from tinytorch.optim.lr_scheduler import StepLR` now work as in PyTorch, and
 # `tinytorch.nn.utils.clip_grad_norm_` too. Module 08 (training) runs them on real
 # gradients from autograd, batch after batch.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (the parameter groups, an error for a negative learning rate) share 5% of the score; the tests that
+# need the right values share the other 95%.

@@ -385,12 +385,13 @@ print("decoded one id at a time, 'é' falls apart:", [bpe.decode([i]) for i in b
 # 1.00 token per character at 63 ids.
 
 # %%
-from feedback import merges_figure, sequence_length_figure  # this module's figures (feedback.py)
+from tito.offers import feedback_module  # noqa: E402
 
-sequence_length_figure(BPETokenizer, CharTokenizer);
+figures = feedback_module("text")  # this module's feedback.py: its figures
+figures.sequence_length_figure(BPETokenizer, CharTokenizer);
 
 # %%
-merges_figure(BPETokenizer);
+figures.merges_figure(BPETokenizer);
 
 # %% [markdown]
 # ## Ids to vectors: `nn.Embedding`

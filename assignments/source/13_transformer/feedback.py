@@ -152,7 +152,7 @@ def bench(ctx):
 
     start = time.perf_counter()
     ctx.step("a training step of the GPT, then 256 tokens with and without the cache")
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(os.environ, **children.ONE_THREAD)
     done = children.run([sys.executable, "-m", "tito.watchdog", __file__, str(ctx.repeats)], env=env, capture=True,
                         timeout=ctx.timeout)
     if done.timed_out:
