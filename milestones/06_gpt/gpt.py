@@ -145,7 +145,6 @@ def train(name, plan, vocab, train_ids, val_ids, initial, report):
 def run_both(plan, vocab, train_ids, val_ids, initial, libraries):
     """Train each library in its own process at the same time; print progress; {name: history}."""
     from tito import watchdog
-
     from tito.children import ONE_THREAD
 
     os.environ.update(ONE_THREAD)  # each process on one core: a busy BLAS thread pool would only wait

@@ -19,7 +19,16 @@ from tinytorch.core.attention import (
     split_heads,
 )
 from tinytorch.core.autograd import differentiable, gelu, no_grad, relu
-from tinytorch.core.nn import Dropout, Linear, Module, Parameter, Sequential, normal_, ones_, zeros_
+from tinytorch.core.nn import (
+    Dropout,
+    Linear,
+    Module,
+    Parameter,
+    Sequential,
+    normal_,
+    ones_,
+    zeros_,
+)
 from tinytorch.core.tensor import Tensor
 from tinytorch.core.text import Embedding
 

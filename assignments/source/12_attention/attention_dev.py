@@ -568,9 +568,9 @@ assert np.all(np.triu(w.data[0], 1) == 0)  # no query sees a later key
 # the *induction head*) from data.
 
 # %%
-from feedback import attention_maps_figure
+from tito.offers import feedback_module
 
-attention_maps_figure(scaled_dot_product_attention);
+feedback_module("attention").attention_maps_figure(scaled_dot_product_attention);  # this module's feedback.py
 
 # %% [markdown]
 # ## What's next

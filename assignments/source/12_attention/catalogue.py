@@ -2,6 +2,8 @@
 correct variants, written differently, that they pass."""
 from tito.catalogue import Mistake, Variant
 
+AT_LEAST = 15  # the catalogue keeps at least this many mistakes
+
 MISTAKES = [
     Mistake("no_scaling", "scores not multiplied by the scale (no 1/sqrt(E))", '''
 def attention(query, key, value, scale, bias=None, dropout_p=0.0):

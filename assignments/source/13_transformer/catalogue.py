@@ -2,6 +2,8 @@
 correct variants, written differently, that they pass."""
 from tito.catalogue import Mistake, Variant
 
+AT_LEAST = 15  # the catalogue keeps at least this many mistakes
+
 MISTAKES = [
     Mistake("layer_norm_over_the_batch", "the mean and variance taken over axis 0 (the batch)", '''
 @differentiable
@@ -128,7 +130,12 @@ class Block:
 class GPT:
     def forward(self, idx, caches=None):
         idx = idx if isinstance(idx, Tensor) else Tensor(np.asarray(idx))
+        if idx.ndim != 2 or idx.dtype.kind not in "iu":
+            raise ValueError(f"GPT takes token ids of shape (B, T), integers, got {idx.dtype} {idx.shape}")
         B, T = idx.shape
+        start = len(caches[0]) if caches else 0
+        if start + T > self.block_size:
+            raise ValueError(f"GPT: {start + T} positions, but block_size is {self.block_size}")
         x = self.drop(self.tok_emb(idx) + self.pos_emb(Tensor(np.arange(T, dtype=np.int64))))
         for i, block in enumerate(self.blocks):
             x = block(x, caches[i] if caches else None)
@@ -139,7 +146,12 @@ class GPT:
 class GPT:
     def forward(self, idx, caches=None):
         idx = idx if isinstance(idx, Tensor) else Tensor(np.asarray(idx))
+        if idx.ndim != 2 or idx.dtype.kind not in "iu":
+            raise ValueError(f"GPT takes token ids of shape (B, T), integers, got {idx.dtype} {idx.shape}")
         B, T = idx.shape
+        start = len(caches[0]) if caches else 0
+        if start + T > self.block_size:
+            raise ValueError(f"GPT: {start + T} positions, but block_size is {self.block_size}")
         x = self.drop(self.tok_emb(idx))
         for i, block in enumerate(self.blocks):
             x = block(x, caches[i] if caches else None)
@@ -150,8 +162,12 @@ class GPT:
 class GPT:
     def forward(self, idx, caches=None):
         idx = idx if isinstance(idx, Tensor) else Tensor(np.asarray(idx))
+        if idx.ndim != 2 or idx.dtype.kind not in "iu":
+            raise ValueError(f"GPT takes token ids of shape (B, T), integers, got {idx.dtype} {idx.shape}")
         B, T = idx.shape
         start = len(caches[0]) if caches else 0
+        if start + T > self.block_size:
+            raise ValueError(f"GPT: {start + T} positions, but block_size is {self.block_size}")
         x = self.drop(self.tok_emb(idx) + self.pos_emb(Tensor(np.arange(start, start + T, dtype=np.int64))))
         for i, block in enumerate(self.blocks):
             x = block(x, caches[i] if caches else None)
@@ -161,8 +177,12 @@ class GPT:
 class GPT:
     def forward(self, idx, caches=None):
         idx = idx if isinstance(idx, Tensor) else Tensor(np.asarray(idx))
+        if idx.ndim != 2 or idx.dtype.kind not in "iu":
+            raise ValueError(f"GPT takes token ids of shape (B, T), integers, got {idx.dtype} {idx.shape}")
         B, T = idx.shape
         start = len(caches[0]) if caches else 0
+        if start + T > self.block_size:
+            raise ValueError(f"GPT: {start + T} positions, but block_size is {self.block_size}")
         x = self.drop(self.tok_emb(idx) + self.pos_emb(Tensor(np.arange(start, start + T, dtype=np.int64))))
         for i, block in enumerate(self.blocks):
             x = block(x, caches[i] if caches else None)

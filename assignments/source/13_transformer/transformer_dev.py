@@ -57,7 +57,16 @@ from tinytorch.core.attention import (
     split_heads,
 )
 from tinytorch.core.autograd import differentiable, gelu, no_grad, relu
-from tinytorch.core.nn import Dropout, Linear, Module, Parameter, Sequential, normal_, ones_, zeros_
+from tinytorch.core.nn import (
+    Dropout,
+    Linear,
+    Module,
+    Parameter,
+    Sequential,
+    normal_,
+    ones_,
+    zeros_,
+)
 from tinytorch.core.tensor import Tensor
 from tinytorch.core.text import Embedding
 
@@ -539,11 +548,13 @@ assert np.array_equal(with_cache, without), "the cache must not change a single 
 print("100 greedy tokens, identical with and without the cache")
 
 
-from feedback import cache_figure, token_times
+from tito.offers import feedback_module
 
-cost = {"without the cache": token_times(small, False), "with the cache": token_times(small, True)}
+figures = feedback_module("transformer")  # this module's feedback.py: its figures
+
+cost = {"without the cache": figures.token_times(small, False), "with the cache": figures.token_times(small, True)}
 print({name: f"{1e3 * t[-20:].mean():.2f} ms per token at the end" for name, t in cost.items()})
-cache_figure(cost);
+figures.cache_figure(cost);
 
 # %% [markdown]
 # ## What's next

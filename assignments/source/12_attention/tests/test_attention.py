@@ -4,7 +4,13 @@ import math
 
 import numpy as np
 import pytest
-from attention_cases import allowed_and_bias, close, loop_attention, loop_multihead, sdpa_case
+from attention_cases import (
+    allowed_and_bias,
+    close,
+    loop_attention,
+    loop_multihead,
+    sdpa_case,
+)
 from hypothesis import given, settings
 
 import tinytorch
