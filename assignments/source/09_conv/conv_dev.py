@@ -1153,5 +1153,5 @@ assert scores.shape == (3, 10)
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (an output's shape, float32 kept, an error naming a wrong argument) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (an output's shape, float32 kept, an error naming a wrong argument)
+# share 5% of the score; the tests that need the right values share the other 95%.

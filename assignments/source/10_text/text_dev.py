@@ -661,5 +661,5 @@ print("embedded:", vectors.shape)
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (an error for an id out of range, a shape) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (an error for an id out of range, a shape) share 5% of the score;
+# the tests that need the right values share the other 95%.
