@@ -1151,5 +1151,5 @@ assert np.isclose(w.item(), 3, atol=0.05) and np.isclose(b.item(), -0.5, atol=0.
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (a shape of `.grad`, an error for a backward without a gradient) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (a shape of `.grad`, an error for a backward without a gradient)
+# share 5% of the score; the tests that need the right values share the other 95%.

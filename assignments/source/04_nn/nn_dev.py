@@ -929,5 +929,5 @@ assert repr(leaky) == "LeakyReLU(negative_slope=0.2)" and list(leaky.parameters(
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (parameter names, a shape, an error for a missing state_dict key) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (parameter names, a shape, an error for a missing state_dict key)
+# share 5% of the score; the tests that need the right values share the other 95%.

@@ -681,5 +681,5 @@ figure
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (a shape, an error for targets of the wrong shape) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (a shape, an error for targets of the wrong shape) share 5% of the
+# score; the tests that need the right values share the other 95%.

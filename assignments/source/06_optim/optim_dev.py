@@ -678,5 +678,5 @@ print("Step 5 passed: total norm", total.item(), "clipped to", a.grad.data, b.gr
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (the parameter groups, an error for a negative learning rate) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (the parameter groups, an error for a negative learning rate) share
+# 5% of the score; the tests that need the right values share the other 95%.
