@@ -502,7 +502,8 @@ def table(result: Result) -> str:
     lines = [f"{result.module}: {result.tests} tests, reference {result.seconds:.1f} s (traced)"]
     for v in result.verdicts:
         mark = "" if v.ok else "  <-- " + ("NOT CAUGHT" if v.outcome == "missed" else v.outcome.upper())
-        test = v.test.rpartition("/")[2]
+        path, _, name = v.test.partition("::")
+        test = f"{path.rpartition('/')[2]}::{name}" if name else path
         lines.append(f"  {v.kind:8s} {v.name:36s} {v.outcome:7s} {v.seconds:5.2f}s {v.tests:3d} tests  "
                      f"{test}{mark}")
         if v.message and not v.ok:
