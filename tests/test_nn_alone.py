@@ -7,8 +7,10 @@ module 02's tests pass; once module 04 (with module 03 beneath it) works, it is 
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,14 @@ from tito.export import build_package, export_dev_file
 from tito.modules import all_modules, find_module
 from tito.release import stub_solutions
 
-from catalogue import ROOT, SOURCE, package_env
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "assignments" / "source"
+
+
+def package_env(package_dir: Path) -> dict:
+    """The environment in which `import tinytorch` gives the package in `package_dir`."""
+    path = os.pathsep.join([str(package_dir), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return dict(os.environ, PYTHONPATH=path, TINYTORCH_ROOT=str(ROOT), TINYTORCH_HYPOTHESIS_PROFILE="fast")
 
 
 LATER = {"autograd", "nn", "losses", "optim", "data", "training"}
