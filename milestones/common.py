@@ -1,4 +1,4 @@
-"""What the three milestone programs share: arguments, a results table, the verdict.
+"""What the milestone programs share: arguments, a results table, the verdict.
 
 Each program prints its progress and results, writes its figures into --out, and exits
 0 when it reached the result it states, 1 when it did not.
@@ -18,10 +18,21 @@ console = Console(highlight=False)
 def arguments(description: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", default=".", help="folder for the figures (default: here)")
+    parser.add_argument("--quick", action="store_true",
+                        help="the shortened run the test suite makes, where the milestone has one (it says so and "
+                             "states its own, smaller result)")
     args = parser.parse_args()
     args.out = Path(args.out)
     args.out.mkdir(parents=True, exist_ok=True)
     return args
+
+
+def alive() -> None:
+    """The run is moving on: tito milestone's time limit counts from here (a long training
+    calls this every few steps, so only a stalled run is stopped)."""
+    from tito import watchdog
+
+    watchdog.progress()
 
 
 def table(title: str, columns: list[str], rows: list[list]) -> None:

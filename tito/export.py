@@ -369,17 +369,24 @@ def stale_exports(exports: list[Export], package_root: Path) -> list[Export]:
     return stale
 
 
-def build_package(dest: Path, exports: list[Export], root: Path) -> Path:
-    """A complete copy of the package in `dest`, with `exports` written over it.
+def build_package(dest: Path, exports: list[Export], root: Path, modules: list[Module] | None = None) -> Path:
+    """A complete copy of the package in `dest`, with `exports` and the namespaces they make
+    (`tito.namespaces`; from the declarations of `modules`, the workspace's by default)
+    written over it.
 
     `tito test` and `tito grade` put `dest` first on PYTHONPATH, so the tests see the dev
     files as they are now, without touching the learner's package.
     """
+    from tito.namespaces import namespace_exports, stale_namespaces
+
     shutil.copytree(
         root / "tinytorch", dest / "tinytorch", dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
     )
-    write_exports(exports, dest)
+    made = namespace_exports(exports, dest, root, modules)
+    write_exports(exports + made, dest)
+    for stale in stale_namespaces(made, dest):
+        stale.unlink()
     for export in exports:
         _BUILT[str((dest / export.relative_path).resolve())] = export
     return dest

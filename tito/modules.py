@@ -1,8 +1,9 @@
 """Where the project is, which folder of modules is worked in, and which modules it has.
 
-A module is a folder `NN_name/` holding `name_dev.py`, `README.md`, `module.yaml` and
-`tests/`. Users name a module as `activations`, `02`, `2` or `02_activations`;
-`find_module` accepts all of them and explains what it knows otherwise.
+A module is a folder `NN_name/` holding `name_dev.py`, `README.md`, `module.yaml` (its
+title and the names it adds to the namespaces, see `tito.namespaces`) and `tests/`.
+Users name a module as `activations`, `02`, `2` or `02_activations`; `find_module`
+accepts all of them and explains what it knows otherwise.
 
 The workspace is the folder of modules that `tito sync`, `tito test` and `tito status`
 work on: `assignments/source` (the authored modules, with solutions) or
@@ -128,9 +129,6 @@ class Module:
     def title(self) -> str:
         return str(self.meta.get("title", self.name.title()))
 
-    @property
-    def prerequisites(self) -> list[str]:
-        return list(self.meta.get("prerequisites") or [])
 
 
 def _read_meta(path: Path) -> dict:

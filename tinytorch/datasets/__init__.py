@@ -3,10 +3,15 @@
 - `load_digits()`: the 1797 8x8 handwritten digits, shipped inside the package
   (tinytorch/datasets/data/, with their licence) and checked against a SHA-256 on load.
 - `make_xor`, `make_moons`, `make_blobs`: two-dimensional toy problems, drawn from a seed.
-- `load_mnist(root)`: MNIST from the four IDX files you already have on disk.
+- `load_mnist()`: the 70,000 MNIST digits (28x28), shipped inside the package as the four
+  original IDX files and checked against their SHA-256 on load; `load_mnist(root)` reads
+  the same files from a folder of your own instead.
+- `load_text(split=None)`: eight plays of Shakespeare as one string (1.1 million
+  characters, shipped and checked like the digits), with a fixed train/validation split.
 
-Every loader returns `(X, y)` as NumPy arrays: features float32, labels int64, ready for
-`TensorDataset(Tensor(X), Tensor(y))`.
+Every loader returns `(X, y)` as NumPy arrays, labels int64, ready for
+`TensorDataset(Tensor(X), Tensor(y))`: features float32, except MNIST's images, which
+stay uint8 (0..255) as stored.
 """
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_digits", "make_blobs", "make_moons", "make_xor", "load_mnist", "read_idx"]
+__all__ = ["load_digits", "make_blobs", "make_moons", "make_xor", "load_mnist", "read_idx", "load_text"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DIGITS_FILE = DATA_DIR / "digits.csv.gz"
@@ -123,7 +128,7 @@ def make_blobs(n_samples=100, n_features=2, centers=None, cluster_std=1.0,
     return _shuffled(X, y, rng, shuffle)
 
 
-# ---- MNIST from IDX files ----------------------------------------------------------------
+# ---- MNIST: shipped, or from IDX files elsewhere ------------------------------------------
 
 # IDX: 2 zero bytes, a type code, the number of dimensions, then one big-endian uint32 per
 # dimension, then the values (big-endian for multi-byte types).
@@ -132,19 +137,31 @@ MNIST_FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+# The four original files (gzip-compressed, 11.6 MB together) shipped in DATA_DIR, and
+# their SHA-256; data/README.md says where they come from and under which licence.
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
 
 
-def read_idx(path):
-    """The array stored in one IDX file (gzip-compressed when the name ends in .gz)."""
-    path = Path(path)
-    raw = path.read_bytes()
+def _parse_idx(raw: bytes, path: Path):
+    """The array in the bytes of an IDX file (gzip-compressed when the name ends in .gz);
+    a ValueError naming `path` when they are not one."""
     if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise ValueError(f"{path} is damaged: it is not a complete gzip file ({error})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path} is not an IDX file (its first bytes are {raw[:4].hex()}, "
                          "expected 00 00 <type> <dims>)")
     ndim = raw[3]
     header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path}: the file ends inside its header; it is truncated or damaged")
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = header + dtype.itemsize * int(np.prod(shape, dtype=np.int64))
@@ -154,6 +171,12 @@ def read_idx(path):
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
+def read_idx(path):
+    """The array stored in one IDX file (gzip-compressed when the name ends in .gz)."""
+    path = Path(path)
+    return _parse_idx(path.read_bytes(), path)
+
+
 def _find(root: Path, name: str) -> Path | None:
     for candidate in (name, name + ".gz", name.replace("-idx", ".idx"), name.replace("-idx", ".idx") + ".gz"):
         if (root / candidate).exists():
@@ -161,16 +184,38 @@ def _find(root: Path, name: str) -> Path | None:
     return None
 
 
-def load_mnist(root, train=True):
-    """MNIST read from IDX files already in the folder `root`; never downloads.
+def _mnist_pair(images, labels, where):
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise ValueError(f"MNIST in {where}: images of shape {images.shape} and labels of shape "
+                         f"{labels.shape} do not belong together (expected (N, rows, cols) and (N,))")
+    return images.astype(np.uint8), labels.astype(np.int64)
 
-    Looks for train-images-idx3-ubyte and train-labels-idx1-ubyte (train=True) or
+
+def load_mnist(root=None, train=True):
+    """MNIST (LeCun, Cortes and Burges, 1998): 28x28 handwritten digits, 10 classes.
+
+    root=None: the copy shipped with TinyTorch (the four original IDX files, each checked
+    against its SHA-256 on every call). root=a folder: the IDX files found there,
+    train-images-idx3-ubyte and train-labels-idx1-ubyte (train=True) or
     t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (train=False), each optionally
-    gzip-compressed (.gz). Returns (images, labels): images uint8 of shape (N, 28, 28)
-    with values 0..255 as stored (divide by 255 for [0, 1]), labels int64 of shape (N,).
+    gzip-compressed (.gz). Nothing is ever downloaded.
+
+    Returns (images, labels) of one split: images uint8 of shape (60000, 28, 28) (train)
+    or (10000, 28, 28) (test), values 0..255 as stored (divide by 255 for [0, 1]); labels
+    int64 of shape (N,), the digit 0-9.
+
+    >>> images, labels = load_mnist(train=False)
+    >>> images.shape, images.dtype, labels[:5].tolist()
+    ((10000, 28, 28), dtype('uint8'), [7, 2, 1, 0, 4])
     """
-    root = Path(root).expanduser()
     images_name, labels_name = MNIST_FILES[bool(train)]
+    if root is None:
+        arrays = []
+        for name in (images_name + ".gz", labels_name + ".gz"):
+            path = DATA_DIR / name
+            arrays.append(_parse_idx(_verified_bytes(path, MNIST_SHA256[name]), path))
+        return _mnist_pair(*arrays, DATA_DIR)
+    root = Path(root).expanduser()
     found = {name: _find(root, name) for name in (images_name, labels_name)}
     missing = [name for name, path in found.items() if path is None]
     if missing:
@@ -179,9 +224,9 @@ def load_mnist(root, train=True):
             f"MNIST: {' and '.join(missing)} (or .gz) not found in {where}. TinyTorch never "
             "downloads; put the four MNIST IDX files (train-images-idx3-ubyte, "
             "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) there "
-            "and call load_mnist(root) again")
-    images, labels = read_idx(found[images_name]), read_idx(found[labels_name])
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(f"MNIST in {root}: images of shape {images.shape} and labels of shape "
-                         f"{labels.shape} do not belong together (expected (N, rows, cols) and (N,))")
-    return images.astype(np.uint8), labels.astype(np.int64)
+            "and call load_mnist(root) again, or call load_mnist() for the copy shipped with TinyTorch")
+    return _mnist_pair(read_idx(found[images_name]), read_idx(found[labels_name]), root)
+
+
+# ---- text: eight plays of Shakespeare ------------------------------------------------------
+from tinytorch.datasets.text import load_text  # noqa: E402  (last: it uses _verified_bytes above)

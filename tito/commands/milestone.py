@@ -18,7 +18,7 @@ from tito.modules import project_root
 
 NAME = "milestone"
 ORDER = 45
-HELP = "run the milestones (perceptron 1957, XOR 1969, digits 1986) on your tinytorch"
+HELP = "run the milestones (perceptron 1957, XOR 1969, digits 1986, LeNet 1998) on your tinytorch"
 DESCRIPTION = """\
 Run a milestone: a program from milestones/NN_name/ that trains a real network
 with the tinytorch package (your synced code), shows its progress, writes its
@@ -31,14 +31,17 @@ every milestone run reached its result.
   tito milestone digits --out figs
                                  figures into figs/ (default: milestones/ under
                                  the current folder, one folder per milestone)
+  tito milestone lenet --quick   the shortened run the test suite makes (a
+                                 milestone that has one says so and states its
+                                 shortened result; the others run in full)
 
 Run `tito sync` first: a milestone uses the package, not the dev files. A
-milestone still running after --timeout seconds (an endless loop?) is stopped,
-and the line it was on is named.
+milestone that makes no progress for --timeout seconds (an endless loop?) is
+stopped, and the line it was on is named.
 """
 
 
-DEFAULT_TIMEOUT = 600.0  # seconds one milestone may run: digits trains 5 seeds, about a minute
+DEFAULT_TIMEOUT = 600.0  # seconds a milestone may run without progress (a long one reports progress as it trains)
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("name", nargs="?", help="milestone name or number (default: all)")
     parser.add_argument("--list", action="store_true", help="list the milestones and their stated results")
     parser.add_argument("--out", metavar="DIR", help="where the figures go (default: ./milestones/<name>/)")
+    parser.add_argument("--quick", action="store_true",
+                        help="the shortened runs of the test suite, for the milestones that have one")
     parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=f"longest one milestone may run (default {DEFAULT_TIMEOUT:g})")
+                        help=f"longest one milestone may run without progress (default {DEFAULT_TIMEOUT:g})")
 
 
 def _list(milestones: list[Milestone]) -> int:
@@ -129,8 +134,8 @@ def run(args) -> int:
         console.print(f"stated result: {milestone.meta['result']}")
         start = time.perf_counter()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        done = children.run([sys.executable, "-m", "tito.watchdog", str(milestone.script), "--out", str(out)],
-                            env=env, timeout=args.timeout)
+        command = [sys.executable, "-m", "tito.watchdog", str(milestone.script), "--out", str(out)]
+        done = children.run(command + (["--quick"] if args.quick else []), env=env, timeout=args.timeout)
         seconds = time.perf_counter() - start
         if done.timed_out:
             console.print(f"[red]stopped after {args.timeout:g} s (an endless loop?) at "

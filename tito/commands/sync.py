@@ -4,13 +4,16 @@ from __future__ import annotations
 from tito.console import console
 from tito.export import export_modules, stale_exports, write_exports
 from tito.modules import add_workspace_argument, project_root, select_modules, use_workspace
+from tito.namespaces import is_namespace, namespace_exports, stale_namespaces
 
 NAME = "sync"
 ALIASES = ["export"]
 ORDER = 20
 HELP = "export dev files into the tinytorch package (--check: only compare)"
 DESCRIPTION = """\
-Export each dev file's `#| export` cells into tinytorch/<default_exp>.py.
+Export each dev file's `#| export` cells into tinytorch/<default_exp>.py, and
+generate the PyTorch-style namespaces (tinytorch/__init__.py, tinytorch/nn/, ...)
+from the names each module.yaml declares under `exports`.
 
 Every dev file is read and checked first; if one has a syntax error, nothing is
 written and the error names its file and line. Each package file is replaced
@@ -44,17 +47,26 @@ def run(args) -> int:
     use_workspace(args.workspace)
     modules = select_modules(args.module_opt or args.module)
     exports = export_modules(modules, root)
+    namespaces = namespace_exports(exports, root, root)
     if args.check:
-        stale = stale_exports(exports, root)
+        stale = stale_exports(exports + namespaces, root)
         for export in stale:
-            console.print(f"[red]out of date:[/] {export.relative_path} "
-                          f"(run `tito sync --module {export.dev_file.parent.name}`)")
+            fix = "tito sync" if is_namespace(export) else f"tito sync --module {export.dev_file.parent.name}"
+            console.print(f"[red]out of date:[/] {export.relative_path} (run `{fix}`)")
+        for path in stale_namespaces(namespaces, root):
+            console.print(f"[red]no longer declared:[/] {_shown(path, root)} (run `tito sync`)")
+            stale.append(path)
         if not stale:
-            console.print(f"[green]in sync:[/] {len(exports)} package file(s) match their dev files")
+            console.print(f"[green]in sync:[/] {len(exports)} package file(s) match their dev files, "
+                          f"{len(namespaces)} namespace file(s) the modules' declarations")
         return 1 if stale else 0
-    written = set(write_exports(exports, root))
-    for export in exports:
+    written = set(write_exports(exports + namespaces, root))
+    for path in stale_namespaces(namespaces, root):
+        path.unlink()
+        console.print(f"[green]removed[/] {_shown(path, root)} (no module declares it any more)")
+    for export in exports + namespaces:
         path = root / export.relative_path
         state = "[green]exported[/]" if path in written else "[dim]unchanged[/]"
-        console.print(f"{state} {_shown(export.dev_file, root)} -> {export.relative_path}")
+        source = "module.yaml exports" if is_namespace(export) else _shown(export.dev_file, root)
+        console.print(f"{state} {source} -> {export.relative_path}")
     return 0

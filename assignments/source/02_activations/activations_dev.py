@@ -1391,8 +1391,9 @@ plot_activation("log_softmax", LogSoftmax())
 # %% [markdown]
 # ## All of them together
 #
-# The same ten functions sit in the PyTorch-shaped namespaces, so code written against
-# TinyTorch ports by changing the import:
+# Later modules put the same ten in the PyTorch-shaped namespaces, so code written against
+# TinyTorch ports by changing the import: module 03 makes the functions differentiable in
+# `tinytorch.nn.functional`, module 04 makes the classes Modules in `tinytorch.nn`:
 #
 # ```python
 # import tinytorch.nn as nn                 # import torch.nn as nn

@@ -378,12 +378,16 @@ ENGINE = Autograd()
 set_autograd_engine(ENGINE)
 
 
-def differentiable(rule=None, *, inputs=1, method=None, reflected=None):
+def differentiable(rule=None, *, inputs=1, method=None, reflected=None, plain=None):
     """Make `rule(*tensors, *options) -> (out, backward)` a differentiable function.
 
     inputs: how many leading arguments are tensors (numbers become tensors).
     method, reflected: the names of module 01's tracked Tensor methods it implements
-    ("add" for a + b, "radd" for 2 + a). Use it for an operation of your own:
+    ("add" for a + b, "radd" for 2 + a).
+    plain: a function of the same arguments that computes the value alone; it runs
+    instead of the rule when no gradient is wanted (module 02's relu for relu, so
+    `tinytorch.nn.functional.relu` works before this module is done). Use it for an
+    operation of your own:
 
     >>> @differentiable
     ... def square(x):
@@ -405,6 +409,8 @@ def differentiable(rule=None, *, inputs=1, method=None, reflected=None):
             if tensors is None:
                 raise TypeError(f"{rule.__name__}() takes tensors or numbers as its first "
                                 f"{inputs} argument(s), got {[type(a).__name__ for a in args[:inputs]]}")
+            if plain is not None and not (ENGINE.recording and any(t.requires_grad for t in tensors)):
+                return plain(*tensors, *args[inputs:], **kwargs)
             return ENGINE.run(rule, tensors, args[inputs:], kwargs)
         return function
     return make(rule) if rule is not None else make
@@ -812,6 +818,10 @@ def getitem(x, index):
 # here computes with module 02's function and hands `backward` the array that
 # derivative needs: some take the **input** `x`, others (sigmoid, tanh, softmax,
 # log-softmax) the **output**, which is cheaper than recomputing it.
+#
+# These ten are also `tinytorch.nn.functional`'s (`F.relu(x)`, as in PyTorch).
+# `plain=` names module 02's function: when nothing wants a gradient it runs instead of
+# the rule, so `F.relu` works (and costs no graph) even before this module is done.
 
 # %%
 #| export
@@ -850,7 +860,7 @@ def log(x):
     return out, backward
 
 
-@differentiable
+@differentiable(plain=_activations.relu)
 def relu(x):
     """max(0, x), differentiable. Module 02: relu, relu_backward(grad, x)."""
     out = _activations.relu(x)
@@ -860,7 +870,7 @@ def relu(x):
     ### END SOLUTION
 
 
-@differentiable
+@differentiable(plain=_activations.sigmoid)
 def sigmoid(x):
     """1 / (1 + e^-x), differentiable. Module 02: sigmoid, sigmoid_backward(grad, out)."""
     out = _activations.sigmoid(x)
@@ -870,7 +880,7 @@ def sigmoid(x):
     ### END SOLUTION
 
 
-@differentiable
+@differentiable(plain=_activations.tanh)
 def tanh(x):
     """tanh(x), differentiable. Module 02: tanh, tanh_backward(grad, out)."""
     out = _activations.tanh(x)
@@ -880,7 +890,7 @@ def tanh(x):
     ### END SOLUTION
 
 
-@differentiable
+@differentiable(plain=_activations.softmax)
 def softmax(x, dim=-1):
     """e^x / sum(e^x) along dim, differentiable. Module 02: softmax_backward(grad, out, dim)."""
     out = _activations.softmax(x, dim=dim)
@@ -891,42 +901,42 @@ def softmax(x, dim=-1):
 
 
 # The other six follow the same pattern, given to you.
-@differentiable
+@differentiable(plain=_activations.leaky_relu)
 def leaky_relu(x, negative_slope=0.01):
     """max(0, x) + negative_slope * min(0, x), differentiable."""
     out = _activations.leaky_relu(x, negative_slope=negative_slope)
     return out, lambda grad: (_activations.leaky_relu_backward(grad, x.data, negative_slope=negative_slope),)
 
 
-@differentiable
+@differentiable(plain=_activations.elu)
 def elu(x, alpha=1.0):
     """x for x > 0, alpha (e^x - 1) otherwise, differentiable."""
     out = _activations.elu(x, alpha=alpha)
     return out, lambda grad: (_activations.elu_backward(grad, x.data, alpha=alpha),)
 
 
-@differentiable
+@differentiable(plain=_activations.gelu)
 def gelu(x, approximate="none"):
     """x * Phi(x) ('none') or its tanh approximation ('tanh'), differentiable."""
     out = _activations.gelu(x, approximate=approximate)
     return out, lambda grad: (_activations.gelu_backward(grad, x.data, approximate=approximate),)
 
 
-@differentiable
+@differentiable(plain=_activations.silu)
 def silu(x):
     """x * sigmoid(x), differentiable."""
     out = _activations.silu(x)
     return out, lambda grad: (_activations.silu_backward(grad, x.data),)
 
 
-@differentiable
+@differentiable(plain=_activations.softplus)
 def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta, differentiable."""
     out = _activations.softplus(x, beta=beta, threshold=threshold)
     return out, lambda grad: (_activations.softplus_backward(grad, x.data, beta=beta),)
 
 
-@differentiable
+@differentiable(plain=_activations.log_softmax)
 def log_softmax(x, dim=-1):
     """x - log(sum(e^x)) along dim, differentiable."""
     out = _activations.log_softmax(x, dim=dim)

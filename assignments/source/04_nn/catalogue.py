@@ -128,12 +128,13 @@ class Linear:
     Mistake("state_dict_not_copied", "state_dict returns the live arrays", """
 class Module:
     def state_dict(self):
-        return OrderedDict((name, param.data) for name, param in self.named_parameters())
+        state = OrderedDict((name, param.data) for name, param in self.named_parameters())
+        return self._with_buffers(state)
 """),
     Mistake("load_replaces_arrays", "load_state_dict assigns new arrays (dtype and identity lost)", """
 class Module:
     def load_state_dict(self, state_dict, strict=True):
-        own = dict(self.named_parameters())
+        own = {**dict(self.named_parameters()), **self._persistent_buffers()}
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         problems = []
@@ -212,7 +213,8 @@ class Dropout:
     Variant("state_dict_plain_dict", "a dict comprehension with np.array copies", """
 class Module:
     def state_dict(self):
-        return {name: np.array(param.data) for name, param in self.named_parameters()}
+        state = {name: np.array(param.data) for name, param in self.named_parameters()}
+        return self._with_buffers(state)
 """),
     Variant("fans_with_prod", "fan_in as the product of shape[1:]", """
 def _calculate_fan_in_and_fan_out(tensor):

@@ -111,6 +111,8 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())  # name -> Tensor: state that is not trained
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
@@ -137,7 +139,22 @@ class Module:
     def __delattr__(self, name):
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Record `tensor` (a Tensor, or None) under `name` as a buffer: state that is not a
+        parameter (BatchNorm's running statistics), in the state_dict unless persistent=False."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign {type(tensor).__name__} as buffer {name!r} (a Tensor or None is required)")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"attribute {name!r} already exists")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
 
     def register_parameter(self, name, param):
         """Record `param` (a Parameter, or None for 'no such parameter') under `name`."""
@@ -222,6 +239,18 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
+    def named_buffers(self, prefix="", recurse=True):
+        """(dotted name, Tensor) for every buffer of this module and below it."""
+        for module_name, module in (self.named_modules(prefix) if recurse else [(prefix, self)]):
+            for name, buffer in module._buffers.items():
+                if buffer is not None:
+                    yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse=True):
+        """Every buffer of this module and below it (an iterator)."""
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
     # ---- training state -------------------------------------------------------
 
     def train(self, mode=True):
@@ -252,16 +281,40 @@ class Module:
     # ---- weights in and out ----------------------------------------------------
 
     def state_dict(self):
-        """An OrderedDict from each parameter's dotted name to a copy of its NumPy array.
+        """An OrderedDict from each parameter's dotted name to a copy of its NumPy array
+        (and each persistent buffer's, after its module's parameters, as PyTorch orders them).
 
         The keys and shapes are those of the same model in PyTorch ('0.weight', ...).
         """
-        # TODO: build the dictionary from self.named_parameters().
+        # TODO: build the dictionary `state` from self.named_parameters().
         # HINTS: copy each array (.data.copy()): a saved state must not change when
         #        training later moves the weights.
         ### BEGIN SOLUTION
-        return OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
+        state = OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
         ### END SOLUTION
+        return self._with_buffers(state)
+
+    def _persistent_buffers(self):
+        return OrderedDict((f"{prefix}.{name}" if prefix else name, buffer)
+                           for prefix, module in self.named_modules()
+                           for name, buffer in module._buffers.items()
+                           if buffer is not None and name not in module._non_persistent_buffers)
+
+    def _with_buffers(self, state):
+        """The parameters' `state` with copies of the persistent buffers, each module's
+        after its own parameters (PyTorch's order of keys)."""
+        buffers = self._persistent_buffers()
+        if not buffers:
+            return state
+        ordered = OrderedDict()
+        for prefix, module in self.named_modules():
+            for name in [*module._parameters, *module._buffers]:
+                key = f"{prefix}.{name}" if prefix else name
+                if key in state:
+                    ordered[key] = state[key]
+                elif key in buffers:
+                    ordered[key] = buffers[key].data.copy()
+        return ordered
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy the arrays of `state_dict` into the parameters, in place.
@@ -270,7 +323,7 @@ class Module:
         too). strict=True: the keys must match exactly. A shape that differs is an error
         either way. Returns (missing_keys, unexpected_keys).
         """
-        own = dict(self.named_parameters())
+        own = {**dict(self.named_parameters()), **self._persistent_buffers()}
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         problems = []
@@ -303,14 +356,17 @@ class Module:
             param.data = param.data.astype(dtype)
             if param.grad is not None:
                 param.grad = Tensor(np.asarray(param.grad).astype(dtype))
+        for buffer in self.buffers():
+            if buffer.dtype.kind == "f":  # counters stay integers
+                buffer.data = buffer.data.astype(dtype)
         return self
 
     def double(self):
-        """Every parameter (and gradient) in float64; returns self."""
+        """Every parameter (and gradient, and floating-point buffer) in float64; returns self."""
         return self._cast(np.float64)
 
     def float(self):
-        """Every parameter (and gradient) in float32; returns self."""
+        """Every parameter (and gradient, and floating-point buffer) in float32; returns self."""
         return self._cast(np.float32)
 
     # ---- printing -----------------------------------------------------------------
@@ -361,6 +417,24 @@ assert [name for name, _ in tiny.named_parameters()] == ["inner.shift"]
 # from one generator, `tinytorch.default_generator` (a NumPy `Generator`), and
 # `tinytorch.manual_seed(n)` resets it, as `torch.manual_seed` does. The same seed gives
 # the same weights; it does not give PyTorch's weights (its generator is another one).
+# Both are given: `tito sync` puts them at the top level, `tinytorch.manual_seed`.
+
+# %%
+#| export
+# Every random draw in TinyTorch (weight init, Dropout, shuffling) comes from this one
+# NumPy Generator; `manual_seed` resets it in place, so code holding it sees the new seed.
+default_generator = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed TinyTorch's random numbers (as torch.manual_seed); returns the generator.
+
+    The same seed gives the same draws in TinyTorch; PyTorch's generator is a different one.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"manual_seed expects an integer seed, got {type(seed).__name__}")
+    default_generator.bit_generator.state = np.random.PCG64(int(seed)).state
+    return default_generator
 
 # %%
 tinytorch.manual_seed(0)

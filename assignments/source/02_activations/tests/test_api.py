@@ -130,25 +130,6 @@ def test_bad_arguments_are_clear_errors():
         function("softmax")(Tensor([[1.0, 2.0]]), dim=2)
 
 
-def test_pytorch_style_namespaces():
-    import tinytorch.core.activations as core
-    import tinytorch.nn as nn
-    import tinytorch.nn.functional as F
-
-    for name, cls in CLASS_OF.items():
-        layer_class = getattr(nn, cls)
-        if layer_class is not getattr(core, cls):  # module 04 done: its Module subclass of this class
-            assert issubclass(layer_class, getattr(core, cls)) and issubclass(layer_class, nn.Module), (
-                f"tinytorch.nn.{cls} must be the activations class, or module 04's Module subclass of it")
-        assert getattr(getattr(F, name), "__wrapped__", None) is getattr(core, name), (
-            f"tinytorch.nn.functional.{name} must be module 02's {name}")
-        x = np.array([-1.5, 0.0, 2.5], np.float32)
-        layer_out = guarded(f"tinytorch.nn.{cls}()", x, lambda: getattr(nn, cls)()(Tensor(x)).data, "the nn layer")
-        function_out = call(name, x, "the nn.functional form")
-        assert np.array_equal(layer_out, function_out, equal_nan=True), (
-            f"nn.{cls}()(x) = {show(layer_out)} but nn.functional.{name}(x) = {show(function_out)} for x = {show(x)}")
-
-
 @pytest.mark.parametrize("dtype", ["float16", "longdouble"])
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_other_float_dtypes_are_a_clear_type_error(name, dtype):

@@ -126,6 +126,32 @@ def test_load_state_dict_copies_in_place_and_keeps_dtype():
     target.load_state_dict({k: Tensor(v) for k, v in source.state_dict().items()})
 
 
+class Counted(Module):
+    """A layer with a buffer: state that is saved and loaded but never trained."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = Parameter(Tensor(np.ones(2, np.float32)))
+        self.register_buffer("seen", Tensor(np.zeros(2, np.float32)))
+        self.register_buffer("steps", Tensor(np.array(0, np.int64)))
+        self.register_buffer("scratch", Tensor(np.zeros(2, np.float32)), persistent=False)
+
+
+def test_buffers_are_saved_after_their_modules_parameters_and_loaded_in_place():
+    model = Sequential(Counted(), Linear(2, 2))
+    assert list(model.state_dict()) == ["0.weight", "0.seen", "0.steps", "1.weight", "1.bias"], \
+        "PyTorch's order: each module's parameters, then its persistent buffers, then its children"
+    assert [name for name, _ in model.named_buffers()] == ["0.seen", "0.steps", "0.scratch"]
+    assert names(model) == ["0.weight", "1.weight", "1.bias"], "a buffer is not a parameter"
+    seen = model[0].seen.data
+    state = model.state_dict()
+    state["0.seen"][...], state["0.steps"][...] = 3.0, 5
+    model.load_state_dict(state)
+    assert model[0].seen.data is seen and seen.tolist() == [3.0, 3.0] and int(model[0].steps.data) == 5
+    model.double()
+    assert model[0].seen.dtype == np.float64 and model[0].steps.dtype == np.int64, "counters stay integers"
+
+
 def test_load_state_dict_strict_names_missing_unexpected_and_mismatched():
     model = Sequential(Linear(4, 3), Linear(3, 2))
     state = model.state_dict()
