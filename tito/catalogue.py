@@ -508,6 +508,11 @@ def table(result: Result) -> str:
                      f"{test}{mark}")
         if v.message and not v.ok:
             lines.append(f"           {v.message}")
+    mistakes = [v for v in result.verdicts if v.kind == "mistake"]
+    variants = [v for v in result.verdicts if v.kind == "variant"]
+    lines.append(f"  {sum(v.ok for v in mistakes)} of {len(mistakes)} mistakes caught (PyTorch hidden), "
+                 f"{sum(v.ok for v in variants)} of {len(variants)} variants pass (PyTorch present); entries "
+                 f"{sum(v.seconds for v in result.verdicts):.1f} s, {sum(v.cpu for v in result.verdicts):.1f} s CPU")
     return "\n".join(lines)
 
 
