@@ -40,6 +40,8 @@ from tinytorch.core.conv import (
 )
 from tinytorch.core.text import Embedding
 from tinytorch.core.rnn import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, RNNBase
+from tinytorch.core.attention import MultiheadAttention
+from tinytorch.core.transformer import LayerNorm, TransformerEncoderLayer
 from tinytorch.nn import functional, init, utils
 
 __all__ = [
@@ -62,12 +64,14 @@ __all__ = [
     "L1Loss",
     "LSTM",
     "LSTMCell",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
     "Module",
+    "MultiheadAttention",
     "NLLLoss",
     "Parameter",
     "RNN",
@@ -80,6 +84,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoderLayer",
     "functional",
     "init",
     "utils",

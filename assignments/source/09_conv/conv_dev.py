@@ -144,9 +144,10 @@ print("conv_output_size: ok")
 # **Why the image index goes last.** The order of the columns is ours to choose, as long
 # as the forward and backward agree. Moving the image axis to the end before slicing
 # (`x.transpose(1, 2, 3, 0)`, shape (C, H, W, N)) makes each slice copy long runs of
-# neighbouring numbers (all N images of one pixel sit side by side), which is several
-# times faster than copying pixel by pixel. Outputs come back in that order too, and the
-# next layer's im2col reads them without reordering. (This is the layout cuda-convnet used.)
+# neighbouring numbers (all N images of one pixel sit side by side): LeNet's second layer,
+# forward and backward, ran 1.7 times faster than with the images first. Outputs come back
+# in that order too, and the next layer's im2col reads them without reordering. (This is
+# the layout cuda-convnet used.)
 #
 # **Padding** is zeros added on both sides of the two *spatial* axes only, never on the
 # batch or channel axes.
@@ -565,10 +566,9 @@ assert Conv2d(3, 8, 3, padding="same")(Tensor(np.zeros((2, 3, 9, 9), np.float32)
 # %%
 import types
 
-from tito.offers import feedback_module
+from feedback import conv_vs_dense_figure, filters_figure  # this folder's feedback.py
 
-feedback = feedback_module("conv")
-feedback.filters_figure(types.SimpleNamespace(**globals()));
+filters_figure(types.SimpleNamespace(**globals()));
 
 # %% [markdown]
 # ## Why convolution beats a dense layer on images
@@ -586,7 +586,7 @@ feedback.filters_figure(types.SimpleNamespace(**globals()));
 #   network's answer tolerant to small shifts.
 
 # %%
-feedback.conv_vs_dense_figure(types.SimpleNamespace(**globals()));
+conv_vs_dense_figure(types.SimpleNamespace(**globals()));
 
 # %% [markdown]
 # ## Pooling: max and average
@@ -1148,3 +1148,10 @@ assert scores.shape == (3, 10)
 #
 # Run `tito test conv` for the full tests, `tito plot conv` for the figures, `tito bench
 # conv` for the speed, and `tito sync` to put your layers into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (an output's shape, float32 kept, an error naming a wrong argument)
+# share 5% of the score; the tests that need the right values share the other 95%.

@@ -142,5 +142,6 @@ def test_batch_norm_options_momentum_none_no_tracking_no_affine():
     (lambda: batch_norm(Tensor(np.zeros((4, 3), np.int64)), None, None, training=True), "floating point"),
 ])
 def test_batch_norm_says_what_is_wrong(call, message):
+    assert BatchNorm1d(3)(Tensor(np.arange(12.0, dtype=np.float32).reshape(4, 3))).shape == (4, 3)
     with pytest.raises((ValueError, TypeError), match=message):
         call()

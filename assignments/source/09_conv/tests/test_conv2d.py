@@ -120,6 +120,7 @@ def test_convolution_loops_over_the_kernel_offsets_only():
     (lambda: Conv2d(1, 6, 3, padding_mode="reflect"), "zeros"),
 ])
 def test_conv2d_says_what_is_wrong(call, message):
+    assert conv2d(Tensor(np.ones((1, 2, 5, 5))), Tensor(np.ones((2, 2, 3, 3)))).shape == (1, 2, 3, 3)
     with pytest.raises((ValueError, TypeError, NotImplementedError), match=message):
         call()
 
@@ -136,6 +137,7 @@ def uniform_ks(values, bound):
 def test_conv2d_layer_has_pytorchs_shapes_and_default_init():
     tinytorch.manual_seed(0)
     layer = Conv2d(6, 16, 5)
+    assert layer(Tensor(np.zeros((2, 6, 9, 9), np.float32))).shape == (2, 16, 5, 5)
     assert layer.weight.shape == (16, 6, 5, 5) and layer.bias.shape == (16,) and layer.weight.dtype == np.float32
     assert list(layer.state_dict()) == ["weight", "bias"] and layer.weight.requires_grad
     grouped = Conv2d(8, 4, (3, 2), groups=2, bias=False)

@@ -83,8 +83,15 @@ def test_avg_pool_divides_each_window_by_its_divisor(case, count_include_pad, di
     close(f"{what}: gradient", X.grad.data, want_backward(g))
 
 
+def test_adaptive_avg_pool_is_avg_pool_when_the_sizes_divide():
+    x = data((2, 3, 8, 6), 3)
+    close("adaptive_avg_pool2d(x of 8x6, (4, 2)) against avg_pool2d(x, (2, 3))", adaptive_avg_pool2d(Tensor(x), (4, 2)).data,
+          avg_pool2d(Tensor(x), (2, 3)).data)
+
+
 @given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 5), st.one_of(st.none(), st.integers(1, 5)))
 def test_adaptive_avg_pool_averages_its_windows(H, W, oh, ow):
+    test_adaptive_avg_pool_is_avg_pool_when_the_sizes_divide()  # the case that also needs your avg_pool
     x = data((2, 3, H, W), H * W)
     X = Tensor(x, requires_grad=True)
     out = adaptive_avg_pool2d(X, (oh, ow))
@@ -118,9 +125,9 @@ def test_pooling_loops_over_the_window_offsets_only():
 
 
 def test_pooling_layers_hold_pytorchs_arguments():
-    assert MaxPool2d(2).stride == 2 and AvgPool2d(3).stride == 3 and MaxPool2d(3, 1).stride == 1
     x = Tensor(data((2, 3, 8, 8), 0))
     assert MaxPool2d(2)(x).shape == (2, 3, 4, 4) and AvgPool2d(3, 2, 1)(x).shape == (2, 3, 4, 4)
+    assert MaxPool2d(2).stride == 2 and AvgPool2d(3).stride == 3 and MaxPool2d(3, 1).stride == 1
     assert AdaptiveAvgPool2d((1, 1))(x).shape == (2, 3, 1, 1) and AdaptiveAvgPool2d((None, 2))(x).shape == (2, 3, 8, 2)
     values, where = MaxPool2d(2, return_indices=True)(x)
     assert values.shape == where.shape == (2, 3, 4, 4)
@@ -138,5 +145,7 @@ def test_pooling_layers_hold_pytorchs_arguments():
     (lambda: adaptive_avg_pool2d(Tensor(np.zeros((1, 1, 4, 4))), 0), "positive"),
 ])
 def test_pooling_says_what_is_wrong(call, message):
+    x = Tensor(np.ones((1, 1, 4, 4)))
+    assert max_pool2d(x, 2).shape == avg_pool2d(x, 2).shape == (1, 1, 2, 2)
     with pytest.raises((ValueError, TypeError), match=message):
         call()

@@ -73,6 +73,9 @@ def test_avg_pool_matches_pytorch(torch, case, count_include_pad, divisor_overri
 @pytest.mark.parametrize("size", [1, (2, 3), (5, 4), (3, None), 7])
 def test_adaptive_avg_pool_matches_pytorch(torch, size):
     x, tx = both(torch, data((2, 3, 9, 8), 8))
+    close("AdaptiveAvgPool2d((3, 4)) against AvgPool2d((3, 2))", nn.AdaptiveAvgPool2d((3, 4))(x).data,
+          nn.AvgPool2d((3, 2))(x).data)
+    assert repr(nn.AdaptiveAvgPool2d(size)) == repr(torch.nn.AdaptiveAvgPool2d(size))
     compare(f"adaptive_avg_pool2d(x, {size})", conv.adaptive_avg_pool2d(x, size),
             torch.nn.functional.adaptive_avg_pool2d(tx, size), {"input": (x, tx)}, 9)
 
@@ -130,15 +133,23 @@ def test_lenet_weights_move_both_ways_and_train_alike(torch):
         assert np.array_equal(back.state_dict()[key], value.numpy()), f"{key} changed on the way PyTorch -> TinyTorch"
 
 
-@pytest.mark.parametrize("make", [
+LAYERS = [
     lambda m: m.Conv2d(1, 6, 5, padding=2), lambda m: m.Conv2d(3, 8, (3, 2), stride=2, dilation=2, groups=1, bias=False),
     lambda m: m.Conv2d(4, 4, 3, padding="same", groups=4), lambda m: m.Conv2d(2, 4, 3, padding="valid"),
     lambda m: m.MaxPool2d(2), lambda m: m.MaxPool2d(3, 2, 1, ceil_mode=True), lambda m: m.AvgPool2d(3, 2, 1),
-    lambda m: m.AvgPool2d((2, 3)), lambda m: m.AdaptiveAvgPool2d((2, 3)), lambda m: m.AdaptiveAvgPool2d(1),
+    lambda m: m.AvgPool2d((2, 3)),
     lambda m: m.BatchNorm2d(16), lambda m: m.BatchNorm1d(8, eps=1e-3, momentum=None, affine=False),
-    lambda m: m.BatchNorm2d(4, bias=False, track_running_stats=False)])
-def test_layers_print_as_pytorchs(torch, make):
-    assert repr(make(nn)) == repr(make(torch.nn))
+    lambda m: m.BatchNorm2d(4, bias=False, track_running_stats=False)]
+
+
+@pytest.mark.parametrize("make", LAYERS)
+def test_layers_print_as_pytorchs_and_compute_as_theirs(torch, make):
+    ours, theirs = make(nn).double(), make(torch.nn).double()
+    assert repr(ours) == repr(theirs)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    channels = getattr(ours, "in_channels", getattr(ours, "num_features", 4))
+    x = data((3, channels, 7, 8) if type(ours).__name__ != "BatchNorm1d" else (5, channels), 11)
+    close(f"{ours!r}: output", ours(Tensor(x)).data, theirs(torch.from_numpy(x)).detach().numpy())
 
 
 def test_conv2d_init_spreads_as_pytorchs(torch):
@@ -146,6 +157,8 @@ def test_conv2d_init_spreads_as_pytorchs(torch):
     torch.manual_seed(0)
     for args in ((6, 400, 5), (64, 64, 3), (8, 400, 3, 1, 0, 1, 4)):
         ours, theirs = nn.Conv2d(*args), torch.nn.Conv2d(*args)
+        assert ours(Tensor(np.zeros((1, args[0], 5, 5), np.float32))).shape == theirs(
+            torch.zeros(1, args[0], 5, 5)).shape
         for name in ("weight", "bias"):
             mine, yours = getattr(ours, name).data, getattr(theirs, name).detach().numpy()
             assert mine.shape == yours.shape and mine.dtype == yours.dtype
