@@ -808,3 +808,10 @@ feedback_module("rnn").vanishing_figure(norms=norms);
 #
 # Run `tito test rnn` for the full tests, `tito bench rnn` for the speed of the LSTM
 # layer, and `tito sync` to put your cells into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (an error for an input of the wrong size, a parameter's name) share
+# 5% of the score; the tests that need the right values share the other 95%.
