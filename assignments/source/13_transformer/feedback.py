@@ -63,7 +63,6 @@ def token_times(model, use_cache, tokens=255, repeats=3):
     from tinytorch.core.autograd import no_grad
     from tinytorch.core.tensor import Tensor
     from tinytorch.core.transformer import KVCache
-
     from tito import watchdog
 
     times, context = [], np.zeros((1, 1), np.int64)
