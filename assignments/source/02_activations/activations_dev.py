@@ -1640,5 +1640,5 @@ _speed_up(globals())
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (a shape, a dtype, no warning at ±inf) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (a shape, a dtype, no warning at ±inf) share 5% of the score; the
+# tests that need the right values share the other 95%.

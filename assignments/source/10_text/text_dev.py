@@ -657,3 +657,10 @@ print("embedded:", vectors.shape)
 # - **Attention** (module 12) looks at the whole window at once.
 #
 # Run `tito test text` for the full tests and `tito sync` to put your code into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (an error for an id out of range, a shape) share 5% of the score;
+# the tests that need the right values share the other 95%.
