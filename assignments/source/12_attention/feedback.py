@@ -88,7 +88,7 @@ def attention_maps_figure(sdpa=None, text=None):
     return fig
 
 
-def figures(ctx=None, names=None):
-    """[(name, Figure, status)] for `tito plot attention`."""
-    wanted = names or list(FIGURES)
-    return [(name, attention_maps_figure(), "ok") for name in wanted if name == "attention_maps"]
+def figures(ctx, names):
+    """(name, Figure, status) for `tito plot attention`."""
+    if "attention_maps" in names:
+        yield "attention_maps", attention_maps_figure(), ""

@@ -26,38 +26,62 @@ def cache_figure(cost):
     return fig
 
 
-def figures(ctx=None, names=None):
-    """[(name, Figure, status)] for `tito plot transformer`: a small GPT, 127 tokens each way."""
-    import tinytorch
-    from tinytorch.core.transformer import GPT
-    from tito.feedback.plots import _figure  # noqa: F401 (matplotlib set up as tito's figures are)
-
-    if names and "kv_cache" not in names:
-        return []
-    tinytorch.manual_seed(0)
-    model = GPT(vocab_size=65, block_size=128, n_layer=2, n_head=4, n_embd=64)
-    cost = {label: token_times(model, use_cache) for label, use_cache in
-            (("without the cache", False), ("with the cache", True))}
-    return [("kv_cache", cache_figure(cost), "ok")]
+def figures(ctx, names):
+    """(name, Figure, status) for `tito plot transformer`."""
+    if "kv_cache" in names:
+        yield "kv_cache", cache_figure(token_costs()), ""
 
 
-def token_times(model, use_cache, tokens=127):
-    """Seconds of each of `tokens` greedy tokens from a one-token prompt (the context grows to tokens)."""
+def token_costs(tokens=255, timeout=60.0):
+    """{label: seconds of each token} for the milestone's GPT (the package's: 4 layers, 128 wide; block 256),
+    with and without the cache, measured in a child process whose BLAS uses one thread (on a busy
+    machine a two-thread BLAS waits for a core, and the curve would show the waiting).
+    timeout: seconds the child may go without finishing a token."""
+    import json
+    import os
+    import sys
+
+    from tito import children
+    from tito.console import TitoError
+
+    env = dict(os.environ, **children.ONE_THREAD, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    done = children.run([sys.executable, "-m", "tito.watchdog", __file__, "tokens", str(tokens)], env=env,
+                        capture=True, timeout=timeout)
+    if done.timed_out or done.returncode != 0:
+        lines = done.stdout.strip().splitlines()
+        raise TitoError(f"timing the GPT's tokens failed: {done.stuck_at if done.timed_out else lines[-1:]}",
+                        hint="run `tito test transformer` first")
+    return {label: np.array(times) for label, times in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+
+
+def token_times(model, use_cache, tokens=255, repeats=3):
+    """Seconds of each of `tokens` greedy tokens from a one-token prompt (the context grows to tokens):
+    the fastest of `repeats` runs of each step (the cache put back between them), so that other
+    programs on a busy machine do not draw the curve."""
     import time
 
     from tinytorch.core.autograd import no_grad
     from tinytorch.core.tensor import Tensor
     from tinytorch.core.transformer import KVCache
+    from tito import watchdog
 
     times, context = [], np.zeros((1, 1), np.int64)
-    caches = [KVCache() for _ in range(model.n_layer)] if use_cache else None
+    caches = [KVCache() for _ in range(model.n_layer)] if use_cache else []
     with no_grad():
         for _ in range(tokens):
-            start = time.perf_counter()
             feed = context[:, -1:] if use_cache and len(caches[0]) else context
-            logits = model(Tensor(feed), caches).data[:, -1]
+            fastest = np.inf
+            for repeat in range(repeats):
+                saved = [(c.keys, c.values) for c in caches]
+                start = time.perf_counter()
+                logits = model(Tensor(feed), caches or None).data[:, -1]
+                fastest = min(fastest, time.perf_counter() - start)
+                if repeat < repeats - 1:
+                    for c, (keys, values) in zip(caches, saved):
+                        c.keys, c.values = keys, values
             context = np.concatenate([context, logits.argmax(-1)[:, None]], axis=1)
-            times.append(time.perf_counter() - start)
+            times.append(fastest)
+            watchdog.progress()  # a token is a step: tito's time limit is on time without progress
     return np.array(times)
 
 
@@ -183,8 +207,22 @@ def bench(ctx):
                 seconds=time.perf_counter() - start, done="nothing: within the targets")
 
 
-if __name__ == "__main__":  # the child process of bench(): one-thread BLAS set by its environment
+def _small_gpt_times(tokens):
+    """token_costs' child: the times of a seeded GPT, with and without the cache."""
+    import tinytorch
+    from tinytorch.core.transformer import GPT
+
+    tinytorch.manual_seed(0)
+    model = GPT(vocab_size=65, block_size=256)
+    return {label: token_times(model, use_cache, tokens).tolist() for label, use_cache in
+            (("without the cache", False), ("with the cache", True))}
+
+
+if __name__ == "__main__":  # the child process of bench() and token_costs(): one-thread BLAS set by its environment
     import json
     import sys
 
-    print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 5)))
+    if sys.argv[1:2] == ["tokens"]:
+        print(json.dumps(_small_gpt_times(int(sys.argv[2]))))
+    else:
+        print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 5)))

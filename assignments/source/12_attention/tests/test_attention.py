@@ -188,6 +188,10 @@ def test_multihead_attention_layouts_and_need_weights():
 def test_multihead_attention_init_and_parameters():
     tinytorch.manual_seed(2)
     mha = A.MultiheadAttention(64, 8)
+    x = Tensor(np.random.default_rng(2).normal(size=(3, 2, 64)).astype(np.float32))
+    out, weights = mha(x, x, x)
+    assert out.shape == (3, 2, 64) and weights.shape == (2, 3, 3)
+    close("the weights of a fresh layer sum to 1 over the keys", weights.data.sum(axis=-1), np.ones((2, 3)), rtol=1e-6)
     assert list(mha.state_dict()) == ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
     assert mha.in_proj_weight.shape == (192, 64) and mha.in_proj_weight.dtype == np.float32
     bound = math.sqrt(6 / (64 + 192))  # Xavier uniform: fan_in 64, fan_out 192
@@ -271,6 +275,7 @@ def test_dtypes_and_inputs_unchanged():
 
 def test_clear_errors():
     x = Tensor(np.zeros((2, 3, 4)))
+    close("equal scores: the mean of the values", A.scaled_dot_product_attention(x, x, x + 1.0).data, np.ones((2, 3, 4)))
     with pytest.raises(TypeError, match="same dtype"):
         A.scaled_dot_product_attention(x, Tensor(np.zeros((2, 3, 4), np.float32)), x)
     with pytest.raises(ValueError, match="features"):
@@ -300,3 +305,7 @@ def test_pytorch_style_namespaces_hold_the_attention():
 
     assert nn.MultiheadAttention is A.MultiheadAttention
     assert F.scaled_dot_product_attention is A.scaled_dot_product_attention
+    rng = np.random.default_rng(10)
+    q, k, v = rng.normal(size=(1, 2, 3)), rng.normal(size=(1, 4, 3)), rng.normal(size=(1, 4, 2))
+    want, _ = loop_attention(q, k, v)
+    close("F.scaled_dot_product_attention", F.scaled_dot_product_attention(Tensor(q), Tensor(k), Tensor(v)).data, want)

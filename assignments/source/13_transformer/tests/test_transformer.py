@@ -155,6 +155,9 @@ def test_gpt_output_is_tied_to_the_token_embedding():
 def test_gpt_init_is_gpt2s():
     tinytorch.manual_seed(8)
     model = T.GPT(vocab_size=500, block_size=256, n_layer=4, n_head=4, n_embd=128)
+    logits = model(Tensor(np.zeros((2, 3), np.int64)))
+    assert logits.shape == (2, 3, 500) and logits.dtype == np.float32
+    assert abs(logits.data.std() - 0.02 * math.sqrt(128)) < 0.1, "fresh logits: about N(0, 0.02^2 n_embd)"
     params = dict(model.named_parameters())
     assert abs(params["tok_emb.weight"].data.std() - 0.02) < 0.002
     assert abs(params["blocks.0.attn.qkv.weight"].data.std() - 0.02) < 0.002
@@ -238,6 +241,7 @@ def test_generate_greedy_is_the_argmax_and_top_k_limits_the_choice():
 
 def test_errors():
     model = gpt(13)
+    assert model(Tensor(np.zeros((1, 12), np.int64))).shape == (1, 12, 11), "block_size tokens are allowed"
     with pytest.raises(ValueError, match="block_size"):
         model(Tensor(np.zeros((1, 13), np.int64)))
     with pytest.raises(ValueError, match="temperature"):
@@ -276,3 +280,5 @@ def test_pytorch_style_namespaces_hold_the_transformer():
 
     assert nn.LayerNorm is T.LayerNorm and nn.TransformerEncoderLayer is T.TransformerEncoderLayer
     assert F.layer_norm is T.layer_norm and tinytorch.models.GPT is T.GPT
+    x = np.random.default_rng(15).normal(size=(3, 4))
+    close("nn.LayerNorm(4)", nn.LayerNorm(4).double()(Tensor(x)).data, formula(x, 1))
