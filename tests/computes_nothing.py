@@ -51,6 +51,18 @@ def _given(candidates, compute):
 '''
 
 
+def _own(function: ast.AST):
+    """The nodes of `function`'s own scope (not of the functions, lambdas and comprehensions in it)."""
+    nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp,
+              ast.DictComp, ast.GeneratorExp)
+    todo = list(ast.iter_child_nodes(function))
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, nested):
+            todo.extend(ast.iter_child_nodes(node))
+
+
 def variant(text: str, kind: str) -> str:
     """The dev file `text` with every solution block made to compute nothing (`zeros` or `input`)."""
     lines = text.splitlines(keepends=True)
@@ -70,12 +82,19 @@ def variant(text: str, kind: str) -> str:
         if not any(isinstance(n, (ast.Return, ast.Yield)) and n.value is not None for n in ast.walk(inner)):
             out.append(f"{indent}pass\n")
         else:
+            function = max((f for f in functions if f.lineno <= i + 1 <= f.end_lineno), key=lambda f: f.lineno)
+            outer = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)} | {
+                n.id for n in _own(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                and not i + 1 <= n.lineno <= end + 1}
+            shared = sorted(outer & {n.id for n in ast.walk(inner) if isinstance(n, ast.Name)
+                                     and isinstance(n.ctx, ast.Store)})
             out.append(f"{indent}def _block():\n")
+            if shared:   # the block assigns the function's own names: they stay the function's
+                out.append(f"{indent}    nonlocal {', '.join(shared)}\n")
             out.extend("    " + line if line.strip() else line for line in block)
             if kind == "zeros":
                 out.append(f"{indent}return _nothing(_block())\n")
             else:
-                function = max((f for f in functions if f.lineno <= i + 1 <= f.end_lineno), key=lambda f: f.lineno)
                 names = [a.arg for a in function.args.posonlyargs + function.args.args]
                 ordered = [n for n in names if n not in ("self", "cls")] + [n for n in names if n == "self"]
                 out.append(f"{indent}return _given([{', '.join(ordered)}], _block)\n")

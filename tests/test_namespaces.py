@@ -5,8 +5,10 @@
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,15 @@ from tito.export import build_package, export_dev_file
 from tito.modules import all_modules, find_module
 from tito.release import stub_solutions
 
-from catalogue import ROOT, SOURCE, package_env
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "assignments" / "source"
+
+
+def package_env(package_dir: Path) -> dict:
+    """The environment in which `import tinytorch` gives the package in `package_dir`."""
+    env = dict(os.environ, TINYTORCH_ROOT=str(ROOT))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_dir), env.get("PYTHONPATH")]))
+    return env
 
 DECLARED = "title: Demo\nexports:\n  tinytorch: [double]\n  tinytorch.extra.deep: [\"double as twice\"]\n"
 

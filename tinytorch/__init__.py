@@ -182,7 +182,18 @@ from tinytorch.core.autograd import (
     inference_mode,
 )
 from tinytorch.core.training import save, load
-from tinytorch import accelerator, autograd, backends, cuda, datasets, nn, optim, text, utils
+from tinytorch import (
+    accelerator,
+    autograd,
+    backends,
+    cuda,
+    datasets,
+    models,
+    nn,
+    optim,
+    text,
+    utils,
+)
 
 __all__ = [
     "Generator",
@@ -296,6 +307,7 @@ __all__ = [
     "min",
     "minimum",
     "mm",
+    "models",
     "mul",
     "multinomial",
     "multiply",

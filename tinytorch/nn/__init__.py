@@ -43,6 +43,8 @@ from tinytorch.core.conv import (
 )
 from tinytorch.core.text import Embedding
 from tinytorch.core.rnn import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, RNNBase
+from tinytorch.core.attention import MultiheadAttention
+from tinytorch.core.transformer import LayerNorm, TransformerEncoderLayer
 from tinytorch.nn import functional, init, utils
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "L1Loss",
     "LSTM",
     "LSTMCell",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -73,6 +76,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "Parameter",
     "ParameterList",
@@ -86,6 +90,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoderLayer",
     "functional",
     "init",
     "utils",

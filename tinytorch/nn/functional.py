@@ -28,6 +28,8 @@ from tinytorch.core.losses import (
 )
 from tinytorch.core.conv import conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, batch_norm
 from tinytorch.core.text import embedding
+from tinytorch.core.attention import scaled_dot_product_attention
+from tinytorch.core.transformer import layer_norm
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -42,6 +44,7 @@ __all__ = [
     "embedding",
     "gelu",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
@@ -50,6 +53,7 @@ __all__ = [
     "nll_loss",
     "one_hot",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "softmax",

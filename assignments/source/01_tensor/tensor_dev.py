@@ -2710,5 +2710,5 @@ print(loss)
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (a shape, a dtype, an error for a ragged list) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (a shape, a dtype, an error for a ragged list) share 5% of the
+# score; the tests that need the right values share the other 95%.

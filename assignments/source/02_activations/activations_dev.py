@@ -1538,5 +1538,5 @@ large = compare_sigmoids(10_000_000, repeat=3)
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (a shape, a dtype, no warning at ±inf) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (a shape, a dtype, no warning at ±inf) share 5% of the score; the
+# tests that need the right values share the other 95%.

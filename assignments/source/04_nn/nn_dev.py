@@ -358,12 +358,13 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients: .grad = None (default), or zeros with set_to_none=False."""
+        """Forget the gradients: .grad = None (default), or set_to_none=False: fill each
+        gradient with zeros in place (the same Tensor and array, as PyTorch and module 06)."""
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad = Tensor(np.zeros_like(param.data))
+                param.grad.data.fill(0)
 
     # ---- weights in and out ----------------------------------------------------
 
@@ -1413,5 +1414,5 @@ assert list(stack.state_dict())[0] == "calls" and stack.state_dict()["calls"] ==
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (parameter names, a shape, an error for a missing state_dict key) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (parameter names, a shape, an error for a missing state_dict key)
+# share 5% of the score; the tests that need the right values share the other 95%.

@@ -483,5 +483,5 @@ plot_digits(digits_X, digits_y)
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (a batch's shape, the number of batches) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (a batch's shape, the number of batches) share 5% of the score; the
+# tests that need the right values share the other 95%.

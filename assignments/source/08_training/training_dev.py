@@ -426,5 +426,5 @@ plot_confusion(confusion_matrix(result["predictions"], result["targets"], 10))
 # ## How this module is graded
 #
 # `tito grade` runs this module's tests on your code. The tests that code computing
-# nothing passes too (a dtype, an error for a non-finite loss) share 5% of the score; the tests that
-# need the right values share the other 95%.
+# nothing passes too (a dtype, an error for a non-finite loss) share 5% of the score;
+# the tests that need the right values share the other 95%.

@@ -172,33 +172,21 @@ _TRAINED = {}
 
 def trained_lenet(ctx=None, seed=0, images=6000, epochs=2):
     """A LeNet trained for a moment (Adam, `images` MNIST digits, `epochs` passes): enough for
-    its first-layer kernels to become strokes and edges. Trained once per process, in a child
-    process whose BLAS runs on one thread (see bench)."""
+    its first-layer kernels to become strokes and edges. Trained once per process, in a
+    one-thread child process (_child)."""
     if seed in _TRAINED:
         return _TRAINED[seed]
-    import os
-    import sys
     import tempfile
     from pathlib import Path
 
     import tinytorch
-    from tito import children
-    from tito.console import TitoError
-    from tito.offers import stopped
 
     if ctx is not None:
         ctx.step("training a LeNet for the figures")
     with tempfile.TemporaryDirectory(prefix="tinytorch-lenet-") as folder:
         path = Path(folder) / "lenet.npz"
-        done = children.run([sys.executable, "-m", "tito.watchdog", __file__, "train", str(seed), str(images),
-                             str(epochs), str(path)], env=dict(os.environ, **children.ONE_THREAD), capture=True,
-                            timeout=ctx.timeout if ctx is not None else None)
-        if done.timed_out:
-            raise stopped("tito plot", "conv", ctx.timeout, done.stuck_at)
-        if done.returncode != 0:
-            lines = done.stdout.strip().splitlines()
-            raise TitoError(f"training the LeNet of the figures failed: {lines[-1] if lines else 'no output'}",
-                            hint="run `tito test conv` first")
+        _child(["train", str(seed), str(images), str(epochs), str(path)], "tito plot", "training the LeNet of the figures",
+               ctx.timeout if ctx is not None else None)
         model = lenet()
         model.load_state_dict(tinytorch.load(path))
     _TRAINED[seed] = model.eval()
@@ -360,6 +348,27 @@ def _cases(torch, dtype):
     return cases
 
 
+def _child(arguments, command, what, timeout):
+    """This file run with `arguments` in a child process whose NumPy computes on one thread
+    (on a busy machine a BLAS on every core was 4.5 times slower on a LeNet step); a clear
+    error when it stops or fails."""
+    import os
+    import sys
+
+    from tito import children
+    from tito.console import TitoError
+    from tito.offers import stopped
+
+    done = children.run([sys.executable, "-m", "tito.watchdog", __file__, *arguments],
+                        env=dict(os.environ, **children.ONE_THREAD), capture=True, timeout=timeout)
+    if done.timed_out:
+        raise stopped(command, "conv", timeout, done.stuck_at)
+    if done.returncode != 0:
+        lines = done.stdout.strip().splitlines()
+        raise TitoError(f"{what} failed: {lines[-1] if lines else 'no output'}", hint="run `tito test conv` first")
+    return done
+
+
 def measure(dtype="float32", repeats=5) -> list[dict]:
     """[{name, ours, torch (seconds or None), missing}] for each case, in this process."""
     from tito.bench import load_torch, median_seconds
@@ -375,28 +384,15 @@ def measure(dtype="float32", repeats=5) -> list[dict]:
 def bench(ctx):
     """Forward+backward of LeNet's layers, a wide convolution, pooling and batch norm, and one
     LeNet training step, against PyTorch; both on one thread (PyTorch by set_num_threads(1),
-    NumPy's BLAS by a child process with OPENBLAS_NUM_THREADS=1)."""
+    NumPy's BLAS in a one-thread child process)."""
     import json
-    import os
-    import sys
     import time
 
-    from tito import children
     from tito.card import INFO, PASS, WARN, Card, Check, Row
-    from tito.console import TitoError
-    from tito.offers import stopped
 
     start = time.perf_counter()
     ctx.step("Conv2d, pooling, BatchNorm2d and a LeNet step, forward+backward")
-    env = dict(os.environ, **children.ONE_THREAD)
-    done = children.run([sys.executable, "-m", "tito.watchdog", __file__, "bench", ctx.dtype, str(ctx.repeats)],
-                        env=env, capture=True, timeout=ctx.timeout)
-    if done.timed_out:
-        raise stopped("tito bench", "conv", ctx.timeout, done.stuck_at)
-    if done.returncode != 0:
-        lines = done.stdout.strip().splitlines()
-        raise TitoError(f"the conv benchmark failed: {lines[-1] if lines else 'no output'}",
-                        hint="run `tito test conv` first")
+    done = _child(["bench", ctx.dtype, str(ctx.repeats)], "tito bench", "the conv benchmark", ctx.timeout)
     rows = []
     for case in json.loads(done.stdout.strip().splitlines()[-1]):
         mine, reference = case["ours"], case["torch"]

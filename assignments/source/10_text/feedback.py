@@ -15,7 +15,7 @@ FIGURES = {
     "bpe_merges": "the first 40 merges BPE learns from Shakespeare, and the longest tokens of 1024",
 }
 
-TRAIN_CHARS = 200_000           # BPE trains on the first this many characters of the training plays
+TRAIN_CHARS = 100_000           # BPE trains on the first this many characters of the training plays
 SIZES = (256, 320, 384, 512, 640, 768, 1024)
 
 
@@ -44,16 +44,20 @@ def _shown(token: bytes) -> str:
     return token.decode("utf-8", errors="replace").replace(" ", "\u00b7").replace("\n", "\u21b5")
 
 
-def tokens_per_character(BPETokenizer=None, CharTokenizer=None):
+def tokens_per_character(BPETokenizer=None, CharTokenizer=None, tokenizer=None, step=lambda what: None):
     """{"train": [...], "val": [...]} tokens per character for each size of SIZES, and the
-    character tokenizer's (vocab size, 1.0)."""
+    character tokenizer's (vocab size, 1.0). step(what) is called as each part starts."""
     from tinytorch.datasets import load_text
 
-    BPETokenizer = BPETokenizer or _text().BPETokenizer
     CharTokenizer = CharTokenizer or _text().CharTokenizer
-    full = _trained(BPETokenizer)
+    step(f"BPE trained to {SIZES[-1]} ids on {TRAIN_CHARS:,} characters")
+    full = tokenizer or _trained(BPETokenizer or _text().BPETokenizer)
     texts = {"train": load_text("train")[:TRAIN_CHARS], "val": load_text("val")}
-    found = {part: [len(_first(full, size - 256).encode(t)) / len(t) for size in SIZES] for part, t in texts.items()}
+    found = {"train": [], "val": []}
+    for size in SIZES:
+        step(f"encoding with {size} ids")
+        for part, text in texts.items():
+            found[part].append(len(_first(full, size - 256).encode(text)) / len(text))
     found["chars"] = (CharTokenizer().train(load_text()).vocab_size, 1.0)
     return found
 
@@ -72,7 +76,7 @@ def sequence_length_figure(BPETokenizer=None, CharTokenizer=None, found=None):
     ax.annotate("bytes: 256 ids, one per\nASCII character", (256, found["train"][0]), textcoords="offset points",
                 xytext=(12, -30), fontsize=9, arrowprops={"arrowstyle": "->", "color": "grey"})
     for x, y in zip(SIZES[1:], found["train"][1:]):
-        ax.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=8)
+        ax.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, -13), ha="center", fontsize=8)
     ax.set_xscale("log", base=2)
     ax.set_xticks([64, 128, 256, 512, 1024], ["64", "128", "256", "512", "1024"])
     ax.set_ylim(0, 1.1)
@@ -113,10 +117,13 @@ def merges_figure(BPETokenizer=None, tokenizer=None, first=40, longest=24):
 
 
 def figures(ctx, names):
+    ctx.step(f"BPE trained to {SIZES[-1]} ids on {TRAIN_CHARS:,} characters")
+    tokenizer = _trained(_text().BPETokenizer)
     if "sequence_length" in names:
-        yield "sequence_length", sequence_length_figure(), ""
+        found = tokens_per_character(tokenizer=tokenizer, step=ctx.step)
+        yield "sequence_length", sequence_length_figure(found=found), ""
     if "bpe_merges" in names:
-        yield "bpe_merges", merges_figure(), ""
+        yield "bpe_merges", merges_figure(tokenizer=tokenizer), ""
 
 
 if __name__ == "__main__":  # a quick look: python feedback.py

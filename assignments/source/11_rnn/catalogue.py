@@ -236,4 +236,33 @@ def reset_recurrent_parameters(module):
     for _, param in module.named_parameters():
         uniform_(param, -k, k)
 '''),
+    Variant("lstm_sigmoid_everywhere_then_g", "sigmoid over all four blocks, the candidate taken apart with tanh",
+            _LSTM_HEAD + '''
+    s = sigmoid(gates)
+    i, f, o = s[..., :H], s[..., H:2 * H], s[..., 3 * H:]
+    g = tanh(gates[..., 2 * H:3 * H])
+    c_next = f * c + i * g
+    return o * tanh(c_next), c_next
+'''),
+    Variant("gru_products_per_gate", "one product per gate and side, the weights cut into blocks", '''
+def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    H = weight_hh.shape[1]
+
+    def part(x, weight, bias, k):
+        rows = slice(k * H, (k + 1) * H)
+        out = x @ weight[rows].T
+        return out if bias is None else out + bias[rows]
+    r = sigmoid(part(input, weight_ih, bias_ih, 0) + part(hx, weight_hh, bias_hh, 0))
+    z = sigmoid(part(input, weight_ih, bias_ih, 1) + part(hx, weight_hh, bias_hh, 1))
+    n = tanh(part(input, weight_ih, bias_ih, 2) + r * part(hx, weight_hh, bias_hh, 2))
+    return (1 - z) * n + z * hx
+'''),
+    Variant("rnn_relu_by_clamp", "ReLU as clamp(min=0)", '''
+def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
+    from tinytorch.core.autograd import clamp
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+    pre = _linear(input, weight_ih, bias_ih) + _linear(hx, weight_hh, bias_hh)
+    return clamp(pre, min=0.0) if nonlinearity == "relu" else tanh(pre)
+'''),
 ]

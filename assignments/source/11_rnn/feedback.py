@@ -34,7 +34,7 @@ def _rnn():
     return rnn
 
 
-def gradient_norms(RNNCell=None, LSTMCell=None, seed=0):
+def gradient_norms(RNNCell=None, LSTMCell=None, seed=0, step=lambda what: None):
     """{label: array of |dL/dh_t|, t = T, T-1, ..., 1} with L = <v, h_T> for a random v.
 
     Every cell reads the same random inputs, float64; each h_t keeps its gradient
@@ -49,6 +49,7 @@ def gradient_norms(RNNCell=None, LSTMCell=None, seed=0):
     direction = rng.normal(size=(BATCH, HIDDEN))
     found = {}
     for label, kind, forget_bias, factor in CASES["vanishing"] + CASES["exploding"]:
+        step(f"{STEPS} steps back through: {label}")
         tinytorch.manual_seed(seed)
         cell = (LSTMCell if kind == "lstm" else RNNCell)(INPUTS, HIDDEN).double()
         if kind == "lstm":
@@ -99,7 +100,7 @@ def vanishing_figure(RNNCell=None, LSTMCell=None, norms=None):
 
 def figures(ctx, names):
     if "vanishing" in names:
-        yield "vanishing", vanishing_figure(), ""
+        yield "vanishing", vanishing_figure(norms=gradient_norms(step=ctx.step)), ""
 
 
 # ---------------------------------------------------------------- tito bench rnn

@@ -355,7 +355,7 @@ class GRUCell(_CellBase):
 # ### Check: PyTorch's names, shapes and init range
 
 # %%
-import tinytorch  # noqa: E402
+import tinytorch
 
 tinytorch.manual_seed(0)
 lstm_step = LSTMCell(10, 20)
@@ -790,7 +790,7 @@ print("nn.LSTM (fused) = your lstm_cell over time")
 # The direction is kept; only the step is bounded. The milestone clips at 1 as a guard.
 
 # %%
-from tito.offers import feedback_module  # noqa: E402
+from tito.offers import feedback_module
 
 norms = feedback_module("rnn").gradient_norms(RNNCell, LSTMCell)
 for label, values in norms.items():
@@ -808,3 +808,10 @@ feedback_module("rnn").vanishing_figure(norms=norms);
 #
 # Run `tito test rnn` for the full tests, `tito bench rnn` for the speed of the LSTM
 # layer, and `tito sync` to put your cells into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (an error for an input of the wrong size, a parameter's name) share
+# 5% of the score; the tests that need the right values share the other 95%.
