@@ -50,19 +50,19 @@ class Op:
 TOP_LEVEL = ("cat", "stack", "where", "maximum", "tensor")  # torch.<name>, in TinyTorch module 01's
 
 
-def _cube(Function):
-    """x ** 3 as a user-defined autograd.Function of the framework whose Function class is given."""
-    class Cube(Function):
+def _x_sin_x(Function):
+    """x sin(x) as a user-defined autograd.Function of the framework whose Function class is given."""
+    class XSinX(Function):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x ** 3
+            return x * x.sin()
 
         @staticmethod
         def backward(ctx, grad_output):
             x, = ctx.saved_tensors
-            return grad_output * 3 * x ** 2
-    return Cube.apply
+            return grad_output * (x.sin() + x * x.cos())
+    return XSinX.apply
 
 
 def _in_place_chain(o, a, b):
@@ -82,7 +82,7 @@ def ours(autograd) -> SimpleNamespace:
     names = ("exp", "log", "abs", "clamp") + ACTIVATIONS
     space = {name: getattr(autograd, name) for name in names}
     space.update({name: getattr(tensor_module, name) for name in TOP_LEVEL})
-    space["cube"] = _cube(autograd.Function)
+    space["x_sin_x"] = _x_sin_x(autograd.Function)
     space["amax"] = lambda x, dim=None, keepdim=False: x.amax(dim=dim, keepdim=keepdim)
     space["amin"] = lambda x, dim=None, keepdim=False: x.amin(dim=dim, keepdim=keepdim)
     return SimpleNamespace(**space)
@@ -97,7 +97,7 @@ def theirs(torch) -> SimpleNamespace:
         elu=F.elu, gelu=F.gelu, silu=F.silu, softplus=F.softplus,
         softmax=lambda x, dim=-1: F.softmax(x, dim=dim),
         log_softmax=lambda x, dim=-1: F.log_softmax(x, dim=dim),
-        cube=_cube(torch.autograd.Function), **{name: getattr(torch, name) for name in TOP_LEVEL})
+        x_sin_x=_x_sin_x(torch.autograd.Function), **{name: getattr(torch, name) for name in TOP_LEVEL})
 
 
 OPS = (
@@ -193,7 +193,7 @@ OPS = (
     Op("a.softmax(1) * a.log_softmax(0)", lambda o, a: a.softmax(1) * a.log_softmax(0), ((3, 4),),
        group="surface"),
     Op("in place: y = 2a; y += b; y *= 3; y[0] = b[0]", _in_place_chain, ((3, 4), (3, 4)), group="surface"),
-    Op("autograd.Function (x ** 3)", lambda o, a: o.cube(a), ((3, 4),), group="surface"),
+    Op("autograd.Function (x sin x)", lambda o, a: o.x_sin_x(a), ((3, 4),), group="surface"),
 )
 
 
