@@ -283,8 +283,11 @@ class Module:
         The keys and shapes are those of the same model in PyTorch ('0.weight', ...).
         """
         state = OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
-        # given: the buffers too, every key in PyTorch's order (a shared parameter or module
-        # under each of its names, as PyTorch saves it)
+        return self._with_buffers(state)
+
+    def _with_buffers(self, state):
+        """The parameters' `state` with copies of the persistent buffers, every key in PyTorch's
+        order (a shared parameter or module under each of its names, as PyTorch saves it)."""
         return OrderedDict((name, state[name] if name in state else tensor.data.copy())
                            for name, tensor in self._named_state())
 

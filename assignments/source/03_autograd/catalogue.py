@@ -245,8 +245,7 @@ def transpose(x, dim0=None, dim1=None):
     Mistake("exp_grad_from_input", "exp's gradient as grad * x", """
 @differentiable
 def exp(x):
-    with np.errstate(all="ignore"):
-        out = Tensor(np.exp(_float(x)))
+    out = x.exp()
 
     def backward(grad):
         with np.errstate(all="ignore"):
@@ -256,8 +255,7 @@ def exp(x):
     Mistake("log_grad_times_x", "log's gradient as grad * x", """
 @differentiable
 def log(x):
-    with np.errstate(all="ignore"):
-        out = Tensor(np.log(_float(x)))
+    out = x.log()
 
     def backward(grad):
         with np.errstate(all="ignore"):
@@ -371,8 +369,7 @@ def transpose(x, dim0=None, dim1=None):
     Variant("exp_recomputed", "exp's gradient recomputing exp(x)", """
 @differentiable
 def exp(x):
-    with np.errstate(all="ignore"):
-        out = Tensor(np.exp(_float(x)))
+    out = x.exp()
 
     def backward(grad):
         with np.errstate(all="ignore"):
@@ -382,8 +379,7 @@ def exp(x):
     Variant("log_reciprocal", "log's gradient as grad * (1 / x)", """
 @differentiable
 def log(x):
-    with np.errstate(all="ignore"):
-        out = Tensor(np.log(_float(x)))
+    out = x.log()
 
     def backward(grad):
         with np.errstate(all="ignore"):

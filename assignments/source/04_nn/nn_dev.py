@@ -380,8 +380,11 @@ class Module:
         ### BEGIN SOLUTION
         state = OrderedDict((name, param.data.copy()) for name, param in self.named_parameters())
         ### END SOLUTION
-        # given: the buffers too, every key in PyTorch's order (a shared parameter or module
-        # under each of its names, as PyTorch saves it)
+        return self._with_buffers(state)
+
+    def _with_buffers(self, state):
+        """The parameters' `state` with copies of the persistent buffers, every key in PyTorch's
+        order (a shared parameter or module under each of its names, as PyTorch saves it)."""
         return OrderedDict((name, state[name] if name in state else tensor.data.copy())
                            for name, tensor in self._named_state())
 
