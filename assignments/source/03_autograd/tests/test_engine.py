@@ -218,7 +218,7 @@ def test_pow_exponent_gradient_at_a_zero_base_is_zero_as_pytorch():
 
 def test_matmul_gives_a_gradient_to_whichever_operand_requires_one():
     """A layer's weight requires a gradient and its input batch does not (or the other way round)."""
-    a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0, 6.0], [7.0, 8.0]])
+    a, b = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32), np.array([[5.0, 6.0], [7.0, 8.0]], np.float32)
     weight = leaf(b)
     (Tensor(a) @ weight).sum().backward()  # d/dB sum(A B) = A^T 1: column sums of A in every column
     np.testing.assert_array_equal(weight.grad.data, [[4.0, 4.0], [6.0, 6.0]])
