@@ -4,8 +4,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import jupytext
@@ -137,7 +142,8 @@ def test_grading_contains_every_submission(project, tmp_path, listener):
     edition = rows["b_edition"]
     assert (edition["status"], edition["score"], edition["passed"], edition["failed"]) == ("graded", 0, 0, 2)
     assert all("double: not implemented yet" in f["message"] for f in edition["failures"])
-    assert rows["c_wrong"]["score"] == 25 and rows["c_wrong"]["points"] == 1, "the weighted test failed"
+    # the weighted test needs the right value; the shape test, which zeros pass too, weighs 5% in all
+    assert rows["c_wrong"]["score"] == 5 and rows["c_wrong"]["points"] == 1, rows["c_wrong"]
     assert "double(3) should be 6" in rows["c_wrong"]["failures"][0]["message"]
     syntax_line = cases["d_syntax.py"].splitlines().index("    return 2 * np.asarray(x") + 1
     assert rows["d_syntax"]["status"] == "error"
@@ -221,95 +227,6 @@ def test_tests_the_reference_skips_here_are_not_graded(project, tmp_path):
 
 
 EDITION_PATH = "assignments/release/01_demo/demo_dev.py"
-
-
-def test_hostile_submissions_cannot_forge_their_grade(project, tmp_path):
-    """Each attack on the verdict, built on the untouched edition, scores what the edition scores."""
-    project.tito("release", check=True)
-    reference = (project.module() / "demo_dev.py").read_text()
-    edition = (project.root / EDITION_PATH).read_text()
-    copy = tmp_path / "another-clone"   # a second copy of the solutions elsewhere on disk
-    (copy / "assignments" / "source" / "01_demo").mkdir(parents=True)
-    (copy / "assignments" / "source" / "01_demo" / "demo_dev.py").write_text(reference)
-    solution_files = [str(project.module() / "demo_dev.py"), str(copy / "assignments/source/01_demo/demo_dev.py"),
-                      str(project.root / "tinytorch" / "core" / "demo.py")]
-    attacks = {
-        "results_file": (
-            "import atexit, glob, json, os\n"
-            "def _forge():\n"
-            "    for path in glob.glob('/tmp/**/results.json', recursive=True) + glob.glob(os.getcwd() + '/../**/*.json', recursive=True):\n"
-            "        try:\n"
-            "            data = json.load(open(path))\n"
-            "            data['outcomes'] = {k: {'outcome': 'passed', 'message': ''} for k in data.get('points', {})}\n"
-            "            json.dump(data, open(path, 'w'))\n"
-            "        except Exception:\n"
-            "            pass\n"
-            "atexit.register(_forge)\n"),
-        "pytest_hooks": (
-            "import _pytest.runner, _pytest.reports\n"
-            "_orig = _pytest.runner.CallInfo.from_call\n"
-            "def _from_call(func, when, reraise=None):\n"
-            "    info = _orig(func, when, reraise)\n"
-            "    info.excinfo = None\n"
-            "    return info\n"
-            "_pytest.runner.CallInfo.from_call = staticmethod(_from_call)\n"
-            "_pytest.reports.TestReport.passed = property(lambda self: True)\n"),
-        "numpy_comparisons": (
-            "import numpy\n"
-            "numpy.array_equal = lambda *a, **k: True\n"
-            "numpy.allclose = lambda *a, **k: True\n"
-            "numpy.ndarray.__eq__ = lambda *a: True\n"),
-        "fake_summary": "print('=== 2 passed in 0.01s ===')\nprint('PASSED test_demo.py::test_double_of_three_is_six')\n",
-        "exit_at_import": "import os\nos._exit(0)\n",
-        "forged_protocol": (   # the worker itself answers every request with 'passed'-looking data
-            "import tito.grading.worker as _w\n"
-            "from tito.grading.wire import send as _send\n"
-            "def _serve(self, header, buffers):\n"
-            "    _send(self.wfd, {'r': header.get('q'), 'v': True}, [])\n"
-            "_w.Worker.serve = _serve\n"),
-    }
-    cases = {name: edition.replace(IMPORTS, IMPORTS + code) for name, code in attacks.items()}
-    cases["always_equal"] = edition.replace(
-        '    raise NotImplementedError("double: not implemented yet")\n',
-        "    class Liar(np.ndarray):\n"
-        "        def __eq__(self, other):\n            return True\n"
-        "        shape = property(lambda self: np.shape(x))\n"
-        "    return np.zeros(1).view(Liar)\n")
-    cases["reads_solution"] = edition.replace(
-        '    raise NotImplementedError("double: not implemented yet")\n',
-        f"    for path in {solution_files!r}:\n"
-        "        try:\n"
-        "            if 'return 2 *' in open(path).read():\n"
-        "                return 2 * np.asarray(x)\n"
-        "        except OSError:\n"
-        "            pass\n"
-        "    raise NotImplementedError('double: not implemented yet')\n")
-    cases["reads_shared_values"] = edition.replace(   # the exact values the judges share (tito.numerics)
-        '    raise NotImplementedError("double: not implemented yet")\n',
-        "    import os, pathlib\n"
-        "    for parent in pathlib.Path.cwd().parents:\n"
-        "        try:\n"
-        "            os.listdir(parent / 'numerics')\n"
-        "            return 2 * np.asarray(x)\n"
-        "        except OSError:\n"
-        "            pass\n"
-        "    raise NotImplementedError('double: not implemented yet')\n")
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    for name, text in {"reference": reference, "edition": edition, **cases}.items():
-        (subs / f"{name}.py").write_text(text)
-    (subs / "symlink.py").symlink_to(project.module() / "demo_dev.py")
-    paths = sorted(str(p) for p in subs.iterdir())
-    done = project.tito("grade", "-m", "demo", *paths, "--jobs", "2", "--timeout", "120", "--json")
-    assert done.returncode == 0, done.stderr
-    rows = {Path(r["submission"]).stem: r for r in json.loads(done.stdout)}
-    assert rows["reference"]["score"] == 100 and rows["edition"]["score"] == 0
-    assert rows["symlink"]["status"] == "error" and "symbolic link" in rows["symlink"]["reason"]
-    isolated = sandbox.probe().isolated
-    for name in ["symlink", *cases]:
-        if name in ("reads_solution", "reads_shared_values") and not isolated:
-            continue   # without isolation the solutions are readable: the report says so
-        assert rows[name]["score"] == 0, (name, rows[name])
 
 
 def test_bad_inputs_each_give_one_row_and_print_verbatim(project, tmp_path):
@@ -400,19 +317,98 @@ def test_a_submission_that_rewrites_the_tests_changes_no_verdict(project, tmp_pa
     assert [(r["status"], r["score"], r["max_points"]) for r in rows] == [("graded", 0, 3)] * 2, rows
 
 
-def test_judges_share_the_reference_runs_exact_values(tmp_path, monkeypatch):
-    """A submission's judge reads the values the reference run computed, and computes none of them again."""
-    from tito.numerics import reference
+def test_judges_share_the_reference_runs_values_in_memory(project, tmp_path):
+    """Values the tests share (tito.testing.shared) are computed once, by the reference run: every
+    other judge gets them in memory before its submission runs, and none reads them from a file."""
+    log = tmp_path / "computed.txt"
+    (project.module() / "tests" / "test_demo.py").write_text(
+        "import numpy as np\n"
+        "from tinytorch.core.demo import double\n"
+        "from tito.testing import shared\n\n"
+        "def compute():\n"
+        f"    with open({str(log)!r}, 'a') as f:\n"
+        "        f.write('computed\\n')\n"
+        "    return (np.arange(4.0) * 2,)\n\n"
+        "def test_double_against_shared_values():\n"
+        "    (want,) = shared('demo', compute)\n"
+        "    assert np.array_equal(double(np.arange(4.0)), want)\n")
+    dev = str(project.module() / "demo_dev.py")
+    done = project.tito("grade", "-m", "demo", dev, dev, "--json")
+    assert [r["score"] for r in json.loads(done.stdout)] == [100, 100], done.stderr
+    assert log.read_text() == "computed\n"
 
-    x = np.linspace(-4, 4, 9)
-    monkeypatch.setattr(reference, "_memory", {})
-    monkeypatch.setenv("TINYTORCH_CACHE_DIR", str(tmp_path))   # the reference run writes
-    want = reference.reference_values("gelu", x)
-    monkeypatch.setattr(reference, "_memory", {})               # a new judge
-    monkeypatch.setenv("TINYTORCH_CACHE_DIR", "")               # that never reads the disk itself
-    assert reference.preload(tmp_path) == 1
-    monkeypatch.setattr(reference, "_elementwise", lambda *a: pytest.fail("computed again"))
-    got = reference.reference_values("gelu", x)
-    assert all(np.array_equal(g, w) for g, w in zip(got, want))
-    (tmp_path / "damaged.npz").write_bytes(b"not a file")
-    assert reference.preload(tmp_path) == 1, "a damaged file is skipped, not an error"
+
+def test_shared_values_cross_as_numpy_archives():
+    from tito import testing
+    from tito.grading.judge import frames, pack_values, unframe, unpack_values
+
+    values = {"a": (np.arange(3.0), np.float32(2) * np.ones((2, 2), np.float32)), "b": (np.array([], np.int64),)}
+    back = unpack_values(unframe(frames([b"{}", pack_values(values)]))[1])
+    assert back.keys() == values.keys()
+    assert all(np.array_equal(x, y) and x.dtype == y.dtype for k in values for x, y in zip(back[k], values[k]))
+    calls = []
+    first = testing.shared("test-shared-once", lambda: calls.append(1) or (np.ones(2),))
+    first[0][0] = 5
+    assert testing.shared("test-shared-once", lambda: calls.append(1) or (np.ones(2),))[0].tolist() == [1, 1]
+    assert calls == [1], "computed once; each call gets its own copy"
+
+
+def test_names_and_cells_are_escaped_and_a_byte_order_mark_is_fine(project, tmp_path):
+    """A name that is a spreadsheet formula, one with a terminal escape, one that is not UTF-8, and
+    a file that starts with a byte-order mark (Python accepts it): graded, printed and written safely."""
+    reference = (project.module() / "demo_dev.py").read_text()
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    formula = '=HYPERLINK("evil").py'   # given as a path from the folder tito runs in
+    (project.root / formula).write_text(reference)
+    (subs / "\x1b[31mred.py").write_text(reference)
+    (subs / "bom.py").write_bytes(b"\xef\xbb\xbf" + reference.encode())
+    latin = os.fsencode(subs) + b"/caf\xe9.py"
+    with open(latin, "wb") as handle:
+        handle.write(reference.encode())
+    paths = [formula, str(subs / "\x1b[31mred.py"), str(subs / "bom.py"), os.fsdecode(latin)]
+    gradebook = tmp_path / "book.csv"
+    done = project.tito("grade", "-m", "demo", *paths, "--csv", str(gradebook))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "\x1b" not in done.stdout + done.stderr and "\\x1b[31mred.py" in done.stdout
+    assert "caf\\xe9.py" in done.stdout
+    rows = list(csv.DictReader(gradebook.open(encoding="utf-8")))
+    assert [float(r["score"]) for r in rows] == [100.0] * 4, rows
+    assert rows[0]["submission"] == "\'" + formula, "a spreadsheet reads no formula from a name"
+    assert rows[3]["submission"].endswith("caf\\xe9.py")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupt_stops_grading_at_once_and_keeps_every_finished_row(project, tmp_path, signum):
+    reference = (project.module() / "demo_dev.py").read_text()
+    marker = f"endless-marker-{tmp_path.name}"
+    endless = reference.replace(IMPORTS, IMPORTS + (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}])\n")).replace(
+        SOLUTION, "    while True:\n        pass\n")
+    paths = [tmp_path / "a_done.py", tmp_path / "b_endless.py", tmp_path / "c_waiting.py"]
+    for path, text in zip(paths, [reference, endless, reference]):
+        path.write_text(text)
+    gradebook = tmp_path / "book.csv"
+    env = dict(os.environ, TINYTORCH_ROOT=str(project.root), NO_COLOR="1")
+    env.pop("PYTHONPATH", None)
+    process = subprocess.Popen([sys.executable, "-m", "tito", "grade", "-m", "demo", *map(str, paths), "--jobs", "1",
+                                "--timeout", "600", "--csv", str(gradebook)], cwd=project.root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):   # until the first row is done and the second has started
+            if gradebook.exists() and "a_done.py,100" in gradebook.read_text():
+                break
+            time.sleep(0.5)
+        time.sleep(3)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=120)   # far less than the running submission's 600 s
+    finally:
+        process.kill()
+    assert process.returncode == 130 and "Traceback" not in err, err
+    rows = list(csv.DictReader(gradebook.open()))
+    assert [(r["status"], float(r["score"])) for r in rows] == [("graded", 100.0), ("error", 0.0), ("error", 0.0)]
+    assert rows[1]["reason"] == "not graded: tito grade was stopped while grading it", rows
+    assert rows[2]["reason"] == "not graded: tito grade was stopped", rows
+    time.sleep(1)
+    assert not any(marker in _cmdline(p) for p in Path("/proc").glob("[0-9]*/cmdline")), "a process outlived tito grade"

@@ -294,10 +294,16 @@ def check_an_array_like_of_the_tests_reads_as_its_values_there():
     assert things.as_array(Like(), np.float32).dtype == np.float32
     assert things.as_array(lambda: 1).shape == (), "an object without __array__ stays an object there"
 
-def check_in_place_changes_are_seen_both_ways():
+def check_the_tests_arrays_are_their_own():
     a = np.ones(2)
     things.double_in_place(a)
-    assert a.tolist() == [2.0, 2.0]
+    assert a.tolist() == [1.0, 1.0], "learner code changed a copy, never the array the judge computes with"
+    x = np.arange(3.0)
+    t = Thing(x)
+    x[1] = -5
+    assert t.scale(1).data.tolist() == [0.0, 1.0, 2.0]
+
+def check_in_place_changes_to_learner_arrays_are_seen_both_ways():
     t = Thing([1, 2])
     data = t.data
     t.scale_in_place(10)
@@ -305,14 +311,11 @@ def check_in_place_changes_are_seen_both_ways():
     data[0] = -1
     assert t.scale(1).data.tolist() == [-1.0, 20.0]
 
-def check_the_tests_writes_into_an_array_they_passed_reach_learner_code():
-    x = np.arange(3.0)
-    t = Thing(x)   # np.asarray keeps the very array: in one process, t.data is x
-    x[1] = -5
-    assert t.scale(1).data.tolist() == [0.0, -5.0, 2.0]
+def check_the_tests_writes_into_a_learner_array_reach_learner_code():
+    t = Thing(np.arange(3.0))
     got = t.data
     got[2] = 7
-    assert t.scale(1).data.tolist() == [0.0, -5.0, 7.0] and x.tolist() == [0.0, -5.0, 7.0]
+    assert t.scale(1).data.tolist() == [0.0, 1.0, 7.0] and things.same(got) is got
 
 def check_np_array_of_a_handle_is_a_copy_np_asarray_is_not():
     t = Thing([1, 2])
@@ -418,3 +421,23 @@ def test_a_generator_is_only_ever_made_from_numpys_bit_generators_and_a_valid_st
     from tito.grading.wire import Decoder, WireError
     with pytest.raises(WireError):
         Decoder([], None).value(tag)
+
+
+def test_a_blind_judge_sees_zeros_except_what_it_gave():
+    """tito grade's blind run: every number learner code sends is zero of its type, but data the
+    tests gave it comes back as it went (what code computing nothing returns)."""
+    import numpy as np
+
+    from tito.grading.wire import Decoder, Encoder
+
+    given: set = set()
+    sent = Encoder(None, given=given)
+    sent.value([np.arange(3.0), 0.25, np.float32(2)])
+    answer = Encoder(None)
+    header = answer.value([np.arange(3.0), np.arange(3.0) * 2, 0.25, 0.5, np.float32(2), np.float32(3),
+                           (2, 3), [4, 5], True, "text", np.random.default_rng(5)])
+    got = Decoder(answer.buffers, None, blind=given).value(header)
+    assert got[0].tolist() == [0.0, 1.0, 2.0] and got[1].tolist() == [0.0, 0.0, 0.0] and got[1].dtype == np.float64
+    assert got[2:6] == [0.0, 0.0, np.float32(0), np.float32(0)], "a single number is zero, given or not"
+    assert got[6:10] == [(2, 3), [0, 0], True, "text"], "shapes, flags and text are not numbers learner code computed"
+    assert got[10].permutation(5).tolist() == np.random.default_rng(5).permutation(5).tolist()

@@ -1,8 +1,8 @@
 """tito milestone: every milestone reaches its stated result on the reference package,
 writes its figures under plots/ in the current folder (git-ignored), and the command finds
 milestones by their milestone.yaml alone. The suite runs `tito milestone --quick`: lenet
-then trains for one epoch on 6,000 digits and states that shortened result (its full run
-takes minutes)."""
+then trains for one epoch on 6,000 digits, lstm for 60 steps and gpt for 40, and each states
+that shortened result (their full runs take minutes)."""
 from __future__ import annotations
 
 import os
@@ -15,7 +15,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = {"perceptron": ["perceptron_boundary.png"], "xor": ["xor_boundaries.png"],
            "digits": ["digits_curves.png", "digits_confusion.png", "digits_misclassified.png"],
-           "lenet": ["lenet_filters.png", "lenet_feature_maps.png", "lenet_confusion.png", "lenet_misclassified.png"]}
+           "lenet": ["lenet_filters.png", "lenet_feature_maps.png", "lenet_confusion.png", "lenet_misclassified.png"],
+           "lstm": ["lstm_curves.png"], "gpt": ["gpt_loss_curves.png"]}
 
 
 def tito(*args, cwd, root=ROOT):
@@ -27,8 +28,9 @@ def tito(*args, cwd, root=ROOT):
 def test_every_milestone_reaches_its_stated_result(tmp_path):
     done = tito("milestone", "--quick", cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert "MISSED" not in done.stdout and done.stdout.count("reached") >= 10
-    assert "shortened run (--quick" in done.stdout, "lenet must say that the suite's run is the shortened one"
+    assert "MISSED" not in done.stdout and done.stdout.count("reached") >= 16
+    assert done.stdout.count("shortened run (--quick") == 3, \
+        "lenet, lstm and gpt must say that the suite's run is shortened"
     for name, files in FIGURES.items():
         for file in files:
             path = tmp_path / "plots" / "milestones" / name / file
@@ -50,7 +52,7 @@ def test_milestones_declare_themselves(tmp_path):
 
 def test_a_missed_result_and_an_unknown_name_exit_non_zero(tmp_path):
     unknown = tito("milestone", "nope", cwd=tmp_path)
-    assert unknown.returncode == 2 and "Known milestones: perceptron, xor, digits, lenet" in unknown.stderr
+    assert unknown.returncode == 2 and "Known milestones: perceptron, xor, digits, lenet, lstm, gpt" in unknown.stderr
     assert "Traceback" not in unknown.stderr
     fake = tmp_path / "checkout"
     (fake / "assignments" / "source").mkdir(parents=True)

@@ -8,7 +8,7 @@ from tinytorch.core.tensor import Tensor
 from tinytorch.core.autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from tinytorch.core.nn import default_generator, manual_seed
 from tinytorch.core.training import save, load
-from tinytorch import autograd, datasets, nn, optim, text, utils
+from tinytorch import autograd, datasets, models, nn, optim, text, utils
 
 __all__ = [
     "Tensor",
@@ -19,6 +19,7 @@ __all__ = [
     "is_grad_enabled",
     "load",
     "manual_seed",
+    "models",
     "nn",
     "no_grad",
     "optim",

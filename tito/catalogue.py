@@ -502,11 +502,17 @@ def table(result: Result) -> str:
     lines = [f"{result.module}: {result.tests} tests, reference {result.seconds:.1f} s (traced)"]
     for v in result.verdicts:
         mark = "" if v.ok else "  <-- " + ("NOT CAUGHT" if v.outcome == "missed" else v.outcome.upper())
-        test = v.test.rpartition("/")[2]
+        path, _, name = v.test.partition("::")
+        test = f"{path.rpartition('/')[2]}::{name}" if name else path
         lines.append(f"  {v.kind:8s} {v.name:36s} {v.outcome:7s} {v.seconds:5.2f}s {v.tests:3d} tests  "
                      f"{test}{mark}")
         if v.message and not v.ok:
             lines.append(f"           {v.message}")
+    mistakes = [v for v in result.verdicts if v.kind == "mistake"]
+    variants = [v for v in result.verdicts if v.kind == "variant"]
+    lines.append(f"  {sum(v.ok for v in mistakes)} of {len(mistakes)} mistakes caught (PyTorch hidden), "
+                 f"{sum(v.ok for v in variants)} of {len(variants)} variants pass (PyTorch present); entries "
+                 f"{sum(v.seconds for v in result.verdicts):.1f} s, {sum(v.cpu for v in result.verdicts):.1f} s CPU")
     return "\n".join(lines)
 
 

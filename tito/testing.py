@@ -14,6 +14,7 @@ import importlib.util
 import os
 import sys
 
+import numpy as np
 import pytest
 
 from tito import HIDE_TORCH_ENV, TORCH_INSTALL, hide_torch, torch_is_hidden
@@ -101,3 +102,24 @@ def hypothesis_profiles(examples, fast):
         settings.register_profile(name, max_examples=count, deadline=None, derandomize=True, phases=phases,
                                   suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile(os.environ.get("TINYTORCH_HYPOTHESIS_PROFILE", "default"))
+
+
+_shared: dict[str, tuple[np.ndarray, ...]] = {}
+
+
+def shared(key: str, compute) -> tuple[np.ndarray, ...]:
+    """`compute()`, a tuple of arrays, once per `key` in a process; every call gets copies.
+
+    For values the tests compute at some cost from their inputs alone (an exact oracle):
+    `tito grade` hands the values of its reference run to the judge of every submission,
+    in memory, before the submission runs, so no submission's run computes them again and
+    none can change them for another.
+    """
+    if key not in _shared:
+        _shared[key] = tuple(np.asarray(a) for a in compute())
+    return tuple(a.copy() for a in _shared[key])
+
+
+def shared_values() -> dict[str, tuple[np.ndarray, ...]]:
+    """Every value `shared` holds, by key (tito grade's judges fill and read it)."""
+    return _shared

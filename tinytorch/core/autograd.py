@@ -336,7 +336,7 @@ def power(a, b):
         x, y = a.data, b.data
         with np.errstate(all="ignore"):
             da = grad * np.where(y == 0, 0, y * x ** (y - 1))
-            db = grad * out.data * np.log(x) if b.requires_grad else None
+            db = grad * np.where((x == 0) & (y >= 0), 0, out.data * np.log(x)) if b.requires_grad else None
         return da, db
     return out, backward
 

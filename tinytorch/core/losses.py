@@ -39,7 +39,7 @@ def _reduce(losses, reduction):
     if reduction == "none":
         return losses
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(losses.mean() if reduction == "mean" else losses.sum(), losses.dtype)
+        return np.asarray(losses.sum() / losses.size if reduction == "mean" else losses.sum(), losses.dtype)
 
 
 def _spread(grad, reduction, shape):

@@ -183,12 +183,13 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none=True):
-        """Forget the gradients: .grad = None (default), or zeros with set_to_none=False."""
+        """Forget the gradients: .grad = None (default), or set_to_none=False: fill each
+        gradient with zeros in place (the same Tensor and array, as PyTorch and module 06)."""
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad = Tensor(np.zeros_like(param.data))
+                param.grad.data.fill(0)
 
     # ---- weights in and out ----------------------------------------------------
 

@@ -325,7 +325,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite, "
                            "so it cannot be clipped")
-    coef = min(1.0, max_norm / (total + 1e-6))
+    coef = np.minimum(1.0, max_norm / (total + 1e-6))
     for g in grads:
         g *= coef
     return Tensor(np.asarray(total, dtype=grads[0].dtype))

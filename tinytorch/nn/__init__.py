@@ -39,6 +39,9 @@ from tinytorch.core.conv import (
     BatchNorm2d,
 )
 from tinytorch.core.text import Embedding
+from tinytorch.core.rnn import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU, RNNBase
+from tinytorch.core.attention import MultiheadAttention
+from tinytorch.core.transformer import LayerNorm, TransformerEncoderLayer
 from tinytorch.nn import functional, init, utils
 
 __all__ = [
@@ -55,16 +58,25 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
+    "GRUCell",
     "Identity",
     "L1Loss",
+    "LSTM",
+    "LSTMCell",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
     "Module",
+    "MultiheadAttention",
     "NLLLoss",
     "Parameter",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
     "ReLU",
     "Sequential",
     "SiLU",
@@ -72,6 +84,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerEncoderLayer",
     "functional",
     "init",
     "utils",

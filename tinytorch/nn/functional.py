@@ -25,6 +25,8 @@ from tinytorch.core.losses import (
 )
 from tinytorch.core.conv import conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, batch_norm
 from tinytorch.core.text import embedding
+from tinytorch.core.attention import scaled_dot_product_attention
+from tinytorch.core.transformer import layer_norm
 
 __all__ = [
     "adaptive_avg_pool2d",
@@ -38,12 +40,14 @@ __all__ = [
     "embedding",
     "gelu",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "log_softmax",
     "max_pool2d",
     "mse_loss",
     "nll_loss",
     "relu",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "softmax",

@@ -18,7 +18,7 @@ from tito.modules import project_root
 
 NAME = "milestone"
 ORDER = 45
-HELP = "run the milestones (perceptron 1957, XOR 1969, digits 1986, LeNet 1998) on your tinytorch"
+HELP = "run the milestones (perceptron 1957, XOR 1969, digits 1986, LSTM 1997, LeNet 1998, GPT 2018) on your tinytorch"
 DESCRIPTION = """\
 Run a milestone: a program from milestones/NN_name/ that trains a real network
 with the tinytorch package (your synced code), shows its progress, writes its

@@ -1,20 +1,21 @@
 """Grading a class: every submission exported, judged by its own judge against its own sandboxed worker.
 
 For each submission (and first for the reference solution, which decides which tests
-count), the grader:
+count and what each weighs), the grader:
 
-1. reads it (never through a symbolic link), exports it with tito.export (parsing only: nothing of
-   it runs here), and builds a package of its own: the other modules' reference exports
-   plus this export;
-2. starts a judge (tito.grading.judge) in a trusted subprocess with the module's tests;
-   the judge starts the worker in the sandbox (tito.grading.sandbox), with every copy of
-   the solutions it found hidden;
-3. reads the judge's results from a pipe, never from a file: without isolation a worker runs as
-   the grading user, so every file the judge reads (the tests too) is read into memory before
-   any worker starts.
+1. has read it before any submission ran (never through a symbolic link, in any folder
+   of its path), exports it with tito.export (parsing only: nothing of it runs here), and
+   builds a package of its own: the other modules' reference exports plus this export;
+2. starts a judge (tito.grading.judge) in a trusted subprocess and hands it, over its
+   standard input, everything it decides with (the module's tests as read once, the values
+   the reference run's tests shared); the judge starts the worker in the sandbox
+   (tito.grading.sandbox), with every copy of the solutions it found hidden;
+3. reads the judge's results from a pipe, never from a file.
 """
 from __future__ import annotations
 
+import dataclasses
+import errno
 import importlib.util
 import json
 import math
@@ -34,11 +35,15 @@ import tito
 from tito.console import TitoError
 from tito.export import Export, build_package, export_dev_file, export_modules
 from tito.grading import sandbox
+from tito.grading.judge import BOOT, frames, unframe
 from tito.modules import Module, all_modules
 
 REFERENCE_TIMEOUT = 900.0   # seconds for the reference solution's own run (a busy machine is slow)
+PROPERTY_SHARE = 0.05       # of the score: the tests that code computing nothing passes too
 _SKIP_SCAN = {"proc", "sys", "dev", "usr", "lib", "lib32", "lib64", "bin", "sbin", "etc", "boot", "run",
               "snap", "var", "nix", "lost+found"}
+# The worker's own code: all of tito a sandboxed worker may import.
+WORKER_FILES = ("__init__.py", "grading/__init__.py", "grading/worker.py", "grading/peer.py", "grading/wire.py")
 
 
 @dataclass
@@ -55,12 +60,20 @@ class Result:
     failures: list[dict] = field(default_factory=list)
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:   # a folder this user may not enter
+        return False
+
+
 def solution_copies(root: Path, named: list[str] = ()) -> list[str]:
     """Every copy of the reference solutions this machine shows: folders to hide from a worker.
 
     The checkout itself; its git worktrees, the repository they share and local clones it
     names; an installed `tinytorch` outside it; any folder (three levels below /, the home
     folders and the checkout's parents) that holds `assignments/source`; and `named`.
+    Folders this user may not read are passed over.
     """
     found = {root.resolve()}
     git = shutil.which("git")
@@ -74,7 +87,7 @@ def solution_copies(root: Path, named: list[str] = ()) -> list[str]:
             for line in out.splitlines():
                 value = line.split(" ", 1)[-1].strip()
                 path = Path(value).parent if value.endswith(".git") else Path(value)
-                if path.is_absolute() and path.exists():
+                if path.is_absolute() and _is_dir(path):
                     found.add(path.resolve())
     try:
         spec = importlib.util.find_spec("tinytorch")
@@ -95,11 +108,15 @@ def solution_copies(root: Path, named: list[str] = ()) -> list[str]:
                     continue
                 for entry in entries:
                     seen += 1
-                    if seen > 20000 or not entry.is_dir(follow_symlinks=False) or entry.name.startswith(".") \
+                    try:
+                        is_folder = entry.is_dir(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if seen > 20000 or not is_folder or entry.name.startswith(".") \
                             or (folder == Path("/") and entry.name in _SKIP_SCAN):
                         continue
                     path = Path(entry.path)
-                    if (path / "assignments" / "source").is_dir():
+                    if _is_dir(path / "assignments" / "source"):
                         found.add(path.resolve())
                     elif depth < 2:
                         deeper.append(path)
@@ -108,16 +125,38 @@ def solution_copies(root: Path, named: list[str] = ()) -> list[str]:
     return sorted(str(p) for p in found)
 
 
+def _open_without_links(path: Path) -> int:
+    """A descriptor of `path`, opened folder by folder from / without following any symbolic link."""
+    parts = Path(os.path.abspath(path)).parts
+    fd = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for depth, part in enumerate(parts[1:], 1):
+            last = depth == len(parts) - 1
+            flags = os.O_NOFOLLOW | (os.O_RDONLY | os.O_NONBLOCK if last else os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                inner = os.open(part, flags, dir_fd=fd)
+            except FileNotFoundError:
+                raise ValueError("no such file") from None
+            except OSError as exc:
+                here = os.path.join(*parts[:depth + 1])
+                if os.path.islink(here):
+                    what = "it is" if last else f"the folder {here} on its path is"
+                    raise ValueError(f"{what} a symbolic link: grading follows none (give the real path "
+                                     f"{os.path.realpath(path)} if it is meant)") from None
+                if exc.errno == errno.ENOTDIR:
+                    raise ValueError(f"{here} is not a folder") from None
+                raise ValueError(f"cannot read it: {exc.strerror}") from None
+            os.close(fd)
+            fd = inner
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_submission(path: Path) -> str:
     """The submission's text as a percent-format dev file; ValueError saying why it cannot be read."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise ValueError("no such file") from None
-    except OSError as exc:
-        if os.path.islink(path):
-            raise ValueError("it is a symbolic link: grading reads only the file itself, never a link") from None
-        raise ValueError(f"cannot read it: {exc.strerror}") from None
+    fd = _open_without_links(path)
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
@@ -130,7 +169,7 @@ def read_submission(path: Path) -> str:
     if path.suffix not in (".py", ".ipynb"):
         raise ValueError("not a dev file (.py) or notebook (.ipynb)")
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")   # a byte-order mark is fine, as it is to Python
     except UnicodeDecodeError as exc:
         raise ValueError(f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     if path.suffix == ".ipynb":
@@ -161,12 +200,13 @@ def _drain(fd: int, into: list[bytes]) -> None:
             into.append(chunk)
 
 
-def _parse_results(data: bytes) -> dict | None:
+def _parse_results(data: bytes) -> tuple[dict | None, bytes]:
     try:
-        found = json.loads(data.decode("utf-8", errors="replace"))
-    except ValueError:
-        return None
-    return found if isinstance(found, dict) else None
+        head, shared = unframe(data)
+        found = json.loads(head.decode("utf-8", errors="replace"))
+    except (ValueError, TypeError):
+        return None, b""
+    return (found, shared) if isinstance(found, dict) else (None, b"")
 
 
 class Grader:
@@ -181,41 +221,26 @@ class Grader:
         self.reference = next((e for e in self.exports if e.dev_file == module.dev_file), None)
         if self.reference is None:
             raise TitoError(f"module {module.folder} has no dev file to grade against")
-        # Everything a judge reads of the module, read once now, before any submission runs:
-        # without isolation a worker can rewrite the instructor's files, never these bytes.
-        self.frozen = self._freeze()
+        # The module's test files, read once now, before any submission runs: every judge
+        # imports them from these bytes, whatever happens to the files later.
+        self.tests = {os.path.realpath(p): p.read_bytes() for p in sorted(module.tests_dir.rglob("*.py"))
+                      if "__pycache__" not in p.parts and p.is_file() and not p.is_symlink()}
         self.sandbox = sandbox.probe()
         self.hidden = solution_copies(root, list(hide))
+        tito_dir = Path(tito.__file__).resolve().parent
+        self.worker_files = [str(tito_dir / f) for f in WORKER_FILES]
         self.possible: dict[str, float] = {}
-        # The exact reference values (tito.numerics) the reference run computes, for every
-        # judge after it: readable by the grading user only, never by a worker.
-        self.numerics = base / "numerics"
-        self.numerics.mkdir(mode=0o700)
-
-    def _freeze(self) -> dict[str, bytes]:
-        """The judge's checkout (tests, module.yaml, README.md, pytest settings) as bytes by path."""
-        files = {}
-        module_dir = Path("assignments") / "source" / self.module.folder
-        for path in sorted(self.module.tests_dir.rglob("*")):
-            if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                files[str(module_dir / "tests" / path.relative_to(self.module.tests_dir))] = path.read_bytes()
-        for extra in ("module.yaml", "README.md"):
-            if (self.module.path / extra).is_file():
-                files[str(module_dir / extra)] = (self.module.path / extra).read_bytes()
-        project = self.root / "pyproject.toml"   # the project's pytest settings, e.g. filterwarnings
-        files["pyproject.toml"] = project.read_bytes() if project.is_file() else b"[tool.pytest.ini_options]\n"
-        return files
+        self.weights: dict[str, float] = {}
+        self.properties: set[str] = set()
+        self.shared = b""   # the values the reference run's tests shared (tito.testing.shared)
+        self._lock, self._running = threading.Lock(), set()   # the judges running now
+        self.stopped = False
 
     # -- one judged run --------------------------------------------------------------------
-    def _judge(self, folder: Path, number_: int, export: Export, timeout: float) -> tuple:
-        """Run the module's tests in a judge against `export`; (how it ended, results or None)."""
+    def _judge(self, folder: Path, number_: int, export: Export, timeout: float, blind: bool = False) -> tuple:
+        """Run the module's tests in a judge against `export`; (timed out, exit code, results or None, tail)."""
         judge_dir = folder / "judge"
         judge_dir.mkdir(mode=0o700)
-        checkout = judge_dir / "checkout"
-        module_dir = checkout / "assignments" / "source" / self.module.folder
-        for relative, data in self.frozen.items():
-            (checkout / relative).parent.mkdir(parents=True, exist_ok=True)
-            (checkout / relative).write_bytes(data)
         package = build_package(folder / "package", [e for e in self.exports if e.target != export.target] + [export],
                                 self.root)
         _readable(package)
@@ -224,48 +249,54 @@ class Grader:
         common = {"MPLBACKEND": "Agg", "LANG": "C.UTF-8", "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1",
                   "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                   "MKL_NUM_THREADS": "1", "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])}
-        if "CI" in os.environ:
-            common["CI"] = os.environ["CI"]
+        for name in ("CI", tito.HIDE_TORCH_ENV):   # as the tests would run here
+            if name in os.environ:
+                common[name] = os.environ[name]
         work = folder / "work"
         worker_env = dict(common, HOME=str(work), TMPDIR=str(work / "tmp"), MPLCONFIGDIR=str(work / "tmp"),
                           PYTHONPATH=os.pathsep.join([str(package), tito_path]))
         judge_env = dict(common, HOME=str(judge_dir), TMPDIR=str(judge_dir), MPLCONFIGDIR=str(judge_dir),
-                         PYTHONPATH=tito_path, TINYTORCH_ROOT=str(checkout), TINYTORCH_GRADE_TMP=str(shared_tmp),
-                         # the reference run writes the shared values; a submission's judge only reads them,
-                         # into memory before its worker starts (spec "numerics"), and keeps what it adds there
-                         TINYTORCH_CACHE_DIR=str(self.numerics) if export is self.reference else "")
-        tests = module_dir / "tests"
+                         PYTHONPATH=tito_path, TINYTORCH_ROOT=str(self.root), TINYTORCH_GRADE_TMP=str(shared_tmp),
+                         TINYTORCH_CACHE_DIR="")   # the values its tests compute stay in its memory
+        tests = self.module.tests_dir
+        project = self.root / "pyproject.toml"   # the project's pytest settings, e.g. filterwarnings
         pytest_args = [str(tests), *tito.PYTEST_PLUGINS, "-p", "tito.grading.plugin", "-q", "--tb=no",
-                       "--no-header", "-c", str(checkout / "pyproject.toml"), "--rootdir", str(checkout),
-                       "--basetemp", str(shared_tmp), "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+                       "--no-header", "-c", str(project) if project.is_file() else os.devnull,
+                       "--rootdir", str(self.root), "--confcutdir", str(tests), "--basetemp", str(shared_tmp),
+                       "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
         if importlib.util.find_spec("hypothesis"):
             pytest_args.append("--hypothesis-seed=0")  # every submission meets the same examples
-        keep = [sys.prefix, sys.base_prefix, str(Path(tito.__file__).resolve().parent), str(folder)]
+        keep = [sys.prefix, sys.base_prefix, *self.worker_files, str(folder)]
         hide = self.hidden + [os.path.expanduser("~"), *sandbox.WRITABLE]
-        spec = {"sandbox": {"isolated": self.sandbox.isolated, "reason": self.sandbox.reason},
+        results_r, results_w = os.pipe()   # the verdict comes back over a pipe, never through a file
+        spec = {"sandbox": dataclasses.asdict(self.sandbox),
                 "limits": {k: (None if isinstance(v, float) and math.isinf(v) else v)
                            for k, v in self.limits.__dict__.items()},
                 "worker_env": worker_env, "worker_folder": str(folder), "number": number_,
-                "hide": hide, "keep": keep, "pytest_args": pytest_args, "tests": str(tests),
-                "numerics": None if export is self.reference else str(self.numerics)}
-        spec_path = judge_dir / "spec.json"
+                "hide": hide, "keep": keep, "pytest_args": pytest_args, "results_fd": results_w,
+                "blind": blind, "share": export is self.reference and not blind, "grader": os.getpid()}
+        given = frames([json.dumps(spec).encode(), self.shared,
+                        *(part for path, data in self.tests.items() for part in (path.encode(), data))])
         log = judge_dir / "judge.log"
-        # The verdict comes back over a pipe, never through a file a worker could write.
-        results_r, results_w = os.pipe()
-        spec["results_fd"] = results_w
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
         received: list[bytes] = []
         reader = threading.Thread(target=_drain, args=(results_r, received), daemon=True)
         with open(log, "wb") as output:
             try:
-                process = subprocess.Popen([sys.executable, "-m", "tito.grading.judge", str(spec_path)],
-                                           cwd=judge_dir, env=judge_env, stdin=subprocess.DEVNULL, stdout=output,
-                                           stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(results_w,))
+                process = subprocess.Popen([sys.executable, "-s", "-c", BOOT], cwd=judge_dir, env=judge_env,
+                                           stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT,
+                                           start_new_session=True, pass_fds=(results_w,))
             finally:
                 os.close(results_w)
             reader.start()
+            with self._lock:
+                self._running.add(process)
             timed_out = False
             try:
+                try:
+                    process.stdin.write(given)
+                    process.stdin.close()
+                except OSError:   # it ended before reading: its exit says why
+                    pass
                 process.wait(None if math.isinf(timeout) else timeout)
             except subprocess.TimeoutExpired:
                 timed_out = True
@@ -280,22 +311,29 @@ class Grader:
                 except (ProcessLookupError, PermissionError):
                     pass
                 process.wait()
+                with self._lock:
+                    self._running.discard(process)
         reader.join(30)
-        data = None if timed_out or reader.is_alive() else _parse_results(b"".join(received))
+        data, shared = (None, b"") if timed_out or reader.is_alive() else _parse_results(b"".join(received))
         tail = log.read_bytes()[-2000:].decode("utf-8", errors="replace") if log.exists() else ""
-        return timed_out, process.returncode, data, tail
+        return timed_out, process.returncode, data, shared, tail
 
-    def collect_possible(self) -> None:
-        """The tests and their points: those the reference solution runs on this machine.
+    def stop(self) -> None:
+        """End every judge running now (and, through each, its worker): tito grade was interrupted."""
+        with self._lock:
+            self.stopped = True
+            running = list(self._running)
+        for process in running:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
 
-        A test the reference skips here (a PyTorch cross-check without PyTorch), or fails
-        here, can be passed by nobody, so it is left out of everyone's points (and named in
-        a warning); a submission that makes a counted test skip does not earn it.
-        """
+    def _reference_run(self, blind: bool) -> dict:
         folder = Path(tempfile.mkdtemp(prefix="reference-", dir=self.base))
         folder.chmod(0o755)
         try:
-            timed_out, code, data, tail = self._judge(folder, 0, self.reference, self.reference_timeout)
+            timed_out, code, data, shared, tail = self._judge(folder, 0, self.reference, self.reference_timeout, blind)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if timed_out:
@@ -307,6 +345,22 @@ class Grader:
                        "no tests were collected" if data else
                        f"the judge {sandbox.describe_exit(code)}: {tail.strip()[-600:]}")
             raise TitoError(f"the tests of {self.module.folder} do not collect with the reference solution: {problem}")
+        if not blind:
+            self.shared = shared
+        return data
+
+    def collect_possible(self) -> None:
+        """The tests, their points and their weights, from two runs of the reference solution.
+
+        A test the reference skips here (a PyTorch cross-check without PyTorch), or fails
+        here, can be passed by nobody, so it is left out of everyone's points (and named in
+        a warning); a submission that makes a counted test skip does not earn it. The second
+        run is blind (every number the reference returns reaches the tests as zero): a test
+        that still passes checks what code computing nothing also gets right (a shape, a
+        dtype, an error for bad input, no warning), and all such tests together weigh
+        PROPERTY_SHARE of the score; the tests that need the right values weigh the rest.
+        """
+        data = self._reference_run(blind=False)
         outcomes = data["outcomes"]
         failed = [t for t in data["points"] if outcomes.get(t, {}).get("outcome") == "failed"]
         # A test the reference fails here (through the judge) can be passed by nobody
@@ -318,15 +372,22 @@ class Grader:
         if not self.possible:
             raise TitoError(f"no test of {self.module.folder} passes with the reference solution here",
                             hint="fix the dev file or its tests (tito test) before grading")
+        blind = self._reference_run(blind=True)["outcomes"]
+        self.properties = {t for t in self.possible if blind.get(t, {}).get("outcome") == "passed"}
+        self.weights = weigh(self.possible, self.properties)
 
     # -- one submission ------------------------------------------------------------------
-    def grade(self, number_: int, path: Path) -> Result:
+    def grade(self, number_: int, path: Path, text: str | None, unreadable: str = "") -> Result:
+        """Grade the submission at `path` whose text was read before grading began (None: `unreadable` says why)."""
         result = Result(str(path), max_points=number(sum(self.possible.values())))
         start = time.monotonic()
         folder = Path(tempfile.mkdtemp(prefix=f"submission-{number_:04d}-", dir=self.base))
         folder.chmod(0o755)
         try:
-            self._grade(number_, path, folder, result)
+            if text is None:
+                result.reason = unreadable
+            else:
+                self._grade(number_, path, text, folder, result)
         except Exception as exc:  # one row's trouble never stops the others
             result.status, result.reason = "error", f"could not grade: {type(exc).__name__}: {exc}"
         finally:
@@ -334,9 +395,8 @@ class Grader:
         result.seconds = round(time.monotonic() - start, 2)
         return result
 
-    def _grade(self, number_: int, path: Path, folder: Path, result: Result) -> None:
+    def _grade(self, number_: int, path: Path, text: str, folder: Path, result: Result) -> None:
         try:
-            text = read_submission(path)
             compile(text, path.name, "exec", dont_inherit=True)
         except SyntaxError as exc:
             result.reason = f"syntax error at line {exc.lineno}: {exc.msg}"
@@ -357,7 +417,13 @@ class Grader:
         if export.target != self.reference.target:
             result.reason = f"it exports tinytorch.{export.target}, not tinytorch.{self.reference.target}"
             return
-        timed_out, code, data, tail = self._judge(folder, number_, export, self.limits.timeout)
+        if self.stopped:
+            result.reason = "not graded: tito grade was stopped"
+            return
+        timed_out, code, data, _, tail = self._judge(folder, number_, export, self.limits.timeout)
+        if self.stopped and data is None:
+            result.reason = "not graded: tito grade was stopped while grading it"
+            return
         if timed_out:
             result.status, result.reason = "timeout", f"no result within {self.limits.timeout:g} s (an endless loop?)"
             return
@@ -368,19 +434,20 @@ class Grader:
         if not outcomes and data.get("errors"):
             result.reason = f"the tests could not start: {data['errors'][0]['message'][:300]}"
             return
-        earned, memory = 0.0, 0
-        for test_id, points in self.possible.items():
+        earned, points, memory = 0.0, 0.0, 0
+        for test_id, test_points in self.possible.items():
             outcome = outcomes.get(test_id, {"outcome": "missing", "message": "did not run"})
             if outcome["outcome"] == "passed":
                 result.passed += 1
-                earned += points
+                points += test_points
+                earned += self.weights[test_id]
             else:
                 result.failed += 1
                 memory += "MemoryError" in outcome["message"]
                 result.failures.append({"test": test_id.rsplit("/", 1)[-1], "message": outcome["message"]})
         result.status = "graded"
-        result.points = number(earned)
-        total = sum(self.possible.values())
+        result.points = number(points)
+        total = sum(self.weights.values())
         result.score = round(100.0 * earned / total, 1) if total else 0.0
         notes = []
         if memory:
@@ -392,3 +459,14 @@ class Grader:
             collection = data.get("errors") or [{"message": ""}]
             notes.append(f"no test ran: {collection[0]['message'][:200]}")
         result.reason = "; ".join(notes)
+
+
+def weigh(points: dict[str, float], properties: set[str]) -> dict[str, float]:
+    """Each test's weight in the score: its points, with the `properties` (tests that code computing
+    nothing passes too) scaled to share PROPERTY_SHARE of the whole, when there are both kinds."""
+    values = sum(p for t, p in points.items() if t not in properties)
+    rest = sum(p for t, p in points.items() if t in properties)
+    if not values or not rest:
+        return dict(points)
+    scale = PROPERTY_SHARE / (1 - PROPERTY_SHARE) * values / rest
+    return {t: p * scale if t in properties else p for t, p in points.items()}

@@ -1,11 +1,13 @@
 """The judge: runs a module's tests against one submission it never imports.
 
-Started by tito grade as `python -m tito.grading.judge SPEC` (a JSON file). It makes
-`tinytorch` a proxy (tito.grading.proxy) of the package a sandboxed worker imported
-(tito.grading.worker), runs pytest with the grading plugin, and writes every test's
-outcome to a pipe that tito grade reads. Every file it reads (the spec, the tests) is read
-before the first worker starts, so nothing a worker writes later (without isolation it
-runs as the same user) changes what the judge runs.
+Started by tito grade as `python -s -c BOOT`: no folder but the install's is on its import
+path (not its working folder, not the user's site folder), so a file a submission writes is
+never code the judge runs. Before anything else it reads from its standard input all it
+decides with: its spec, the module's test files (pytest imports them from these bytes, never
+from disk) and the values the tests share (tito.testing.shared) from the reference run. It
+makes `tinytorch` a proxy (tito.grading.proxy) of the package a sandboxed worker imported
+(tito.grading.worker), runs pytest with the grading plugin, and writes every test's outcome
+to a pipe that tito grade reads.
 """
 from __future__ import annotations
 
@@ -14,28 +16,60 @@ import fnmatch
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import io
 import json
 import os
 import signal
+import struct
 import sys
-from pathlib import Path
 
+import numpy as np
 import pytest
 
-from tito.grading import proxy, sandbox
+# How tito grade starts a judge: its working folder leaves the import path before anything is imported.
+BOOT = "import sys; sys.path.pop(0); from tito.grading.judge import main; sys.exit(main())"
+
+
+def frames(parts: list[bytes]) -> bytes:
+    return b"".join(struct.pack("<Q", len(p)) + p for p in parts)
+
+
+def unframe(data: bytes) -> list[bytes]:
+    parts, at = [], 0
+    while at < len(data):
+        (size,) = struct.unpack_from("<Q", data, at)
+        parts.append(data[at + 8:at + 8 + size])
+        at += 8 + size
+    return parts
+
+
+def pack_values(values: dict[str, tuple]) -> bytes:
+    """Shared values as NumPy's own archive (read back without pickle)."""
+    if not values:
+        return b""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"{key}_{i}": array for key, arrays in values.items() for i, array in enumerate(arrays)})
+    return buffer.getvalue()
+
+
+def unpack_values(data: bytes) -> dict[str, tuple]:
+    if not data:
+        return {}
+    grouped: dict[str, list] = {}
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        for name in sorted(archive.files, key=lambda n: (n.rsplit("_", 1)[0], int(n.rsplit("_", 1)[1]))):
+            grouped.setdefault(name.rsplit("_", 1)[0], []).append(archive[name])
+    return {key: tuple(arrays) for key, arrays in grouped.items()}
 
 
 class FrozenTests(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """The module's test files, read before any worker starts, are what pytest imports.
+    """The module's test files, as tito grade read them before any submission ran, are what pytest imports.
 
-    Without isolation a worker runs as the grading user and could rewrite a test file that
-    pytest has not yet read (every file after the first that imports tinytorch). Python
-    files in the tests folder are imported from these bytes, asserts rewritten as pytest
-    rewrites them; whatever is on disk later is never read."""
+    Python files in the tests folder are imported from these bytes, asserts rewritten as
+    pytest rewrites them; whatever is on disk is never read."""
 
-    def __init__(self, folder: Path):
-        self.files = {os.path.realpath(p): p.read_bytes() for p in sorted(folder.rglob("*.py"))
-                      if "__pycache__" not in p.parts and p.is_file() and not p.is_symlink()}
+    def __init__(self, files: dict[str, bytes]):
+        self.files = files
         self.config = None
 
     @pytest.hookimpl(tryfirst=True)
@@ -70,6 +104,10 @@ class FrozenTests(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def _worker_starter(spec: dict):
+    from pathlib import Path
+
+    from tito.grading import sandbox
+
     box = sandbox.Sandbox(**spec["sandbox"])
     limits = sandbox.Limits(**{k: (float("inf") if k == "timeout" and v is None else v)
                                for k, v in spec["limits"].items()})
@@ -88,16 +126,20 @@ def _worker_starter(spec: dict):
     return start
 
 
-def main(spec_path: str) -> int:
-    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    sandbox.guard_judge()
-    frozen = FrozenTests(Path(spec["tests"]))   # before any worker exists
-    if spec.get("numerics"):   # the reference run's exact values, read before any worker exists
-        from tito.numerics import reference
-        reference.preload(Path(spec["numerics"]))
+def main() -> int:
+    spec_bytes, values, *files = unframe(sys.stdin.buffer.read())   # all of it, before any worker exists
+    spec = json.loads(spec_bytes)
+    tests = {os.path.realpath(files[i].decode()): files[i + 1] for i in range(0, len(files), 2)}
+
+    from tito import testing
+    from tito.grading import plugin, proxy, sandbox
+
+    sandbox.guard_judge(spec["grader"])
+    testing.shared_values().update(unpack_values(values))
+    frozen = FrozenTests(tests)
     sys.meta_path.insert(0, frozen)
     judge = proxy.Judge(_worker_starter(spec), max_restarts=spec.get("max_restarts", 10),
-                        limit_mb=spec["limits"]["memory_mb"])
+                        limit_mb=spec["limits"]["memory_mb"], blind=spec.get("blind", False))
 
     def stop(signum, frame):
         judge.close()
@@ -106,18 +148,13 @@ def main(spec_path: str) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     proxy.install(judge)
-    from tito.grading import plugin  # imported before any worker starts
-
     try:
         status = pytest.main(spec["pytest_args"], plugins=[frozen])
     finally:
         judge.close()
         sandbox.sweep()
     results = dict(plugin.results(), exitstatus=int(status), ended=judge.ended)
+    shared = pack_values(testing.shared_values()) if spec.get("share") else b""
     with os.fdopen(spec["results_fd"], "wb") as pipe:   # to tito grade, never through a file
-        pipe.write(json.dumps(results).encode())
+        pipe.write(frames([json.dumps(results).encode(), shared]))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))

@@ -7,15 +7,19 @@ its own answer arrives.
 
 An object that is not plain data stays where it was made and is lent by reference: the
 owner keeps it alive, counting how often it lent it, until the borrower says it has let
-go that many times (`rel`). Arrays are copied, but a copy remembers its original: sending
-it back names the original, and before every message each side sends what changed in the
-copies it holds and in its own arrays the other holds copies of (`upd`), so a test that
-writes `layer.weight.data[0] = 1` or into an array it passed earlier, or learner code that
-updates an input in place, is seen by both sides, as in one process. A list held by
-an object of the other side (`model.history`) is copied the same way: read as an
-attribute, the copy remembers its original, and what changes in it (`append`, `clear`,
-an item set) is sent before the next message (`lupd`) and made to the original, so a test
-that appends to a learner object's list sees it there; reading it again refreshes the copy.
+go that many times (`rel`).
+
+Arrays cross by value. The judge's arrays are its own: the worker gets copies, and what
+learner code does to them stays in the worker, so nothing the judge computes with can be
+changed by a submission. The worker's arrays (a Tensor's data, a weight) cross as copies
+that remember their original: sending one back names the original, and before every
+message each side sends what changed (`upd`): the judge what the tests wrote into their
+copies (`layer.weight.data[0] = 1`), the worker what learner code changed in arrays the
+judge holds copies of, so both see one array, as in one process. A list held by a worker
+object (`model.history`) is copied the same way: read as an attribute, the copy
+remembers its original, and what the judge changes in it (`append`, `clear`, an item
+set) is sent before the next message (`lupd`) and made to the original; reading it
+again refreshes the copy.
 """
 from __future__ import annotations
 
@@ -23,13 +27,15 @@ import weakref
 
 import numpy as np
 
-from tito.grading.wire import MAX_MESSAGE, Decoder, Encoder, Reader, WireError, receive, send
+from tito.grading.wire import MAX_MESSAGE, Decoder, Encoder, Reader, WireError, given_key, receive, send
 
 TRACK_BYTES = 16 << 20   # arrays larger than this are copied without being kept in step
 
 
 class Peer:
     limit = MAX_MESSAGE   # the largest message accepted, in bytes
+    lends_arrays = False  # the worker: its arrays cross with a name, and the judge's changes to them come back
+    blind: set | None = None   # the judge of tito grade's blind run: what it sent (see wire.Decoder)
 
     def __init__(self, rfd: int, wfd: int):
         self.rfd, self.wfd = rfd, wfd
@@ -40,7 +46,7 @@ class Peer:
         self.copies: dict[int, tuple] = {}       # their array id -> (weakref to my copy, snapshot)
         self.copy_of: dict[int, int] = {}        # id(my copy) -> their array id
         self.received: dict[int, int] = {}       # their id -> times received, for objects I hold
-        self.lent_arrays: dict[int, np.ndarray] = {}   # my id -> snapshot of an array of mine they hold a copy of
+        self.lent_arrays: dict[int, np.ndarray] = {}   # (worker) my id -> snapshot of an array they hold a copy of
         self.lists: dict[int, tuple] = {}        # their list id -> (my copy, its items as last sent or seen)
 
     # -- lending ------------------------------------------------------------------------
@@ -84,7 +90,7 @@ class Peer:
         theirs = self.copy_of.get(id(array))
         if theirs is not None and theirs in self.copies and self.copies[theirs][0]() is array:
             return {"back": theirs}
-        if array.nbytes > TRACK_BYTES or type(array) is not np.ndarray:
+        if not self.lends_arrays or array.nbytes > TRACK_BYTES or type(array) is not np.ndarray:
             return {}
         key = self.lend(array)
         self.lent_arrays[key] = array.copy()
@@ -92,13 +98,10 @@ class Peer:
 
     def array(self, copy: np.ndarray, tag: dict):
         back = tag.get("back")
-        if back is not None:   # one of my own arrays, coming home: take the new values
-            original = self.lent_object(back)
+        if back is not None:   # one of my own arrays, coming home: what changed came before (`upd`)
+            original = self.lent_object(back) if self.lends_arrays else None
             if not isinstance(original, np.ndarray):
                 raise WireError("not an array reference")
-            _update(original, copy)
-            if back in self.lent_arrays:
-                self.lent_arrays[back] = original.copy()
             return original
         theirs = tag.get("id")
         if theirs is None:
@@ -136,6 +139,8 @@ class Peer:
             if not _same_bytes(mine, snapshot):
                 base = mine.view(np.ndarray).copy()
                 self.copies[theirs] = (ref, base.copy())
+                if self.blind is not None:   # what the tests wrote is theirs: it may come back as it went
+                    self.blind.add(given_key(base))
                 encoder.buffers.append(memoryview(np.ascontiguousarray(base)).cast("B") if base.size else b"")
                 changed.append([theirs, {"a": len(encoder.buffers) - 1, "dt": base.dtype.str,
                                          "sh": list(base.shape)}])
@@ -177,7 +182,7 @@ class Peer:
     def _apply_changes(self, changes, buffers) -> None:
         if type(changes) is not list:
             raise WireError("bad update list")
-        decoder = Decoder(buffers, self.decode_object)
+        decoder = Decoder(buffers, self.decode_object, blind=self.blind)
         for item in changes:
             if type(item) is not list or len(item) != 2 or type(item[1]) is not dict or "a" not in item[1]:
                 raise WireError("bad update")
@@ -189,6 +194,8 @@ class Peer:
                     _update(mine, new)
                     self.copies[item[0]] = (known[0], mine.view(np.ndarray).copy())
                 continue
+            if not self.lends_arrays:
+                raise WireError("the tests' arrays are the judge's own: a change to one cannot come back")
             original = self.lent.get(item[0]) if type(item[0]) is int else None
             if original is not None and isinstance(original[0], np.ndarray):
                 _update(original[0], decoder.value(item[1]))
@@ -197,10 +204,10 @@ class Peer:
 
     # -- messages ------------------------------------------------------------------------
     def encoder(self) -> Encoder:
-        return Encoder(self.encode_object, self.array_id)
+        return Encoder(self.encode_object, self.array_id, self.blind)
 
     def decoder(self, buffers) -> Decoder:
-        return Decoder(buffers, self.decode_object, self.array)
+        return Decoder(buffers, self.decode_object, self.array, self.blind)
 
     def message(self, header: dict, encoder: Encoder) -> None:
         changes = self._changes(encoder)

@@ -289,8 +289,9 @@ def install(judge: "Judge") -> None:
 class Judge(Peer):
     """Talks to one worker at a time; starts a fresh one (a new generation) after one ends."""
 
-    def __init__(self, start, max_restarts: int = 10, limit_mb: int | None = None):
+    def __init__(self, start, max_restarts: int = 10, limit_mb: int | None = None, blind: bool = False):
         super().__init__(-1, -1)
+        self.blind = set() if blind else None
         if limit_mb:   # no message larger than the worker's own memory: it cannot exhaust the judge's
             self.limit = limit_mb << 20
         self.start, self.max_restarts = start, max_restarts
@@ -593,7 +594,11 @@ class Judge(Peer):
         return error
 
     def signature(self, obj) -> inspect.Signature:
-        described = self.request("signature", [obj])
+        blind, self.blind = self.blind, None   # defaults are the API, not values learner code computed
+        try:
+            described = self.request("signature", [obj])
+        finally:
+            self.blind = blind
         parameters = []
         for name, kind, has_default, default in described:
             parameters.append(inspect.Parameter(str(name), inspect._ParameterKind(int(kind)),

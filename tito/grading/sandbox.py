@@ -12,23 +12,28 @@ Always (any Linux, any user):
 - resource limits: address space (`memory_mb`), CPU seconds, size of any file it
   writes (`file_mb`), open files, no core dumps; a fresh working folder, HOME and TMPDIR.
 
-Isolated mode (running as root where `unshare` works, e.g. a container or `sudo`):
+Isolated mode (where `unshare` works: as root, e.g. a container or `sudo`, or as any
+user where the kernel gives user namespaces, as most Linux distributions do):
 - no network: a new, empty network namespace (not even loopback is up);
 - a new PID namespace: it sees only its own processes, and when its first process
   ends, every process it started dies with it;
 - a new mount namespace in which every copy of the reference solutions the grader found
   (the checkout's tree, its git worktrees and clones on this machine, an installed
   `tinytorch`, and whatever the instructor names with --hide), HOME, /tmp, /var/tmp,
-  /dev/shm and /run/lock are replaced by empty folders; the Python installation, tito and
-  the job's own folder are mounted back;
+  /dev/shm and /run/lock are replaced by empty folders; the Python installation, the
+  files the job names (the worker's own code, none of the rest of tito) and the job's
+  own folder are mounted back;
 - a disk quota: the working folder is a private tmpfs of `disk_mb`, and the other places
   it could write (/tmp, /var/tmp, /dev/shm, /run/lock) hold 1 MB each;
-- it runs as a throwaway user id of its own (one per job), so it can change no file
-  of the instructor's, nor another job's, and no process but its own.
+- as root, it runs as a throwaway user id of its own (one per job), so it can change no
+  file of the instructor's, nor another job's, and no process but its own; as another user,
+  every folder but its own is read-only to it and it keeps no capability, which gives the
+  same (only the limit on its number of processes is not given).
 
-Not given: a job can read world-readable files outside the hidden folders. Without
-isolated mode there is no network, file or disk separation beyond the limits above, and
-the job runs as your user: it can read and change whatever you can.
+Not given: a job can read the files outside the hidden folders that its user may read
+(as root: the world-readable ones). Without isolated mode there is no network, file or
+disk separation beyond the limits above, and the job runs as your user: it can read and
+change whatever you can.
 """
 from __future__ import annotations
 
@@ -47,6 +52,7 @@ from functools import lru_cache
 from pathlib import Path
 
 UNSHARE = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
+AS_USER = ["--user", "--map-root-user"]   # not root: a user namespace of its own, where it is root
 FIRST_UID = 1_500_000  # throwaway user ids: FIRST_UID + job number; no account has them
 WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 1, 4, 36
@@ -65,7 +71,8 @@ class Limits:
 @dataclass(frozen=True)
 class Sandbox:
     isolated: bool
-    reason: str = ""  # why not, when not
+    reason: str = ""      # why not, when not
+    as_user: bool = False  # isolated by a user namespace (tito grade is not root)
 
     def protections(self) -> list[tuple[str, bool]]:
         """(protection, given) pairs, for the report."""
@@ -74,9 +81,9 @@ class Sandbox:
             ("memory, CPU-time and file-size limits", True),
             ("own working folder, HOME and TMPDIR", True),
             ("no network", self.isolated),
-            ("reference solutions and HOME hidden", self.isolated),
+            ("the solutions, tito and HOME hidden", self.isolated),
             ("disk quota", self.isolated),
-            ("cannot change the instructor's or other submissions' files", self.isolated),
+            ("cannot change your files or another submission's", self.isolated),
             ("sees only its own processes", self.isolated),
         ]
 
@@ -94,26 +101,30 @@ def prctl(option: int, value: int) -> bool:
 
 @lru_cache(maxsize=1)
 def probe() -> Sandbox:
-    """Whether this machine gives isolated mode (root, and `unshare` with all namespaces).
+    """Whether this machine gives isolated mode: `unshare` with all namespaces, as root or in a
+    user namespace (where mounting works in it too).
 
     TINYTORCH_GRADE_SANDBOX=limits asks for limits only even where isolation works (to see
-    what an instructor without root gets)."""
+    what an instructor gets on a machine without namespaces)."""
     if os.environ.get("TINYTORCH_GRADE_SANDBOX") == "limits":
         return Sandbox(False, "limits only, as TINYTORCH_GRADE_SANDBOX asks")
     if not sys.platform.startswith("linux"):
         return Sandbox(False, "namespaces need Linux")
-    if os.geteuid() != 0:
-        return Sandbox(False, "isolation needs root (run tito grade as root, e.g. in a container or with sudo)")
     unshare = shutil.which("unshare")
     if not unshare:
         return Sandbox(False, "the `unshare` command (util-linux) is missing")
+    as_user = os.geteuid() != 0
+    command = [unshare, *(AS_USER if as_user else []), *UNSHARE, sys.executable, "-m", "tito.grading.sandbox", "probe"]
     try:
-        done = subprocess.run([unshare, *UNSHARE, "true"], capture_output=True, timeout=60)
+        done = subprocess.run(command, capture_output=True, timeout=60, env={"PATH": os.environ.get("PATH", "")},
+                              cwd="/", check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Sandbox(False, f"`unshare` failed: {exc}")
     if done.returncode != 0:
-        return Sandbox(False, f"`unshare` refused namespaces: {done.stderr.decode(errors='replace').strip()}")
-    return Sandbox(True)
+        why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no reason given"]
+        return Sandbox(False, ("this machine gives no user namespaces to a user who is not root (run tito grade "
+                               f"as root for isolation): {why[0]}") if as_user else f"`unshare` refused namespaces: {why[0]}")
+    return Sandbox(True, as_user=as_user)
 
 
 @dataclass
@@ -217,16 +228,20 @@ def sweep(rounds: int = 200) -> None:
                 pass
 
 
-def guard_judge() -> None:
-    """The judge: no process of the same user may trace it or read its memory; orphans come here."""
+def guard_judge(grader: int) -> None:
+    """The judge: no process of the same user may trace it or read its memory; orphans come here;
+    it dies with tito grade (process `grader`), whatever ends that."""
     prctl(_PR_SET_DUMPABLE, 0)
     prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != grader:   # it ended before the line above
+        os._exit(1)
 
 
 def start(job: Job, sandbox: Sandbox | None = None) -> Running:
     """Start `job` contained; never raises for anything the job does."""
     sandbox = sandbox or probe()
-    uid = FIRST_UID + job.number if sandbox.isolated else None
+    uid = FIRST_UID + job.number if sandbox.isolated and not sandbox.as_user else None
     job.work.mkdir(mode=0o700, exist_ok=True)
     (job.work / "tmp").mkdir(mode=0o700, exist_ok=True)
     if uid is not None:
@@ -234,11 +249,11 @@ def start(job: Job, sandbox: Sandbox | None = None) -> Running:
             os.chown(path, uid, uid)
     spec = {"argv": job.argv, "env": job.env, "cwd": str(job.work), "uid": uid,
             "limits": {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in asdict(job.limits).items()},
-            "hide": job.hide if sandbox.isolated else [],
-            "keep": job.keep + [str(job.folder)], "work": str(job.work)}
+            "hide": job.hide if sandbox.isolated else [], "as_user": sandbox.isolated and sandbox.as_user,
+            "keep": job.keep + [str(job.folder)], "folder": str(job.folder), "work": str(job.work)}
     command = [sys.executable, "-m", "tito.grading.sandbox", json.dumps(spec)]
     if sandbox.isolated:
-        command = [shutil.which("unshare"), *UNSHARE, *command]
+        command = [shutil.which("unshare"), *(AS_USER if sandbox.as_user else []), *UNSHARE, *command]
     log = job.folder / "output.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(command, cwd=job.folder, stdin=subprocess.DEVNULL, stdout=output,
@@ -250,7 +265,10 @@ def start(job: Job, sandbox: Sandbox | None = None) -> Running:
 
 # ---- inside the sandbox: `python -m tito.grading.sandbox SPEC` --------------------------------
 
-_MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC = 2, 4, 4096, 16384
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND, _MS_REC = 1, 2, 4, 8, 32, 4096, 16384
+_KEPT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC, "noatime": 1024,
+               "nodiratime": 2048, "relatime": 1 << 21, "strictatime": 1 << 24}
+_PR_CAPBSET_DROP, _PR_SET_NO_NEW_PRIVS = 24, 38
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -307,10 +325,41 @@ def _limit(limits: dict, isolated: bool) -> None:
         cap(resource.RLIMIT_NPROC, limits["processes"])
 
 
+def _read_only(writable: list[str]) -> None:
+    """Every mount read-only but the folders in `writable` (and those under them)."""
+    with open("/proc/self/mountinfo") as handle:
+        mounts = [line.split() for line in handle]
+    for fields in mounts:
+        point = fields[4].encode().decode("unicode_escape")   # mountinfo writes a space as \\040
+        if "ro" in fields[5].split(",") or any(_within(point, folder) for folder in writable):
+            continue
+        flags = sum(_KEPT_FLAGS.get(option, 0) for option in fields[5].split(","))
+        try:
+            _mount("none", point, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | flags)
+        except OSError:
+            if os.path.isdir(point) and os.access(point, os.W_OK):
+                raise
+
+
+def _drop_capabilities() -> None:
+    """No capability survives the exec, and none can be gained again (root in a user namespace)."""
+    with open("/proc/sys/kernel/cap_last_cap") as handle:
+        last = int(handle.read())
+    for capability in range(last + 1):
+        if _libc().prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "cannot drop a capability")
+    if not prctl(_PR_SET_NO_NEW_PRIVS, 1):
+        raise OSError(ctypes.get_errno(), "cannot forbid new privileges")
+
+
 def _enter(spec: dict) -> None:
     uid = spec["uid"]
     if spec["hide"]:
         _hide(spec["hide"], spec["keep"])
+    if spec.get("as_user"):   # root of its own user namespace: the rest of the machine made read-only
+        _read_only([spec["folder"], *WRITABLE])
+        _mount("tmpfs", spec["work"], "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={spec['limits']['disk_mb']}m,mode=0700")
+        os.mkdir(os.path.join(spec["work"], "tmp"), 0o700)
     if uid is not None:
         _quota(spec["work"], uid, spec["limits"]["disk_mb"])
     _limit(spec["limits"], uid is not None)
@@ -318,10 +367,15 @@ def _enter(spec: dict) -> None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    if spec.get("as_user"):
+        _drop_capabilities()
     os.chdir(spec["cwd"])
     os.umask(0o077)
     os.execve(spec["argv"][0], spec["argv"], spec["env"])
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "probe":   # inside the namespaces probe() asked for: can it mount?
+        _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m")
+        sys.exit(0)
     _enter(json.loads(sys.argv[1]))

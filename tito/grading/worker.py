@@ -150,6 +150,8 @@ def _resolve(path) -> object:
 
 
 class Worker(Peer):
+    lends_arrays = True
+
     def __init__(self, rfd, wfd):
         super().__init__(rfd, wfd)
         self.described: set[int] = set()

@@ -21,6 +21,7 @@ import mpmath
 import numpy as np
 
 from tito.numerics import specs
+from tito.testing import shared
 
 PRECISION = 192  # bits of the mpmath working precision
 _VERSION = "2"  # bump when a formula below changes: invalidates the disk cache
@@ -173,24 +174,6 @@ def cache_dir() -> Path | None:
     return Path(base) / "tinytorch" / "numerics"
 
 
-_memory: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def preload(directory: Path) -> int:
-    """Read every cached result in `directory` into memory now; how many were read.
-
-    tito grade's judges share the values the reference solution's run computed: each reads
-    them before its submission's process starts, then never reads the disk again.
-    """
-    count = 0
-    for path in sorted(Path(directory).glob("*.npz")):
-        loaded = _load(path)
-        if loaded is not None:  # a damaged file: that value is computed again when it is needed
-            _memory[path.stem] = loaded
-            count += 1
-    return count
-
-
 def _load(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     """The (hi, lo) cached in `path`, or None when the file is missing or damaged."""
     try:
@@ -204,27 +187,26 @@ def _cached(kind: str, name: str, x: np.ndarray, params: dict, compute):
     key_src = repr((_VERSION, PRECISION, kind, name, sorted(params.items()),
                     x.dtype.str, x.shape)).encode() + np.ascontiguousarray(x).tobytes()
     key = hashlib.sha256(key_src).hexdigest()[:32]
-    if key in _memory:
-        hi, lo = _memory[key]
-        return hi.copy(), lo.copy()
-    directory = cache_dir()
-    path = directory / f"{key}.npz" if directory else None
-    loaded = _load(path) if path is not None and path.exists() else None
-    if loaded is not None:  # a damaged cache file is computed again below
-        _memory[key] = loaded
-        return loaded[0].copy(), loaded[1].copy()
-    hi, lo = compute()
-    _memory[key] = (hi, lo)
-    if path is not None:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz")
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, hi=hi, lo=lo)
-            os.replace(tmp, path)  # atomic: parallel test runs never see half a file
-        except OSError:
-            pass
-    return hi.copy(), lo.copy()
+
+    def from_disk_or_compute():
+        directory = cache_dir()
+        path = directory / f"{key}.npz" if directory else None
+        loaded = _load(path) if path is not None and path.exists() else None
+        if loaded is not None:  # a damaged cache file is computed again below
+            return loaded
+        hi, lo = compute()
+        if path is not None:
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npz")
+                with os.fdopen(fd, "wb") as f:
+                    np.savez(f, hi=hi, lo=lo)
+                os.replace(tmp, path)  # atomic: parallel test runs never see half a file
+            except OSError:
+                pass
+        return hi, lo
+
+    return shared(key, from_disk_or_compute)
 
 
 def _as_float_array(x) -> np.ndarray:

@@ -918,3 +918,10 @@ print(loss)
 #
 # Module 02 (activations) imports it with `from tinytorch.core.tensor import Tensor`
 # and applies ReLU, Sigmoid and friends to every element.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (a shape, a dtype, an error for a ragged list) share 5% of the
+# score; the tests that need the right values share the other 95%.

@@ -1635,3 +1635,10 @@ _speed_up(globals())
 #
 # Run `tito test activations` for the full tests, `tito check activations` for the
 # report card, and `tito sync` to put your activations into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (a shape, a dtype, no warning at ±inf) share 5% of the score; the
+# tests that need the right values share the other 95%.

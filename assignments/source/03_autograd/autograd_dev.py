@@ -484,6 +484,11 @@ def is_grad_enabled():
 # gradients are NumPy arrays in the result's shape: the engine reduces them to each
 # input's shape with your `unbroadcast`, so no rule needs to think about broadcasting.
 # Use the inputs' `.data` (arrays) inside `backward`.
+#
+# As in module 01, the tests turn every NumPy warning (a division by zero, an overflow,
+# the log of 0) into an error. Where a formula meets one on purpose (`0 ** -1`, `log(0)`),
+# compute it inside `np.errstate(all="ignore")` and then choose the value that belongs
+# there with `np.where`: fixing the array up afterwards is too late, NumPy has warned.
 
 # %%
 #| export
@@ -562,13 +567,15 @@ def power(a, b):
 
     def backward(grad):
         # TODO: return the gradients of a and b (None for b unless b.requires_grad).
-        # HINTS: x**0 is constant, so its gradient is 0 even at x = 0 (where 0 * 0^-1 is nan).
+        # HINTS: x**0 is constant, so its gradient is 0 even at x = 0, where b a^(b-1)
+        #        is 0 * inf = nan (and NumPy warns: see above).
+        #        At a = 0, a^b log(a) is 0 * -inf = nan too; PyTorch takes it as 0 when b >= 0.
         #        log(a) is nan for a < 0: compute it only when b needs a gradient.
         ### BEGIN SOLUTION
         x, y = a.data, b.data
         with np.errstate(all="ignore"):
             da = grad * np.where(y == 0, 0, y * x ** (y - 1))
-            db = grad * out.data * np.log(x) if b.requires_grad else None
+            db = grad * np.where((x == 0) & (y >= 0), 0, out.data * np.log(x)) if b.requires_grad else None
         return da, db
         ### END SOLUTION
     return out, backward
@@ -710,7 +717,8 @@ def _extreme(x, out, axes, keepdims, grad):
     """The gradient of max or min: grad shared equally by the elements equal to the extreme."""
     # TODO: grad to the elements of x equal to the result, divided by how many tie.
     # APPROACH: expand out and grad (as in sum), mask = x == expanded out, count the mask
-    #           along the axes (keepdims=True), return mask * grad / count.
+    #           along the axes (keepdims=True); mask * grad / count is x's gradient.
+    #           Return it as a 1-tuple, (gradient,): a rule gives one gradient per input.
     ### BEGIN SOLUTION
     hit = x.data == _expand(out.data, axes, keepdims)
     count = hit.sum(axis=axes, keepdims=True)
@@ -1146,3 +1154,10 @@ assert np.isclose(w.item(), 3, atol=0.05) and np.isclose(b.item(), -0.5, atol=0.
 #
 # Module 04 builds `Linear` layers and `Module` on this engine: their parameters are
 # tensors with `requires_grad=True`, and `loss.backward()` fills every weight's `.grad`.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (a shape of `.grad`, an error for a backward without a gradient)
+# share 5% of the score; the tests that need the right values share the other 95%.

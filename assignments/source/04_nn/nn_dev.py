@@ -270,12 +270,13 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none=True):
-        """Forget the gradients: .grad = None (default), or zeros with set_to_none=False."""
+        """Forget the gradients: .grad = None (default), or set_to_none=False: fill each
+        gradient with zeros in place (the same Tensor and array, as PyTorch and module 06)."""
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad = Tensor(np.zeros_like(param.data))
+                param.grad.data.fill(0)
 
     # ---- weights in and out ----------------------------------------------------
 
@@ -924,3 +925,10 @@ assert repr(leaky) == "LeakyReLU(negative_slope=0.2)" and list(leaky.parameters(
 #
 # Run `tito test nn` for the full tests, `tito check nn` for the report card, and
 # `tito sync` to put your layers into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (parameter names, a shape, an error for a missing state_dict key)
+# share 5% of the score; the tests that need the right values share the other 95%.

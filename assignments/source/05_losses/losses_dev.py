@@ -90,12 +90,15 @@ def _reduce(losses, reduction):
     """The per-element losses reduced: 'mean', 'sum' or 'none' (all of them, same shape)."""
     _check_reduction(reduction)
     # TODO: return the reduced array.
-    # HINTS: 'none' returns the array itself. np.mean of an empty array is nan, as in PyTorch.
+    # HINTS: 'none' returns the array itself. The mean of no losses at all (an empty input)
+    #        is 0 / 0 = nan, as in PyTorch. NumPy warns about that 0 / 0 (np.mean too:
+    #        "Mean of empty slice"), and the tests turn every NumPy warning into an error:
+    #        divide the sum by the count inside np.errstate(invalid="ignore").
     ### BEGIN SOLUTION
     if reduction == "none":
         return losses
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(losses.mean() if reduction == "mean" else losses.sum(), losses.dtype)
+        return np.asarray(losses.sum() / losses.size if reduction == "mean" else losses.sum(), losses.dtype)
     ### END SOLUTION
 
 
@@ -315,6 +318,9 @@ def _weighted_reduce(row_losses, row_weight, reduction):
     # TODO: 'none': the row losses; 'sum': their sum; 'mean': their sum over the weights' sum.
     # HINTS: divide by the sum of row_weight, not by the number of rows: ignored rows weigh 0,
     #        and class weights would otherwise change the scale of the loss.
+    #        When every row weighs 0 (all ignored), the mean is 0 / 0 = nan, as in PyTorch;
+    #        NumPy warns about it, and a warning fails the tests: divide inside
+    #        np.errstate(invalid="ignore", divide="ignore").
     ### BEGIN SOLUTION
     if reduction == "none":
         return row_losses
@@ -676,3 +682,10 @@ figure
 #
 # Run `tito test losses` for the full tests, `tito check losses` for the report card,
 # and `tito sync` to put your losses into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (a shape, an error for targets of the wrong shape) share 5% of the
+# score; the tests that need the right values share the other 95%.

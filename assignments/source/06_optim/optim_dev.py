@@ -335,8 +335,9 @@ print("Step 2 passed: SGD with momentum; p =", p.data)
 # p = p - lr * m_hat / (sqrt(v_hat) + eps)
 # ```
 #
-# Without the **bias correction** the first steps are tiny: after one step
-# `m = 0.1 g`, and `v = 0.001 g^2`, so the step is 0.1/0.032 = 3.2 lr instead of lr.
+# Without the **bias correction** the first steps have the wrong size: after one step
+# `m = 0.1 g` and `v = 0.001 g^2`, so the step is `0.1 / sqrt(0.001)`, about 3.2 lr
+# instead of lr. Both averages start too small, and `v` sits under a square root.
 #
 # `amsgrad=True` divides by the largest `v` seen so far (`v_max = max(v_max, v)`, then
 # `v_hat = v_max / (1 - beta2 ** t)`), so the step size never grows back.
@@ -599,14 +600,15 @@ print("Step 4 passed: StepLR", seen, "cosine", np.round(lrs, 3))
 # ```
 # total = (sum over parameters of ||g||^p) ** (1/p)      (p = norm_type, 2 by default;
 #                                                          inf: the largest |g|)
-# if total > max_norm: every g is scaled by max_norm / (total + 1e-6)
+# every g is multiplied by  min(1, max_norm / (total + 1e-6))
 # ```
 #
 # All gradients are scaled by the **same** factor, so the direction of the step is kept;
 # clipping each parameter on its own would change it. The function changes the
 # gradients in place (the trailing underscore says so) and returns the total norm
-# before clipping, as a 0-d tensor. `error_if_nonfinite=True` raises a RuntimeError when
-# the total is nan or inf (a diverged run), instead of scaling by nan.
+# before clipping, as a 0-d tensor. A nan total (one nan gradient) makes the factor nan,
+# and every gradient nan, as in PyTorch: a diverged run shows instead of stepping on
+# quietly. `error_if_nonfinite=True` raises a RuntimeError then instead.
 
 # %%
 #| export
@@ -628,8 +630,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     #       in the gradients' dtype.
     # HINTS: scale in place (g *= ...): the gradients are the arrays the optimizer will read.
     #        Return the norm before clipping: it tells you how large the gradients were.
+    #        A nan factor must stay nan: Python's min(1.0, nan) is 1.0, NumPy's minimum keeps nan.
     ### BEGIN SOLUTION
-    coef = min(1.0, max_norm / (total + 1e-6))
+    coef = np.minimum(1.0, max_norm / (total + 1e-6))
     for g in grads:
         g *= coef
     return Tensor(np.asarray(total, dtype=grads[0].dtype))
@@ -673,3 +676,10 @@ print("Step 5 passed: total norm", total.item(), "clipped to", a.grad.data, b.gr
 # `from tinytorch.optim.lr_scheduler import StepLR` now work as in PyTorch, and
 # `tinytorch.nn.utils.clip_grad_norm_` too. Module 08 (training) runs them on real
 # gradients from autograd, batch after batch.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (the parameter groups, an error for a negative learning rate) share
+# 5% of the score; the tests that need the right values share the other 95%.

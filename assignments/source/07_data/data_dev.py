@@ -469,3 +469,10 @@ plot_digits(digits_X, digits_y)
 #
 # Module 08 (training) puts the pieces together: your data loader feeds your layers,
 # your loss measures them, your optimizer improves them, epoch after epoch.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (a batch's shape, the number of batches) share 5% of the score; the
+# tests that need the right values share the other 95%.

@@ -421,3 +421,10 @@ plot_confusion(confusion_matrix(result["predictions"], result["targets"], 10))
 # tito sync
 # tito milestone          # the perceptron (1957), XOR (1969) and the digits MLP (1986)
 # ```
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (a dtype, an error for a non-finite loss) share 5% of the score;
+# the tests that need the right values share the other 95%.

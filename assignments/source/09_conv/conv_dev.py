@@ -1148,3 +1148,10 @@ assert scores.shape == (3, 10)
 #
 # Run `tito test conv` for the full tests, `tito plot conv` for the figures, `tito bench
 # conv` for the speed, and `tito sync` to put your layers into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (an output's shape, float32 kept, an error naming a wrong argument)
+# share 5% of the score; the tests that need the right values share the other 95%.

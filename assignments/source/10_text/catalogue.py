@@ -2,6 +2,8 @@
 variants, written differently, that they must pass."""
 from tito.catalogue import Mistake, Variant
 
+AT_LEAST = 25
+
 MISTAKES = [
     Mistake("char_vocab_unsorted", "the vocabulary in the order of a set, not sorted", '''
 class CharTokenizer:
@@ -281,14 +283,16 @@ def most_frequent_pair(ids):
         return None
     return max(counts, key=lambda pair: (counts[pair], -pair[0], -pair[1]))
 '''),
-    Variant("pairs_lexsort", "sorted pairs and run lengths, without a combined code", '''
+    Variant("pairs_sort_and_runs", "codes sorted, then the longest run of equal codes", '''
 def most_frequent_pair(ids):
     if len(ids) < 2:
         return None
-    pairs = np.stack([ids[:-1], ids[1:]], axis=1)
-    unique, counts = np.unique(pairs, axis=0, return_counts=True)
-    a, b = unique[np.argmax(counts)]
-    return int(a), int(b)
+    base = int(ids.max()) + 1
+    codes = np.sort(ids[:-1] * base + ids[1:])
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    runs = np.diff(np.r_[starts, len(codes)])
+    best = int(codes[starts[np.argmax(runs)]])
+    return best // base, best % base
 '''),
     Variant("merge_python_loop", "a left-to-right loop over a list, as the reference implementations do", '''
 def merge(ids, pair, new_id):

@@ -385,12 +385,13 @@ print("decoded one id at a time, 'é' falls apart:", [bpe.decode([i]) for i in b
 # 1.00 token per character at 63 ids.
 
 # %%
-from feedback import merges_figure, sequence_length_figure  # this module's figures (feedback.py)
+from tito.offers import feedback_module  # noqa: E402
 
-sequence_length_figure(BPETokenizer, CharTokenizer);
+figures = feedback_module("text")  # this module's feedback.py: its figures
+figures.sequence_length_figure(BPETokenizer, CharTokenizer);
 
 # %%
-merges_figure(BPETokenizer);
+figures.merges_figure(BPETokenizer);
 
 # %% [markdown]
 # ## Ids to vectors: `nn.Embedding`
@@ -656,3 +657,10 @@ print("embedded:", vectors.shape)
 # - **Attention** (module 12) looks at the whole window at once.
 #
 # Run `tito test text` for the full tests and `tito sync` to put your code into the package.
+
+# %% [markdown]
+# ## How this module is graded
+#
+# `tito grade` runs this module's tests on your code. The tests that code computing
+# nothing passes too (an error for an id out of range, a shape) share 5% of the score;
+# the tests that need the right values share the other 95%.

@@ -208,6 +208,25 @@ def test_pow_zero_has_zero_gradient_at_zero():
     np.testing.assert_array_equal(x.grad.data, [0.0, 4.0])
 
 
+def test_pow_exponent_gradient_at_a_zero_base_is_zero_as_pytorch():
+    """d(a**b)/db = a**b log(a) is 0 * -inf at a = 0; PyTorch takes it as 0 for b >= 0."""
+    b = leaf([2.0, 0.0, 3.0], "float64")
+    with np.errstate(all="raise"):
+        (Tensor(np.array([0.0, 0.0, 2.0])) ** b).sum().backward()
+    np.testing.assert_allclose(b.grad.data, [0.0, 0.0, 8 * np.log(2.0)], rtol=1e-15)
+
+
+def test_matmul_gives_a_gradient_to_whichever_operand_requires_one():
+    """A layer's weight requires a gradient and its input batch does not (or the other way round)."""
+    a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0, 6.0], [7.0, 8.0]])
+    weight = leaf(b)
+    (Tensor(a) @ weight).sum().backward()  # d/dB sum(A B) = A^T 1: column sums of A in every column
+    np.testing.assert_array_equal(weight.grad.data, [[4.0, 4.0], [6.0, 6.0]])
+    batch = leaf(a)
+    (batch @ Tensor(b)).sum().backward()  # d/dA sum(A B) = 1 B^T: row sums of B in every row
+    np.testing.assert_array_equal(batch.grad.data, [[11.0, 15.0], [11.0, 15.0]])
+
+
 def test_tanh_and_every_activation_are_differentiable():
     """A peer framework left tanh out of its differentiable operations."""
     x = leaf([0.5, -1.0])

@@ -74,6 +74,15 @@ def test_gradients_accumulate_until_zero_grad():
     assert not out.requires_grad, "under no_grad a layer's output records nothing"
 
 
+def test_zero_grad_without_none_zeroes_each_gradient_in_place():
+    layer = Linear(3, 2).double()
+    layer(Tensor(np.ones((1, 3)))).sum().backward()
+    grad, array = layer.weight.grad, layer.weight.grad.data
+    layer.zero_grad(set_to_none=False)
+    assert layer.weight.grad is grad and grad.data is array, "set_to_none=False zeroes the same gradient, as PyTorch"
+    assert not array.any() and not layer.bias.grad.data.any()
+
+
 def test_dropout_sends_the_gradient_through_the_survivors_only():
     tinytorch.manual_seed(3)
     x = Tensor(np.full((40, 50), 2.0), requires_grad=True)

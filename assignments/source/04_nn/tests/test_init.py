@@ -34,18 +34,26 @@ def ks_exact(values, cdf, what):
     assert result.pvalue > P_MIN, f"{what}: not the expected distribution (p = {result.pvalue:.2g})"
 
 
-def test_linear_default_init_is_pytorchs(torch):
+def linear_samples():
+    """The weights of three Linear(300, 40) and the biases of 150, from seed 0."""
     tinytorch.manual_seed(0)
-    layers = [Linear(300, 40) for _ in range(3)]  # the learner's layers first: PyTorch loads only once they exist
-    weights = np.concatenate([layer.weight.data.ravel() for layer in layers])
-    biases = np.concatenate([Linear(300, 40).bias.data for _ in range(150)])
-    torch.manual_seed(0)
-    theirs_w = np.concatenate([torch.nn.Linear(300, 40).weight.detach().numpy().ravel() for _ in range(3)])
-    theirs_b = np.concatenate([torch.nn.Linear(300, 40).bias.detach().numpy() for _ in range(150)])
+    weights = np.concatenate([Linear(300, 40).weight.data.ravel() for _ in range(3)])
+    return weights, np.concatenate([Linear(300, 40).bias.data for _ in range(150)])
+
+
+def test_linear_default_init_is_uniform_within_one_over_sqrt_fan_in():
+    weights, biases = linear_samples()
     bound = 1 / math.sqrt(300)
     uniform = scipy.stats.uniform(-bound, 2 * bound).cdf
     ks_exact(weights, uniform, "Linear(300, 40).weight vs U(-1/sqrt(300), 1/sqrt(300))")
     ks_exact(biases, uniform, "Linear(300, 40).bias vs U(-1/sqrt(300), 1/sqrt(300))")
+
+
+def test_linear_default_init_is_pytorchs(torch):
+    weights, biases = linear_samples()  # the learner's layers first: PyTorch loads only once they exist
+    torch.manual_seed(0)
+    theirs_w = np.concatenate([torch.nn.Linear(300, 40).weight.detach().numpy().ravel() for _ in range(3)])
+    theirs_b = np.concatenate([torch.nn.Linear(300, 40).bias.detach().numpy() for _ in range(150)])
     ks_same(weights, theirs_w, "Linear(300, 40).weight")
     ks_same(biases, theirs_b, "Linear(300, 40).bias")
 
@@ -59,6 +67,32 @@ CASES = [
     ("kaiming_normal_", {"a": 0.2, "nonlinearity": "leaky_relu"}),
     ("kaiming_normal_", {"nonlinearity": "sigmoid"}),
 ]
+
+
+def stated_distribution(name, params):
+    """What each init documents, as PyTorch states it: the std is gain * sqrt(2 / (fan_in +
+    fan_out)) for Xavier and gain / sqrt(fan) for Kaiming (gain 1 for linear, 5/3 for tanh,
+    sqrt(2 / (1 + a^2)) for leaky_relu, a = 0 being relu's sqrt(2)); a uniform init spans
+    +-sqrt(3) std."""
+    fan_in, fan_out = SHAPE[1], SHAPE[0]
+    if name.startswith("xavier"):
+        std = params.get("gain", 1.0) * math.sqrt(2.0 / (fan_in + fan_out))
+    else:
+        a = params.get("a", 0.0)
+        gain = {"relu": math.sqrt(2.0), "leaky_relu": math.sqrt(2.0 / (1 + a * a)), "tanh": 5 / 3,
+                "sigmoid": 1.0}[params.get("nonlinearity", "leaky_relu")]
+        std = gain / math.sqrt(fan_out if params.get("mode") == "fan_out" else fan_in)
+    if name.endswith("uniform_"):
+        return scipy.stats.uniform(-math.sqrt(3.0) * std, 2 * math.sqrt(3.0) * std)
+    return scipy.stats.norm(0.0, std)
+
+
+@pytest.mark.parametrize("name, params", CASES, ids=lambda v: str(v))
+def test_init_follows_its_stated_distribution(name, params):
+    tinytorch.manual_seed(1)
+    weight = Tensor(np.zeros(SHAPE))
+    getattr(nn, name)(weight, **params)
+    ks_exact(weight.data, stated_distribution(name, params).cdf, f"{name}({params}) on a weight of shape {SHAPE}")
 
 
 @pytest.mark.parametrize("name, params", CASES, ids=lambda v: str(v))

@@ -93,8 +93,26 @@ def test_known_values():
           value("cross_entropy", logits, [2, 0], weight=np.array([1.0, 2.0, 3.0]), reduction="sum"))
     close("cross_entropy of soft labels (0.5, 0.5) on equal logits", value("cross_entropy", np.zeros((1, 2)),
                                                                            [[0.5, 0.5]]), np.log(2))
+    # equal logits over 2 classes weighted (1, 3), class 0, smoothing 0.2: the target's share
+    # (1 - 0.2) * 1 * log 2 plus the smoothing's 0.2 / 2 * (1 + 3) * log 2, each class by its weight
+    close("cross_entropy with class weights and label smoothing",
+          value("cross_entropy", np.zeros((1, 2)), [0], weight=np.array([1.0, 3.0]), label_smoothing=0.2,
+                reduction="sum"), 1.2 * np.log(2))
     soft = losses.cross_entropy(Tensor(np.zeros((2, 3), np.float32)), Tensor(np.full((2, 3), 1 / 3)))
     assert soft.dtype == np.float32 and soft.item() == pytest.approx(np.log(3), rel=1e-6)
+
+
+def test_l1_gradient_is_the_sign_of_the_difference_and_0_where_it_is_0():
+    _, grad, target_grad, _ = run("l1_loss", [1.0, 2.0, 3.0], [1.0, 0.0, 5.0], reduction="sum")
+    np.testing.assert_array_equal(grad, [0.0, 1.0, -1.0], err_msg="d|x - y|/dx = sign(x - y), 0 at x = y (PyTorch's)")
+    np.testing.assert_array_equal(target_grad, [0.0, -1.0, 1.0])
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"])
+def test_the_mean_of_no_elements_is_nan_and_their_sum_0(name):
+    empty = Tensor(np.zeros(0))
+    assert np.isnan(getattr(losses, name)(empty, empty).item()), f"{name} of empty tensors: the mean of nothing"
+    assert getattr(losses, name)(empty, empty, reduction="sum").item() == 0.0
 
 
 def test_cross_entropy_is_stable_for_logits_of_1e4():

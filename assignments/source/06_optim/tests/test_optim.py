@@ -65,14 +65,14 @@ def run_torch(torch, make, arrays, steps=STEPS, groups=None):
     return path
 
 
-def assert_same_path(ours, theirs, what, rtol=RTOL):
+def assert_same_path(ours, theirs, what, rtol=RTOL, reference="PyTorch"):
     for k, (a, b) in enumerate(zip(ours, theirs)):
         for i, (x, y) in enumerate(zip(a, b)):
-            assert x.dtype == y.dtype, f"{what}: parameter {i} became {x.dtype}, PyTorch keeps {y.dtype}"
+            assert x.dtype == y.dtype, f"{what}: parameter {i} became {x.dtype}, {reference} keeps {y.dtype}"
             error = np.max(np.abs(x - y) / np.maximum(1.0, np.abs(y)))
-            assert error <= rtol, (f"{what}: after step {k + 1}, parameter {i} differs from PyTorch's by "
-                                   f"{error:.3g} (relative; allowed {rtol:g})\nyours:   {x.ravel()[:4]}\n"
-                                   f"PyTorch: {y.ravel()[:4]}")
+            assert error <= rtol, (f"{what}: after step {k + 1}, parameter {i} differs from {reference}'s by "
+                                   f"{error:.3g} (relative; allowed {rtol:g})\nyours: {x.ravel()[:4]}\n"
+                                   f"{reference}: {y.ravel()[:4]}")
 
 
 SGD_OPTIONS = [
@@ -127,6 +127,17 @@ def test_momentum_buffer_is_kept_between_steps():
         opt.step()
         moves.append((before - p.data).item())
     assert np.allclose(moves, [1.0, 1.9, 2.71]), f"momentum 0.9 with g = 1 moves 1, 1.9, 2.71; got {moves}"
+
+
+def test_weight_decay_enters_the_gradient_before_the_momentum():
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    opt = SGD([p], lr=0.1, momentum=0.9, weight_decay=0.5)
+    for _ in range(2):
+        p.grad = Tensor(np.array([1.0]))
+        opt.step()
+    # g = 1 + 0.5 * 1 = 1.5, buffer 1.5, p = 0.85; then g = 1 + 0.5 * 0.85 = 1.425,
+    # buffer 0.9 * 1.5 + 1.425 = 2.775, p = 0.85 - 0.2775
+    assert np.allclose(p.data, [0.5725], rtol=0, atol=1e-15), p.data
 
 
 def test_nesterov_by_hand():
@@ -211,6 +222,43 @@ def test_the_dtype_of_the_weights_is_kept(dtype):
         path, opt, params = run_ours(make, start(dtype), steps=3)
         assert all(p.data.dtype == dtype for p in params), [p.data.dtype for p in params]
         assert all(np.isfinite(p.data).all() for p in params)
+
+
+# ---- the published algorithm, written out here: a second opinion that needs no PyTorch ------
+
+def adam_by_the_book(arrays, steps, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+                     decoupled=False):
+    """Adam (Kingma and Ba), with PyTorch's weight decay (into the gradient, or AdamW's decoupled
+    decay of the weights first) and amsgrad (the largest second moment so far), in float64."""
+    path, params = [], [a.astype(np.float64) for a in arrays]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    v_max = [np.zeros_like(p) for p in params]
+    for k in range(steps):
+        for i, p in enumerate(params):
+            g = gradient(p, k)
+            if decoupled:
+                p = p * (1 - lr * weight_decay)
+            else:
+                g = g + weight_decay * p
+            m[i] = betas[0] * m[i] + (1 - betas[0]) * g
+            v[i] = betas[1] * v[i] + (1 - betas[1]) * g * g
+            v_max[i] = np.maximum(v_max[i], v[i])
+            second = v_max[i] if amsgrad else v[i]
+            m_hat, v_hat = m[i] / (1 - betas[0] ** (k + 1)), second / (1 - betas[1] ** (k + 1))
+            params[i] = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        path.append([p.copy() for p in params])
+    return path
+
+
+@pytest.mark.parametrize("kwargs", [*ADAM_OPTIONS, dict(lr=0.05, weight_decay=0.5)], ids=option_id)
+@pytest.mark.parametrize("make", [Adam, AdamW], ids=["Adam", "AdamW"])
+def test_adam_trajectory_follows_the_published_algorithm(make, kwargs):
+    if make is AdamW:
+        kwargs = {"weight_decay": 0.01, **kwargs}
+    ours, _, _ = run_ours(lambda ps: make(ps, **kwargs), start())
+    book = adam_by_the_book(start(), STEPS, decoupled=make is AdamW, **kwargs)
+    assert_same_path(ours, book, f"{make.__name__}({option_id(kwargs)})", reference="the published algorithm")
 
 
 # ---- 100 steps next to torch.optim, float64 ------------------------------------------------
@@ -349,6 +397,10 @@ def test_schedules_by_hand():
     assert cos == pytest.approx([1.0, 0.75, 0.5, 0.75, 1.0]), "the cosine goes back up after T_max"
     opt = SGD([p], lr=2.0)
     assert [r[0] for r in lr_sequence(LambdaLR(opt, lambda e: e + 1), opt, 3)] == pytest.approx([2, 4, 6])
+    q = Tensor(np.zeros(1), requires_grad=True)
+    opt = SGD([{"params": [p]}, {"params": [q], "lr": 3.0}], lr=2.0)
+    per_group = lr_sequence(LambdaLR(opt, [lambda e: 0.5 ** e, lambda e: e + 1]), opt, 3)
+    assert np.allclose(per_group, [[2, 3], [1, 6], [0.5, 9]]), f"each group has its own function: {per_group}"
 
 
 def test_the_scheduled_lr_is_the_one_the_step_uses():
@@ -409,6 +461,15 @@ def test_clip_matches_pytorch(torch, norm_type, max_norm):
     assert total.item() == pytest.approx(expected.item(), rel=1e-12)
     for o, t in zip(ours, theirs):
         assert np.allclose(o.grad.data, t.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_clip_with_a_nan_gradient_makes_every_gradient_nan_as_pytorch():
+    a, b = Tensor(np.zeros(2), requires_grad=True), Tensor(np.zeros(1), requires_grad=True)
+    a.grad, b.grad = Tensor(np.array([np.nan, 1.0])), Tensor(np.array([2.0]))
+    total = clip_grad_norm_([a, b], max_norm=1.0)
+    assert np.isnan(total.item())
+    assert np.isnan(a.grad.data).all() and np.isnan(b.grad.data).all(), \
+        "a nan total makes the factor nan, and every gradient with it (a diverged step shows)"
 
 
 def test_clip_nonfinite():

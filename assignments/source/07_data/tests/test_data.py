@@ -87,6 +87,7 @@ def test_collate_python_numbers_as_pytorch():
     assert default_collate([1, 2, 3]).dtype == np.int64
     assert default_collate([0.5, 2.0]).dtype == np.float64
     assert default_collate([0.5, 2.0]).data.tolist() == [0.5, 2.0]
+    assert default_collate([True, False]).dtype == np.bool_, "Python bools stay bool, as PyTorch (True is an int too)"
 
 
 def test_collate_arrays_and_nested_examples():

@@ -86,14 +86,32 @@ def test_confusion_rows_are_the_true_class():
 
 # ---- one epoch ------------------------------------------------------------------------------
 
+LAST_GRADIENTS = ("after train_epoch, .grad is None: zero_grad() ran after the last step. Clear the gradients "
+                  "first in each step (the chapter's order): then the last batch's gradients stay to look at, "
+                  "and gradients left from before never reach a step")
+
+
 def test_gradients_do_not_pile_up_between_batches():
     model = make_model()
     batches = list(DataLoader(problem(), batch_size=10))
     train_epoch(model, batches[:1], cross_entropy, SGD(model.parameters(), lr=0.0))
+    assert model.fc1.weight.grad is not None, LAST_GRADIENTS
     first = model.fc1.weight.grad.data.copy()
     train_epoch(model, batches[:1] * 3, cross_entropy, SGD(model.parameters(), lr=0.0))
     assert np.allclose(model.fc1.weight.grad.data, first, rtol=1e-12), \
         "after three steps on the same batch (lr 0) the gradient is that batch's, not three times it"
+
+
+def test_gradients_from_before_the_epoch_do_not_reach_its_first_step():
+    batches = list(DataLoader(problem(), batch_size=10))[:1]
+    clean, stale = make_model(), make_model()
+    for p in stale.parameters():  # a backward() of something else, before training starts
+        p.grad = Tensor(np.full(p.shape, 100.0))
+    for model in (clean, stale):
+        train_epoch(model, batches, cross_entropy, SGD(model.parameters(), lr=0.1))
+    for (name, a), (_, b) in zip(clean.named_parameters(), stale.named_parameters()):
+        np.testing.assert_array_equal(b.data, a.data, err_msg=f"{name}: the first step used gradients from before "
+                                      "the epoch; clear them first in each step (the chapter's order)")
 
 
 def test_the_epoch_means_weigh_each_example_once():

@@ -103,6 +103,7 @@ def test_from_pretrained_freezes_by_default():
 
 def test_errors_are_clear():
     weight = Tensor(np.ones((4, 2)))
+    assert embedding(Tensor(np.array([3, 0])), weight).shape == (2, 2), "the ids in range work"
     with pytest.raises(TypeError, match="integer"):
         embedding(Tensor(np.array([0.0, 1.0])), weight)
     with pytest.raises(IndexError, match="4"):

@@ -19,7 +19,7 @@ from tinytorch.core.tensor import Tensor
 from tinytorch.core.text import BPETokenizer, CharTokenizer, merge, most_frequent_pair
 from tinytorch.datasets import load_text
 
-TEXT = load_text("train")[:20_000]  # the training plays' first speeches: fast enough for every test
+TEXT = load_text("train")[:8_000]  # the training plays' first speeches: fast enough for every test
 
 
 # ---- CharTokenizer ---------------------------------------------------------------------------
@@ -115,15 +115,15 @@ def test_merge_of_a_run_of_the_same_id():
 
 @pytest.fixture(scope="module")
 def trained():
-    """(our tokenizer, the reference's merges, vocab and final ids) on the same text, 400 ids."""
-    return BPETokenizer().train(TEXT, vocab_size=400), train_reference(TEXT, 400)
+    """(our tokenizer, the reference's merges, vocab and final ids) on the same text, 330 ids."""
+    return BPETokenizer().train(TEXT, vocab_size=330), train_reference(TEXT, 330)
 
 
 def test_bpe_learns_the_reference_merges_in_order(trained):
     tok, (merges, vocab, _) = trained
-    assert tok.vocab_size == 400 and len(tok.merges) == 144
+    assert tok.vocab_size == 330 and len(tok.merges) == 74
     assert list(tok.merges.items()) == merges, "the merges differ from the reference (in value or in order)"
-    assert all(tok.vocab[i] == vocab[i] for i in range(400)), "vocab[new id] must be the bytes of its two parts"
+    assert all(tok.vocab[i] == vocab[i] for i in range(330)), "vocab[new id] must be the bytes of its two parts"
     assert all(type(a) is int and type(b) is int and type(i) is int for (a, b), i in tok.merges.items())
 
 
@@ -132,7 +132,7 @@ def test_bpe_encodes_as_the_reference(trained):
     assert tok.encode(TEXT) == final, "encoding the training text must give the sequence training ended with"
     other = load_text("val")[:3000]
     assert tok.encode(other) == encode_reference(merges, other), "merges must be applied in the order learned"
-    assert len(tok.encode(other)) < 0.65 * len(other)
+    assert len(tok.encode(other)) < 0.72 * len(other)
 
 
 @pytest.mark.parametrize("name", SAMPLES)
@@ -196,6 +196,8 @@ def test_bpe_training_again_starts_afresh(trained):
 
 
 def test_bpe_errors():
+    tok = BPETokenizer().train("abab", vocab_size=257)
+    assert tok.decode(tok.encode("ba")) == "ba", "what is in range works"
     with pytest.raises(ValueError, match="256"):
         BPETokenizer().train("abc", vocab_size=100)
     with pytest.raises(ValueError, match="256"):

@@ -51,6 +51,7 @@ def test_a_data_loader_batches_it():
 
 
 def test_bad_input_is_refused_clearly():
+    assert len(NextTokenDataset([1, 2, 3], block_size=2)) == 1, "the smallest dataset: one window"
     with pytest.raises(ValueError, match="block_size"):
         NextTokenDataset([1, 2, 3], block_size=0)
     with pytest.raises(ValueError, match="at least 4"):
