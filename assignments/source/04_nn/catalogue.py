@@ -214,7 +214,8 @@ class Dropout:
 class Module:
     def state_dict(self):
         state = {name: np.array(param.data) for name, param in self.named_parameters()}
-        return self._with_buffers(state)
+        return OrderedDict((name, state[name] if name in state else tensor.data.copy())
+                           for name, tensor in self._named_state())
 """),
     Variant("fans_with_prod", "fan_in as the product of shape[1:]", """
 def _calculate_fan_in_and_fan_out(tensor):
