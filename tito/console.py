@@ -23,6 +23,9 @@ class TitoError(Exception):
 
 
 def print_error(error: TitoError) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(error.message)}")
+    # Into a pipe or a log an error stays one line per sentence, whole paths unbroken,
+    # so it can be searched; a terminal wraps it itself.
+    unwrapped = not err_console.is_terminal
+    err_console.print(f"[bold red]error:[/] {escape(error.message)}", soft_wrap=unwrapped)
     if error.hint:
-        err_console.print(f"[yellow]hint:[/] {escape(error.hint)}")
+        err_console.print(f"[yellow]hint:[/] {escape(error.hint)}", soft_wrap=unwrapped)
