@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 import importlib.util
-import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import jupytext
 import nbformat
 import pytest
 
+from tito import PYTEST_PLUGINS
 from tito.console import TitoError
+from tito.export import build_package, export_dev_file
 from tito.modules import all_modules
 from tito.release import make_edition, stub_solutions, strip_hidden_tests
 
-REAL_MODULES = all_modules(Path(__file__).resolve().parents[1] / "assignments" / "source")
+ROOT = Path(__file__).resolve().parents[1]
+REAL_MODULES = all_modules(ROOT / "assignments" / "source")
 
 STUB = re.compile(r'^( *)raise NotImplementedError\("(.+): not implemented yet"\)$', re.M)
 BLOCK = re.compile(r"^ *### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION\n", re.M | re.S)
@@ -239,7 +245,12 @@ def test_unknown_workspace_is_a_clear_error(project):
 
 # ---- the real modules ----------------------------------------------------------------------
 
-def test_edition_of_every_real_module_passes_once_solutions_are_back(real_project):
+def test_edition_of_every_real_module_gives_the_reference_once_solutions_are_back(real_project):
+    """Each module's edition, its stubs replaced by the solutions, exports exactly the reference's
+    code, and its released tests are the reference's minus the hidden ones: so the module
+    groups of `tito test --all`, which pass on the reference, pass on it. One module is tested
+    as a learner would test it, through `tito test --from release` (every module would repeat
+    those groups: minutes)."""
     source = real_project.root / "assignments" / "source"
     modules = sorted(p.name for p in source.iterdir() if re.match(r"\d\d_", p.name))
     real_project.tito("release", check=True)
@@ -248,31 +259,51 @@ def test_edition_of_every_real_module_passes_once_solutions_are_back(real_projec
     real_project.tito("sync", "--from", "release", check=True)
     for folder in modules:
         dev = next((release / folder).glob("*_dev.py"))
-        reference = next((source / folder).glob("*_dev.py")).read_text()
-        dev.write_text(restore_solutions(dev.read_text(), reference))
-        done = real_project.tito("test", folder, "--from", "release")
-        assert done.returncode == 0, done.stdout[-3000:]
-        summary = re.search(r"tito: (\d+) passed, (\d+) failed, (\d+) skipped", done.stdout)
-        # Only the PyTorch cross-checks may skip, and only where PyTorch is missing.
-        may_skip = importlib.util.find_spec("torch") is None
-        assert int(summary[1]) > 0 and summary[2] == "0" and (may_skip or summary[3] == "0"), summary[0]
+        reference = next((source / folder).glob("*_dev.py"))
+        dev.write_text(restore_solutions(dev.read_text(), reference.read_text()))
+        ours, theirs = export_dev_file(dev), export_dev_file(reference)
+        ours_code = ours.code.replace("assignments/release/", "assignments/source/")  # the header names its file
+        assert ours_code == theirs.code, f"{folder}: the edition with its solutions back exports other code"
+        released = {p.relative_to(release / folder / "tests") for p in (release / folder / "tests").rglob("*.py")}
+        assert released and released <= {p.relative_to(source / folder / "tests")
+                                          for p in (source / folder / "tests").rglob("*.py")}, folder
+    done = real_project.tito("test", modules[0], "--from", "release")
+    assert done.returncode == 0, done.stdout[-3000:]
+    summary = re.search(r"tito: (\d+) passed, (\d+) failed, (\d+) skipped", done.stdout)
+    # Only the PyTorch cross-checks may skip, and only where PyTorch is missing.
+    may_skip = importlib.util.find_spec("torch") is None
+    assert int(summary[1]) > 0 and summary[2] == "0" and (may_skip or summary[3] == "0"), summary[0]
 
 
 @pytest.mark.parametrize("module", REAL_MODULES, ids=[m.folder for m in REAL_MODULES])
-def test_untouched_edition_fails_every_test_with_not_implemented(real_project, module):
-    """With the other modules' references: each test of the module fails, and says why."""
-    real_project.tito("release", "--module", module.folder, check=True)
-    edition = real_project.root / "assignments" / "release" / module.folder / module.dev_file.name
-    reference = real_project.root / "assignments" / "source" / module.folder / module.dev_file.name
-    done = real_project.tito("grade", "--module", module.folder, str(reference), str(edition),
-                             "--json", "--jobs", "2")
-    assert done.returncode == 0, done.stderr
-    rows = json.loads(done.stdout)
-    assert rows[0]["score"] == 100 and rows[0]["status"] == "graded", rows[0]
-    stub = rows[1]
-    assert stub["status"] == "graded" and stub["failed"] > 0, stub
-    not_said = [f["test"] for f in stub["failures"] if "not implemented" not in f["message"]]
+def test_untouched_edition_fails_every_test_with_not_implemented(tmp_path, module):
+    """With the other modules' references, each of the module's tests (hidden ones too) fails
+    on its untouched edition, and says why: no test passes with the learner's code missing.
+    (Plain pytest on the package; `tito grade` of an untouched edition is tested in
+    test_grade_modules and test_nbgrader.)"""
+    edition = make_edition(module.dev_file.read_text(encoding="utf-8"), module.dev_file.name)
+    dev = tmp_path / "edition" / module.folder / module.dev_file.name
+    dev.parent.mkdir(parents=True)
+    dev.write_text(edition.py, encoding="utf-8")
+    exports = [export_dev_file(m.dev_file) for m in REAL_MODULES if m != module] + [export_dev_file(dev)]
+    package = build_package(tmp_path / "package", exports, ROOT)
+    junit = tmp_path / "junit.xml"
+    bootstrap = "import sys; sys.path.pop(0); import pytest; sys.exit(pytest.main())"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TITO_")}  # tito.progress deselects nothing
+    # the "fast" profile does not shrink (a stub fails alike on every example), and tito.progress ends a
+    # Hypothesis test at its first stub
+    env.update(PYTHONPATH=str(package), TINYTORCH_ROOT=str(ROOT), TINYTORCH_HYPOTHESIS_PROFILE="fast")
+    subprocess.run([sys.executable, "-c", bootstrap, str(module.path / "tests"), *PYTEST_PLUGINS,
+                    "-p", "tito.progress", "-q",
+                    "--tb=line", f"--junitxml={junit}", "-o", "junit_family=xunit1"],
+                   cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    cases = ElementTree.parse(junit).getroot().iter("testcase")
+    outcomes = {f"{c.get('classname')}::{c.get('name')}": c.find("failure") if c.find("failure") is not None
+                else c.find("error") for c in cases}
+    assert outcomes, f"{module.folder}: no test ran"
+    passed = [test for test, failure in outcomes.items() if failure is None]
+    assert not passed, (f"{module.folder}: {len(passed)} test(s) pass on the untouched edition, so they test "
+                        f"nothing the learner writes: {passed[:10]}")
+    not_said = [test for test, failure in outcomes.items()
+                if "not implemented" not in (failure.get("message") or "") + (failure.text or "")]
     assert not not_said, f"{module.folder}: failures that do not say 'not implemented': {not_said[:10]}"
-    assert stub["passed"] == 0 and stub["score"] == 0, (
-        f"{module.folder}: {stub['passed']} test(s) pass on the untouched edition, "
-        "so they test nothing the learner writes (see `tito test --from release -v`)")
