@@ -37,7 +37,10 @@ matplotlib.use("Agg")
 from rich.console import Console
 from tito.modules import find_module
 from tito.offers import current_package
-from tito.feedback import check_activation, plot_activation
+from tito.offers import feedback_module
+
+feedback = feedback_module("activations")
+check_activation, plot_activation = feedback.check_activation, feedback.plot_activation
 
 package = current_package(find_module("activations"))  # the workspace's dev file as it is now
 package.__enter__()

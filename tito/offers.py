@@ -1,11 +1,11 @@
 """What a module offers to `tito check`, `tito plot` and `tito bench`, and the code they judge.
 
-tito's commands never name a module. A module declares its feedback provider in its
-`module.yaml`:
-
-    feedback: tito.feedback.autograd
-
-a Python module inside tito that defines any of
+tito's commands never name a module. A module's feedback provider sits in its own
+folder: `feedback.py`, or a `feedback/` package (its `__init__.py` gives the names below;
+the package's other files import each other relatively). Both are instructor material,
+not released: for a learner's edition, the provider of the same module in
+`assignments/source` judges it. (A `feedback: dotted.name` in `module.yaml` still names
+an importable provider elsewhere.) A provider defines any of
 
     check(ctx) -> report                       tito check <module>
     FIGURES = {name: what it shows}            the names tito plot --only accepts
@@ -55,7 +55,10 @@ class Context:
 
 def provider(module: Module):
     """The module's feedback provider (a Python module), or None: its own folder's
-    feedback.py, else the one its module.yaml declares."""
+    feedback/ package or feedback.py, else the one its module.yaml declares."""
+    package = module.path / "feedback" / "__init__.py"
+    if package.exists():
+        return _load_file(f"tinytorch_feedback_{module.name}", package, package=True)
     own = module.path / "feedback.py"
     if own.exists():
         return _load_file(f"tinytorch_feedback_{module.name}", own)
@@ -69,11 +72,13 @@ def provider(module: Module):
                         f"which cannot be imported: {error}") from None
 
 
-def _load_file(name: str, path: Path):
-    """The Python file `path` imported once as the module `name`."""
+def _load_file(name: str, path: Path, package: bool = False):
+    """The Python file `path` imported once as the module `name` (`package`: the
+    `__init__.py` of a package whose other files it may import relatively)."""
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(
+        name, path, submodule_search_locations=[str(path.parent)] if package else None)
     found = importlib.util.module_from_spec(spec)
     sys.modules[name] = found
     try:

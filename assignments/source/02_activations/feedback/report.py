@@ -15,8 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from tito.card import closing_lines
-from tito.feedback.functions import ACTIVATIONS
-from tito.feedback.measure import FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, WARN, Result
+from tito.feedback.plots import first_display_in_cell
+
+from .functions import ACTIVATIONS
+from .measure import FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, WARN, Result
 
 STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", MISSING: "bright_black", INFO: "cyan"}
 LABEL = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING", INFO: "NOTE"}
@@ -87,21 +89,6 @@ class Report:
         with console.capture():
             console.print(render(self))
         display(HTML(console.export_html(inline_styles=True)))
-
-
-def first_display_in_cell(obj) -> bool:
-    """True the first time `obj` is displayed in the current Jupyter cell.
-
-    The notebook API shows its results at once (so a cell with two plots shows both)
-    and also returns them; this keeps Jupyter from showing the returned value again.
-    """
-    from IPython import get_ipython
-
-    count = getattr(get_ipython(), "execution_count", None)
-    if count is not None and getattr(obj, "_shown_in_cell", None) == count:
-        return False
-    obj._shown_in_cell = count
-    return True
 
 
 def first_cause(check) -> tuple[int, int]:
