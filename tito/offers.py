@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from tito.console import TitoError
-from tito.modules import Module, all_modules, project_root
+from tito.modules import Module, all_modules, find_module, project_root
 
 DEFAULT_TIMEOUT = 10.0  # seconds for one call into the learner's code
 MIN_STALL = 5.0  # seconds a command waits at least for progress (see `limited`)
@@ -89,15 +89,21 @@ def _load_file(name: str, path: Path, package: bool = False):
     return found
 
 
+def judging_provider(module: Module):
+    """The provider that judges `module`: its own, else (a learner's edition, which carries
+    no feedback) the provider of the same module folder in assignments/source; or None."""
+    found = provider(module)
+    source = project_root() / "assignments" / "source"
+    if found is not None or not source.is_dir() or module.path.parent.resolve() == source.resolve():
+        return found
+    twin = source / module.folder
+    return provider(find_module(module.folder, source)) if twin.is_dir() else None
+
+
 def feedback_module(name: str):
     """The feedback provider of the module `name` (e.g. "conv"), for its chapter's plot cells
     and the milestones; a TitoError when it has none."""
-    from tito.modules import find_module
-
-    found = provider(find_module(name))
-    source = project_root() / "assignments" / "source"
-    if found is None and source.is_dir():  # the student edition's folder may not carry it
-        found = provider(find_module(name, source))
+    found = judging_provider(find_module(name))
     if found is None:
         raise TitoError(f"module {name} has no feedback provider")
     return found
@@ -105,7 +111,7 @@ def feedback_module(name: str):
 
 def offering(module: Module, what: str):
     """The provider's `what` (check, figures or bench) for `module`, or a clear TitoError."""
-    found = provider(module)
+    found = judging_provider(module)
     if found is not None and hasattr(found, what):
         return found
     others = [m.name for m in all_modules() if _offers(m, what)]
@@ -115,7 +121,7 @@ def offering(module: Module, what: str):
 
 def _offers(module: Module, what: str) -> bool:
     try:
-        found = provider(module)
+        found = judging_provider(module)
     except TitoError:
         return False
     return found is not None and hasattr(found, what)
