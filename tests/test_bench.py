@@ -1,10 +1,13 @@
 """tito bench: the shape of its report and its answers to user mistakes (no timing thresholds)."""
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import math
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -65,8 +68,11 @@ def bench_project(project):
     """The demo checkout plus an activations module whose dev file exports the stand-in above."""
     module = project.root / "assignments" / "source" / "02_activations"
     module.mkdir()
-    (module / "module.yaml").write_text("name: activations\ntitle: Activations\nnumber: 2\n"
-                                        "feedback: tito.feedback.activations\n")
+    (module / "module.yaml").write_text("title: Activations\nexports: {}\n")
+    real = Path(__file__).resolve().parents[1] / "assignments" / "source" / "02_activations"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(real / "feedback", module / "feedback", ignore=ignore)  # the module's benchmarks
+    shutil.copytree(real / "tests" / "activation_oracle", module / "tests" / "activation_oracle", ignore=ignore)
     (module / "activations_dev.py").write_text(
         "# %%\n#| default_exp core.activations\n\n# %%\n#| export\n" + ACTIVATIONS)
     (project.root / "tinytorch" / "core" / "tensor.py").write_text(TENSOR)
@@ -74,7 +80,9 @@ def bench_project(project):
 
 
 def test_smoke_benchmark_reports_every_activation_with_ratios_memory_and_stubs(bench_project):
-    from tito.bench import ACTIVATIONS as CASES
+    from tito.offers import feedback_module
+
+    CASES = importlib.import_module(feedback_module("activations").__name__ + ".bench").ACTIVATIONS
 
     done = bench_project.tito("bench", "activations", "--sizes", "1e3", "--repeats", "1", "--json")
     assert done.returncode == 0, done.stdout + done.stderr

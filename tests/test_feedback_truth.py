@@ -37,7 +37,10 @@ matplotlib.use("Agg")
 from rich.console import Console
 from tito.modules import find_module
 from tito.offers import current_package
-from tito.feedback import check_activation, plot_activation
+from tito.offers import feedback_module
+
+feedback = feedback_module("activations")
+check_activation, plot_activation = feedback.check_activation, feedback.plot_activation
 
 package = current_package(find_module("activations"))  # the workspace's dev file as it is now
 package.__enter__()
@@ -136,3 +139,29 @@ def test_x_times_mask_names_the_nan_at_minus_inf_before_its_warning(tmp_path):
     done = tito(ws, "test", "activations")
     assert done.returncode == 1
     assert "got [nan, inf]" in done.stdout, done.stdout[-4000:]
+
+
+def test_the_activations_card_scores_and_labels_by_tito_cards_rules():
+    """One report-card model: a warning holds, a row of notes passes, and a failing check
+    costs its share of the row, exactly as tito.card scores every other module's card."""
+    import importlib
+
+    from tito import card
+    from tito.offers import feedback_module
+
+    feedback = feedback_module("activations")
+    results = importlib.import_module(feedback.__name__ + ".results")
+    report = importlib.import_module(feedback.__name__ + ".report")
+
+    def result(*statuses):
+        checks = [results.Check(f"c{i}", "accuracy", s, "why") for i, s in enumerate(statuses)]
+        return results.Result("f", "F", "float32", checks)
+
+    warned, noted, failed = result("pass", "warn"), result("info", "info"), result("pass", "pass", "pass", "fail")
+    assert (warned.status, warned.score) == ("warn", 99)
+    assert (noted.status, noted.score) == ("pass", 100), "a row of notes passes"
+    assert (failed.status, failed.score) == ("fail", 75)
+    whole = report.Report("activations", "float32", [warned, noted, failed])
+    rows = [card.Row("f", [card.Check(c.name, c.status, c.reason) for c in r.checks]) for r in (warned, noted, failed)]
+    assert whole.score == card.Card("activations", rows).score == 91 and not whole.ok
+    assert report.Report("activations", "float32", [warned, noted]).ok

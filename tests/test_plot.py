@@ -117,9 +117,14 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from tinytorch.core.tensor import Tensor
 from tinytorch.core.activations import GELU, ReLU, Sigmoid, Softmax
-from tito.feedback import plot_activation, plot_comparison, plot_gradient_flow
-from tito.feedback.plots import gradient_flow
-from tito.feedback.runner import Source
+import importlib
+from tito.offers import feedback_module
+
+feedback = feedback_module("activations")
+plot_activation, plot_comparison, plot_gradient_flow = (
+    feedback.plot_activation, feedback.plot_comparison, feedback.plot_gradient_flow)
+gradient_flow = importlib.import_module(feedback.__name__ + ".plots").gradient_flow
+Source = importlib.import_module(feedback.__name__ + ".runner").Source
 
 
 class CancellingSigmoid(Sigmoid):

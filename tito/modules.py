@@ -2,7 +2,7 @@
 
 A module is a folder `NN_name/` holding `name_dev.py`, `README.md`, `module.yaml` (its
 title and the names it adds to the namespaces, see `tito.namespaces`) and `tests/`.
-Users name a module as `activations`, `02`, `2` or `02_activations`; `find_module`
+Users name a module by its name, its number (`02` or `2`) or its folder (`NN_name`); `find_module`
 accepts all of them and explains what it knows otherwise.
 
 The workspace (the edition) is the folder of modules that `tito sync`, `tito test`,
@@ -206,7 +206,7 @@ def add_workspace_argument(parser) -> None:
 class Module:
     number: str          # "02"
     name: str            # "activations"
-    path: Path           # .../assignments/source/02_activations
+    path: Path           # .../assignments/source/NN_name
     meta: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property

@@ -1,11 +1,11 @@
 """What a module offers to `tito check`, `tito plot` and `tito bench`, and the code they judge.
 
-tito's commands never name a module. A module declares its feedback provider in its
-`module.yaml`:
-
-    feedback: tito.feedback.autograd
-
-a Python module inside tito that defines any of
+tito's commands never name a module. A module's feedback provider sits in its own
+folder: `feedback.py`, or a `feedback/` package (its `__init__.py` gives the names below;
+the package's other files import each other relatively). Both are instructor material,
+not released: for a learner's edition, the provider of the same module in
+`assignments/source` judges it. (A `feedback: dotted.name` in `module.yaml` still names
+an importable provider elsewhere.) A provider defines any of
 
     check(ctx) -> report                       tito check <module>
     FIGURES = {name: what it shows}            the names tito plot --only accepts
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from tito.console import TitoError
-from tito.modules import Module, all_modules, project_root
+from tito.modules import Module, all_modules, find_module, project_root
 
 DEFAULT_TIMEOUT = 10.0  # seconds for one call into the learner's code
 MIN_STALL = 5.0  # seconds a command waits at least for progress (see `limited`)
@@ -55,7 +55,10 @@ class Context:
 
 def provider(module: Module):
     """The module's feedback provider (a Python module), or None: its own folder's
-    feedback.py, else the one its module.yaml declares."""
+    feedback/ package or feedback.py, else the one its module.yaml declares."""
+    package = module.path / "feedback" / "__init__.py"
+    if package.exists():
+        return _load_file(f"tinytorch_feedback_{module.name}", package, package=True)
     own = module.path / "feedback.py"
     if own.exists():
         return _load_file(f"tinytorch_feedback_{module.name}", own)
@@ -69,11 +72,13 @@ def provider(module: Module):
                         f"which cannot be imported: {error}") from None
 
 
-def _load_file(name: str, path: Path):
-    """The Python file `path` imported once as the module `name`."""
+def _load_file(name: str, path: Path, package: bool = False):
+    """The Python file `path` imported once as the module `name` (`package`: the
+    `__init__.py` of a package whose other files it may import relatively)."""
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(
+        name, path, submodule_search_locations=[str(path.parent)] if package else None)
     found = importlib.util.module_from_spec(spec)
     sys.modules[name] = found
     try:
@@ -84,15 +89,21 @@ def _load_file(name: str, path: Path):
     return found
 
 
+def judging_provider(module: Module):
+    """The provider that judges `module`: its own, else (a learner's edition, which carries
+    no feedback) the provider of the same module folder in assignments/source; or None."""
+    found = provider(module)
+    source = project_root() / "assignments" / "source"
+    if found is not None or not source.is_dir() or module.path.parent.resolve() == source.resolve():
+        return found
+    twin = source / module.folder
+    return provider(find_module(module.folder, source)) if twin.is_dir() else None
+
+
 def feedback_module(name: str):
     """The feedback provider of the module `name` (e.g. "conv"), for its chapter's plot cells
     and the milestones; a TitoError when it has none."""
-    from tito.modules import find_module
-
-    found = provider(find_module(name))
-    source = project_root() / "assignments" / "source"
-    if found is None and source.is_dir():  # the student edition's folder may not carry it
-        found = provider(find_module(name, source))
+    found = judging_provider(find_module(name))
     if found is None:
         raise TitoError(f"module {name} has no feedback provider")
     return found
@@ -100,7 +111,7 @@ def feedback_module(name: str):
 
 def offering(module: Module, what: str):
     """The provider's `what` (check, figures or bench) for `module`, or a clear TitoError."""
-    found = provider(module)
+    found = judging_provider(module)
     if found is not None and hasattr(found, what):
         return found
     others = [m.name for m in all_modules() if _offers(m, what)]
@@ -110,7 +121,7 @@ def offering(module: Module, what: str):
 
 def _offers(module: Module, what: str) -> bool:
     try:
-        found = provider(module)
+        found = judging_provider(module)
     except TitoError:
         return False
     return found is not None and hasattr(found, what)

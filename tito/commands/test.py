@@ -32,7 +32,7 @@ Run a module's tests with pytest against the code in its dev file right now:
 the dev files are exported into a temporary copy of the package (your
 tinytorch/ folder is not touched), so there is no need to sync first.
 
-  tito test activations          also: 02, 02_activations, --module activations
+  tito test activations          also: 02, 2, the folder NN_name, --module activations
   tito test --all                every module, then (on the reference solutions)
                                  the tests of tito itself, in one worker process
                                  per core

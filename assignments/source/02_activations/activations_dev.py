@@ -304,7 +304,10 @@ assert repr(layer) == "ReLU()" and layer.parameters() == []
 print("relu ok")
 
 # %%
-from tito.feedback import plot_activation, plot_comparison  # noqa: E402
+from tito.offers import feedback_module  # noqa: E402
+
+feedback = feedback_module("activations")  # this module's feedback/ folder: figures, report card
+plot_activation, plot_comparison = feedback.plot_activation, feedback.plot_comparison
 
 plot_activation("relu", ReLU())
 
@@ -1419,7 +1422,7 @@ plot_comparison()
 # not implemented yet.
 
 # %%
-from tito.feedback import plot_gradient_flow, report_card  # noqa: E402
+plot_gradient_flow, report_card = feedback.plot_gradient_flow, feedback.report_card
 
 report_card()
 

@@ -13,8 +13,8 @@ import pytest
 
 import tinytorch.core.activations as activations
 from tinytorch.core.tensor import Tensor
-from tito.numerics import ELEMENTWISE, PARAMETER_SETS, ROWWISE
-from tito.numerics.specs import SPECS
+from activation_oracle import ELEMENTWISE, PARAMETER_SETS, ROWWISE
+from activation_oracle.specs import SPECS
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 DTYPES = [F32, F64]

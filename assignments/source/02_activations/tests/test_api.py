@@ -64,7 +64,7 @@ def test_input_is_not_mutated(name):
 
 
 def test_functions_take_pytorch_keywords():
-    from tito.numerics.specs import SPECS
+    from activation_oracle.specs import SPECS
 
     for name, defaults in ((n, s.defaults) for n, s in SPECS.items() if s.defaults):
         signature = inspect.signature(function(name))

@@ -12,9 +12,9 @@ from activation_cases import (
     CLASS_OF, DTYPES, ELEMENTWISE_CASES, case_id, guarded, label, layer_class, run_backward, show,
     worst_message,
 )
-from tito.numerics import reference_grad, standard_inputs
-from tito.numerics.specs import SPECS
-from tito.numerics.tolerances import GRAD_RELATIVE
+from activation_oracle import reference_grad, standard_inputs
+from activation_oracle.specs import SPECS
+from activation_oracle.tolerances import GRAD_RELATIVE
 
 KINKS = {name for name, spec in SPECS.items() if spec.kinks}
 

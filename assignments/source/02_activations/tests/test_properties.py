@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from activation_cases import DTYPES, call, show
-from tito.numerics.properties import decreasing, outside, symmetry_broken
-from tito.numerics.specs import SPECS
+from activation_oracle.properties import decreasing, outside, symmetry_broken
+from activation_oracle.specs import SPECS
 
 # Finite floats of each dtype, moderately sized arrays of them.
 FINITE = {d: st.floats(-1e4, 1e4, allow_nan=False, width=np.finfo(d).bits) for d in DTYPES}

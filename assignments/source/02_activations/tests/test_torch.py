@@ -7,7 +7,7 @@ torch these tests are skipped, except in CI where they must run.
 import numpy as np
 import pytest
 
-from tito.numerics.specs import SPECS
+from activation_oracle.specs import SPECS
 from activation_cases import CLASS_OF, DTYPES, ELEMENTWISE_CASES, case_id, label, run_backward, worst_message
 
 TORCH_RTOL = {np.dtype(np.float32): 2e-6, np.dtype(np.float64): 1e-13}

@@ -3,7 +3,7 @@
 The standard inputs hold ±0, subnormals, the smallest normal, a dense grid on
 [-20, 20], log-uniform magnitudes up to the largest float, the points where exp
 over- and underflows, ±1e4, ±max, ±inf and nan. Tolerances are the module's
-contract (tito.numerics.tolerances): for example at most 4 ULP for sigmoid wherever
+contract (activation_oracle.tolerances): for example at most 4 ULP for sigmoid wherever
 the true result is a normal float.
 """
 import numpy as np
@@ -12,7 +12,7 @@ import pytest
 from activation_cases import (
     DTYPES, ELEMENTWISE_CASES, call, call_recording, case_id, label, show, worst_message,
 )
-from tito.numerics import (
+from activation_oracle import (
     absolute_error, reference_values, relative_error, softmax_inputs, standard_inputs,
     tolerance,
 )

@@ -1,12 +1,12 @@
 """The report card: a colour-coded table, a score from 0 to 100, the next thing to fix.
 
 Built from the `Result`s of `measure`; printed with rich (terminal or Jupyter) or as
-JSON. Row status: the worst of its checks (fail > missing > warn > pass); a note (info)
-is shown under its row and never changes the status or the score.
+JSON. Status, score and labels follow tito.card, the one model of every module's card:
+a row's status is the worst of its checks (fail > missing > warn > pass), a warning
+holds, and a note (info) is shown under its row and never changes the status or the score.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from rich import box
@@ -14,13 +14,13 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from tito.card import closing_lines
-from tito.feedback.functions import ACTIVATIONS
-from tito.feedback.measure import FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, WARN, Result
+from tito import card
+from tito.card import LABEL, MARK, STYLE, closing_lines
+from tito.feedback.plots import first_display_in_cell
 
-STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", MISSING: "bright_black", INFO: "cyan"}
-LABEL = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING", INFO: "NOTE"}
-MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·", INFO: "i"}
+from .functions import ACTIVATIONS
+from .measure import FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, WARN, Result
+
 # Which problem to fix first inside a row: nan or inf where a number belongs (it breaks
 # the dtype, symmetry and other checks too, and a NumPy warning often comes with it),
 # then basics before numbers before niceties.
@@ -37,11 +37,13 @@ class Report:
     notes: list[str] = field(default_factory=list)  # e.g. the package is older than the dev file
 
     @property
+    def as_card(self) -> card.Card:
+        """The report card (tito.card) whose rules score it: one row per function."""
+        return card.Card(self.module, [r.row for r in self.results])
+
+    @property
     def score(self) -> int:
-        if not self.results:
-            return 0
-        mean = sum(r.score for r in self.results) / len(self.results)
-        return 100 if all(r.status == PASS for r in self.results) else min(99, math.floor(mean))
+        return self.as_card.score
 
     @property
     def status(self) -> str:
@@ -50,7 +52,7 @@ class Report:
     @property
     def ok(self) -> bool:
         """Nothing red, nothing missing: what `tito check` exits 0 on."""
-        return all(r.status in (PASS, WARN) for r in self.results)
+        return self.as_card.ok
 
     def next_step(self) -> str:
         """The first thing to fix, in the order a learner works through the module."""
@@ -87,21 +89,6 @@ class Report:
         with console.capture():
             console.print(render(self))
         display(HTML(console.export_html(inline_styles=True)))
-
-
-def first_display_in_cell(obj) -> bool:
-    """True the first time `obj` is displayed in the current Jupyter cell.
-
-    The notebook API shows its results at once (so a cell with two plots shows both)
-    and also returns them; this keeps Jupyter from showing the returned value again.
-    """
-    from IPython import get_ipython
-
-    count = getattr(get_ipython(), "execution_count", None)
-    if count is not None and getattr(obj, "_shown_in_cell", None) == count:
-        return False
-    obj._shown_in_cell = count
-    return True
 
 
 def first_cause(check) -> tuple[int, int]:

@@ -2,8 +2,8 @@
 
 Modelled on PyTorch's OpInfo: keyword fields, and everything that tests or measures an
 activation reads them from here instead of keeping its own table. The exact formulas live
-in `tito.numerics.reference` (keyed by `name`), the accuracy contract in
-`tito.numerics.tolerances`, the property predicates in `tito.numerics.properties`.
+in `activation_oracle.reference` (keyed by `name`), the accuracy contract in
+`activation_oracle.tolerances`, the property predicates in `activation_oracle.properties`.
 """
 from __future__ import annotations
 

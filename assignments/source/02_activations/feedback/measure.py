@@ -3,7 +3,7 @@
 `measure(activation, implementation, dtype)` runs every check on one activation and
 returns a `Result`: a list of `Check`s (status, one-line reason, numbers) and the
 curves the plots draw (the implementation on a grid, its derivative, its error over
-the standard inputs). The exact values and the tolerances come from `tito.numerics`;
+the standard inputs). The exact values and the tolerances come from the oracle (`tests/activation_oracle`);
 nothing here decides what "correct" means, it only measures against that contract.
 
 Checks, by group (names as in `tito check --json`):
@@ -27,19 +27,19 @@ import time
 
 import numpy as np
 
-from tito.feedback.accuracy import AccuracyChecks
-from tito.feedback.contract import ContractChecks
-from tito.feedback.exact import (NOT_A_NUMBER, Judgement, Reference, judge, not_a_number,  # noqa: F401 (the API)
+from .accuracy import AccuracyChecks
+from .contract import ContractChecks
+from .exact import (NOT_A_NUMBER, Judgement, Reference, judge, not_a_number,  # noqa: F401 (the API)
                                  plot_grids, reference,
                                  reference_vjp)
-from tito.feedback.functions import Activation
-from tito.feedback.gradient import GradientChecks
-from tito.feedback.notes import NoteChecks
-from tito.feedback.probe import Implementation, Problem, TimedOut
-from tito.feedback.property_checks import PropertyChecks
-from tito.feedback.results import (FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, WARN, Check,  # noqa: F401
+from .functions import Activation
+from .gradient import GradientChecks
+from .notes import NoteChecks
+from .probe import Implementation, Problem, TimedOut
+from .property_checks import PropertyChecks
+from .results import (FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, WARN, Check,  # noqa: F401
                                    Result, fmt, fmt_err, fmt_exact, fmt_row)
-from tito.feedback.stability import StabilityChecks
+from .stability import StabilityChecks
 
 
 class Measurement(AccuracyChecks, StabilityChecks, PropertyChecks, GradientChecks, ContractChecks, NoteChecks):

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tito.feedback.checking import SEED, Checks
-from tito.feedback.exact import reference_vjp
-from tito.feedback.results import FAIL, PASS, Check, fmt, fmt_err, fmt_exact, fmt_row, json_float
-from tito.numerics.tolerances import GRAD_RELATIVE
+from activation_oracle.tolerances import GRAD_RELATIVE
+
+from .checking import SEED, Checks
+from .exact import reference_vjp
+from .results import FAIL, PASS, Check, fmt, fmt_err, fmt_exact, fmt_row, json_float
 
 _DIFF_STEP = 1e-4  # central differences in float64: truncation ~1e-9, rounding ~1e-11
 

@@ -1,7 +1,7 @@
-"""What module 02 activations offers to tito check, tito plot and tito bench.
+"""What this module offers to `tito check`, `tito plot` and `tito bench` (see tito.offers).
 
-Declared in assignments/source/02_activations/module.yaml (`feedback:`); the measurements
-and drawings live in the rest of tito.feedback and in tito.bench, shared with the notebook.
+The measurements, drawings and timings live in the rest of this folder, shared with the
+notebook helpers (notebook.py).
 """
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from rich.table import Table
 from rich.text import Text
 
 from tito.console import TitoError
-from tito.feedback import NAMES, get
-from tito.feedback.report import Report, render
-from tito.feedback.runner import Source
-from tito.feedback.runner import run as run_functions
 from tito.watchdog import time_limit
+
+from .functions import NAMES, get
+from .report import Report, render
+from .runner import Source
+from .runner import run as run_functions
 
 PACKAGE = "tinytorch.core.activations"
 EXTRA = {"comparison": "all functions and derivatives", "gradient_flow": "gradients through 1-20 layers"}
@@ -62,7 +63,7 @@ def check(ctx) -> Report:
 
 
 def figures(ctx, names: list[str]):
-    from tito.feedback import plots
+    from . import plots
 
     measured = [get(n) for n in NAMES if n in names or "comparison" in names]
     _import_here()
@@ -99,9 +100,11 @@ def _select(cases, only):
 def bench(ctx):
     import importlib
 
-    from tito.bench import BENCHMARKS, SCRATCH_BYTES, load_torch, run_benchmarks
+    from tito.bench import load_torch
 
-    cases = _select(BENCHMARKS["activations"], ctx.only)
+    from .bench import ACTIVATIONS, SCRATCH_BYTES, run_benchmarks
+
+    cases = _select(ACTIVATIONS, ctx.only)
     try:
         package = importlib.import_module(PACKAGE)
     except Exception as error:  # the learner's module fails while importing

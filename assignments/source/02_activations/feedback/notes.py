@@ -1,6 +1,6 @@
 """Notes: differences from the reference that no user of a result can notice.
 
-The accuracy contract (tito.numerics.tolerances) is silent on the sign of a zero and on
+The accuracy contract (activation_oracle.tolerances) is silent on the sign of a zero and on
 errors below the dtype's smallest normal number, so these never fail a check. They are
 still worth a line: a learner comparing with PyTorch sees `-0.0` where their code gives
 `0.0` and wonders. The note has the status "info": shown, never scored.
@@ -11,10 +11,11 @@ import sys
 
 import numpy as np
 
-from tito.feedback.checking import Checks
-from tito.feedback.probe import Problem
-from tito.feedback.results import INFO, Check, fmt
-from tito.numerics.ulp import is_normal
+from activation_oracle.ulp import is_normal
+
+from .checking import Checks
+from .probe import Problem
+from .results import INFO, Check, fmt
 
 
 def preload_torch() -> None:

@@ -1,14 +1,15 @@
 """Properties: range, zero point, symmetry, monotonic, zero-centred, derivative sign;
 row-wise: rows sum to 1, shift invariance, order, gradient sums to 0. The predicates
-themselves are tito.numerics.properties, shared with the module tests."""
+themselves are activation_oracle.properties, shared with the module tests."""
 from __future__ import annotations
 
 import numpy as np
 
-from tito.feedback.checking import SEED, Checks
-from tito.feedback.exact import judge, plot_grids
-from tito.feedback.results import FAIL, INFO, PASS, Check, fmt, fmt_exact, fmt_row, json_float
-from tito.numerics.properties import decreasing, outside, symmetry_broken
+from activation_oracle.properties import decreasing, outside, symmetry_broken
+
+from .checking import SEED, Checks
+from .exact import judge, plot_grids
+from .results import FAIL, INFO, PASS, Check, fmt, fmt_exact, fmt_row, json_float
 
 
 class PropertyChecks(Checks):

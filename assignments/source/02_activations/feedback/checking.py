@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tito.feedback.exact import Reference
-from tito.feedback.functions import Activation
-from tito.feedback.probe import Implementation, Problem
-from tito.feedback.results import fmt, fmt_row, json_float
+from .exact import Reference
+from .functions import Activation
+from .probe import Implementation, Problem
+from .results import fmt, fmt_row, json_float
 
 SEED = 7
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 
 from tito import children
-from tito.feedback import measure as m
-from tito.feedback.functions import Activation
-from tito.feedback.notes import preload_torch
-from tito.feedback.probe import Broken, Implementation, Missing, Problem, describe_exception
 from tito.watchdog import time_limit
+
+from . import measure as m
+from .functions import Activation
+from .notes import preload_torch
+from .probe import Broken, Implementation, Missing, Problem, describe_exception
 
 PACKAGE = "tinytorch.core.activations"
 DEFAULT_TIMEOUT = 10.0  # seconds for one call into the learner's code

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tito.numerics.ulp import ulp_of
+from .ulp import ulp_of
 
 
 def decreasing(y, dtype, slack_ulp: float) -> np.ndarray:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tito.feedback.checking import Checks
-from tito.feedback.exact import judge
-from tito.feedback.probe import Broken, Problem
-from tito.feedback.results import FAIL, PASS, WARN, Check, fmt, fmt_exact
+from .checking import Checks
+from .exact import judge
+from .probe import Broken, Problem
+from .results import FAIL, PASS, WARN, Check, fmt, fmt_exact
 
 
 class ContractChecks(Checks):

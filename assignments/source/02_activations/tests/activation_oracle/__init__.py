@@ -32,15 +32,15 @@ TOLERANCES, tolerance(name, dtype, **params)
     The accuracy contract as data: what "correct" means for each function.
 FUNCTIONS, ELEMENTWISE, ROWWISE
     The function names, and `PARAMETER_SETS`: the parameter values worth testing.
-SPECS (tito.numerics.specs)
+SPECS (activation_oracle.specs)
     One record per activation (class, PyTorch defaults, parameter sets, kinks, bounds,
     monotonicity), read by the reference, the module tests, tito check, plot and bench.
-tito.numerics.properties
+activation_oracle.properties
     The property predicates (decreasing, outside, symmetry_broken), written once.
 """
 
-from tito.numerics.inputs import softmax_inputs, standard_inputs
-from tito.numerics.reference import (
+from .inputs import softmax_inputs, standard_inputs
+from .reference import (
     ELEMENTWISE,
     FUNCTIONS,
     PARAMETER_SETS,
@@ -49,9 +49,9 @@ from tito.numerics.reference import (
     reference_values,
     ulp_error,
 )
-from tito.numerics.specs import SPECS, Spec
-from tito.numerics.tolerances import TOLERANCES, Tolerance, tolerance, underflow_floor
-from tito.numerics.ulp import (
+from .specs import SPECS, Spec
+from .tolerances import TOLERANCES, Tolerance, tolerance, underflow_floor
+from .ulp import (
     absolute_error,
     is_normal,
     relative_error,

@@ -20,7 +20,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 
-from tito.numerics import specs
+from . import specs
 from tito.testing import shared
 
 PRECISION = 192  # bits of the mpmath working precision
@@ -304,7 +304,7 @@ def reference_grad(name: str, x, **params) -> tuple[np.ndarray, np.ndarray]:
 
 def ulp_error(got, name: str, x, dtype=None, **params) -> np.ndarray:
     """Error of `got` = f(x) in ULP of `dtype` (default: got's dtype)."""
-    from tito.numerics.ulp import ulp_distance
+    from .ulp import ulp_distance
 
     got = np.asarray(got)
     hi, lo = reference_values(name, x, **params)

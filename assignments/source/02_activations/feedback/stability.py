@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tito.feedback.checking import Checks
-from tito.feedback.exact import judge
-from tito.feedback.probe import Problem
-from tito.feedback.results import FAIL, PASS, Check, fmt, fmt_exact, fmt_row, json_float
-from tito.numerics.tolerances import GRAD_RELATIVE
+from activation_oracle.tolerances import GRAD_RELATIVE
+
+from .checking import Checks
+from .exact import judge
+from .probe import Problem
+from .results import FAIL, PASS, Check, fmt, fmt_exact, fmt_row, json_float
 
 
 class StabilityChecks(Checks):

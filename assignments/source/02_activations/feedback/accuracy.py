@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tito import numerics
-from tito.feedback.checking import Checks
-from tito.feedback.exact import NOT_A_NUMBER, judge, max_abs_error, not_a_number
-from tito.feedback.results import FAIL, PASS, Check, fmt, fmt_err, fmt_exact, json_float
+import activation_oracle as numerics
+from .checking import Checks
+from .exact import NOT_A_NUMBER, judge, max_abs_error, not_a_number
+from .results import FAIL, PASS, Check, fmt, fmt_err, fmt_exact, json_float
 
 
 class AccuracyChecks(Checks):

@@ -2,15 +2,15 @@
 
 One `Activation` per row of the report card: where its code lives in the package
 (class, function, keyword arguments), which exact reference judges it
-(`tito.numerics`), how its definition reads, and the properties the checks verify.
-Values and tolerances are never written here: they come from `tito.numerics`.
+(the oracle in `tests/activation_oracle`), how its definition reads, and the properties the checks verify.
+Values and tolerances are never written here: they come from the oracle.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
 
-from tito.numerics.specs import SPECS, Spec
+from activation_oracle.specs import SPECS, Spec
 
 INF = math.inf
 
@@ -29,7 +29,7 @@ class Activation:
     """A report-card row: what `tito check` and `tito plot` say about one function.
 
     Its class, PyTorch's keyword arguments, bounds and monotonicity are the spec's
-    (tito.numerics.specs), read through the properties below, never restated here.
+    (activation_oracle.specs), read through the properties below, never restated here.
     """
 
     name: str  # row name: "gelu_tanh"
@@ -73,7 +73,7 @@ class Activation:
 
     @property
     def reference(self) -> str:
-        """The name `tito.numerics` knows this function by."""
+        """The name the oracle (`tests/activation_oracle`) knows this function by."""
         return self.function
 
     @property

@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PASS, WARN, FAIL, MISSING, INFO = "pass", "warn", "fail", "missing", "info"
-# INFO never decides a row's status nor counts in its score: a note (a difference no user of
-# the result can notice) or a fact shown for understanding (ReLU's mean output)
-SEVERITY = {INFO: -1, PASS: 0, WARN: 1, MISSING: 2, FAIL: 3}
-GROUPS = {"accuracy": 30, "stability": 20, "properties": 20, "gradient": 20, "contract": 10}
+from tito import card
+from tito.card import FAIL, INFO, MISSING, PASS, SEVERITY, WARN  # noqa: F401 (the API)
+
+# The statuses and the rules that score them are tito.card's, the one model of every
+# module's report card: a row holds when each judged check passes or warns, and its score
+# is the share of judged checks that hold; info (a note no user of the result can notice,
+# or a fact shown for understanding) is never judged, so a row of notes passes.
+GROUPS = ("accuracy", "stability", "properties", "gradient", "contract")  # the card's columns
 
 
 @dataclass
@@ -38,15 +41,18 @@ class Result:
     curves: dict = field(default_factory=dict)  # arrays for the plots (not in --json)
 
     @property
+    def row(self) -> card.Row:
+        """This function's row of the report card (tito.card), which decides status and score."""
+        return card.Row(self.name, [card.Check(c.name, c.status, c.reason) for c in self.checks])
+
+    @property
     def judged(self) -> list[Check]:
         """The checks that count (every status but info: notes and facts are never scored)."""
         return [c for c in self.checks if c.status != INFO]
 
     @property
     def status(self) -> str:
-        if not self.judged:
-            return MISSING
-        return max((c.status for c in self.judged), key=SEVERITY.__getitem__)
+        return self.row.status
 
     def group_status(self, group: str) -> str | None:
         found = [c.status for c in self.checks if c.group == group]
@@ -54,20 +60,9 @@ class Result:
 
     @property
     def score(self) -> int:
-        """The function's score, 0..100: the one number its report-card row and its figure show.
-
-        Each group's share of passing checks (warn counts half), weighted by GROUPS,
-        rounded down; 100 only when every judged check passes.
-        """
-        total = weight = 0.0
-        for group, w in GROUPS.items():
-            found = [c for c in self.judged if c.group == group]
-            if found:
-                total += w * sum({PASS: 1.0, WARN: 0.5}.get(c.status, 0.0) for c in found) / len(found)
-                weight += w
-        if self.status == PASS:
-            return 100
-        return min(99, math.floor(100.0 * total / weight)) if weight else 0
+        """The function's score, 0..100: the one number its report-card row and its figure show,
+        scored as a card of this one row (tito.card.Card.score)."""
+        return card.Card(self.name, [self.row]).score
 
     def check(self, name: str) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)

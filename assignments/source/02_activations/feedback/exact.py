@@ -1,5 +1,5 @@
 """The exact values one activation is judged against (computed once, cached), and the
-one rule that judges an output against them (tito.numerics.tolerances)."""
+one rule that judges an output against them (activation_oracle.tolerances)."""
 from __future__ import annotations
 
 import math
@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tito import numerics
-from tito.feedback.functions import Activation
+import activation_oracle as numerics
+from .functions import Activation
 
 
 def reference_params(a: Activation) -> dict:
@@ -115,7 +115,7 @@ class Judgement:
 
 
 def judge(tol: numerics.Tolerance, got, x, hi, lo, dtype) -> Judgement:
-    """Measure `got` against hi + lo with the rule of `tol` (see tito.numerics.tolerances)."""
+    """Measure `got` against hi + lo with the rule of `tol` (see activation_oracle.tolerances)."""
     error, ratio, unit = tol.measure(got, x, hi, lo, dtype)
     return Judgement(error, ratio, unit, tol.describe())
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tito.numerics.ulp import absolute_error, is_normal, relative_error, ulp_distance
+from .ulp import absolute_error, is_normal, relative_error, ulp_distance
 
 
 @dataclass(frozen=True)
