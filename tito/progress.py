@@ -50,13 +50,15 @@ _TODO = re.compile(r"^\s*(# TODO\b|### BEGIN SOLUTION)")
 class Exercise:
     name: str  # "relu", "Tensor.reshape", "add.backward" (a function nested in add)
     stub: str | None  # the message of its NotImplementedError, or None once written
-    tests: int = 0  # tests not run because it is not started
+    tests: int = 0  # tests not run because it is not started (they name it)
+    stopped: int = 0  # tests that ran and stopped at its stub first
     passed: int = 0  # passing tests that name it (what tells when nothing was traced)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (test id, message)
     base: str = ""  # the name tests use for it: the outermost function's ("add" for add.backward)
     ran: int = 0  # passing tests that ran its code (the trace)
     reached: int = 0  # tests, passing or failing, that ran its code
     stopped_at: list[str] = field(default_factory=list)  # stubs at which failing tests that ran it stopped
+    owners: dict[str, str] = field(default_factory=dict)  # stub name -> its module ("module 02 activations"), if another
     traced: bool = False  # `ran` and `reached` come from a trace (else only test names tell)
 
     @property
@@ -70,12 +72,22 @@ class Exercise:
         return "done" if self.passed else "untested"
 
     @property
+    def waiting(self) -> int:
+        """Tests that wait for this not-started exercise: not run, or stopped at its stub."""
+        return self.tests + self.stopped
+
+    @property
     def why_untested(self) -> str:
         """Why no passing test ran this written exercise, from the trace."""
         if self.stopped_at:
-            shown = ", ".join(self.stopped_at[:3]) + (f" and {len(self.stopped_at) - 3} more" if len(self.stopped_at) > 3 else "")
-            verb = "is" if len(self.stopped_at) == 1 else "are"
-            return f"its tests stop first at {shown}, which {verb} not started"
+            by_owner: dict[str, list[str]] = {}
+            for name in self.stopped_at:
+                by_owner.setdefault(self.owners.get(name, ""), []).append(name)
+            parts = []
+            for owner, names in by_owner.items():
+                shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+                parts.append(f"{shown} ({owner + ': ' if owner else ''}not started)")
+            return "its tests stop first at " + "; ".join(parts)
         if self.reached:
             return "only failing tests run it"
         return "no test runs it"
@@ -382,11 +394,15 @@ def ran(items: list[Exercise], path: Path) -> dict[str, list[str]]:
 
 def waits(items: list[Exercise], failures: list[tuple[str, str]], runs: dict[str, list[str]]) -> None:
     """For each written exercise, the stubs (of any module) at which the failing tests that ran it
-    stopped: why a written exercise is untested."""
+    stopped: why a written exercise is untested. Each failing test that stopped at a stub of
+    this module also waits for it (beside the tests not run because they name it)."""
+    stubs = {item.name: item for item in items if item.stub is not None}
     for test_id, message in failures:
         stub = _STUB_REACHED.search(message)
         if stub is None:
             continue
+        if stub.group(1) in stubs:
+            stubs[stub.group(1)].stopped += 1
         for item in items:
             if item.name in runs.get(test_id, ()) and stub.group(1) not in item.stopped_at:
                 item.stopped_at.append(stub.group(1))

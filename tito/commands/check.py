@@ -72,8 +72,8 @@ def exercise_row(exercise) -> Row:
         more = f" (and {len(exercise.failures) - 1} more failing)" if len(exercise.failures) > 1 else ""
         check = Check("tests", FAIL, f"{test_id.rsplit('::', 1)[-1]}: {_first_line(message)}{more}")
     elif status == "not started":
-        waiting = f" ({exercise.tests} test{'s wait' if exercise.tests != 1 else ' waits'} for it)" \
-            if exercise.tests else ""
+        count = exercise.waiting
+        waiting = f" ({count} test{'s wait' if count != 1 else ' waits'} for it)" if count else ""
         check = Check("tests", MISSING, f"still raises {exercise.stub}{waiting}")
     else:
         check = Check("tests", UNTESTED, f"written; {exercise.why_untested}")
@@ -94,10 +94,8 @@ def exercise_card(module: Module, outcome: Outcome, only: list[str] | None = Non
     if not outcome.exercises:
         card.notes.append(f"{module.dev_file.name} has no exercises (no TODO, solution block or stub): "
                           "nothing to score")
-    if outcome.blockers:
-        line = outcome.blockers[0].line(workspace_flag())
-        card.notes.insert(0, line)
-        card.first = f"finish module {outcome.blockers[0].module.number} {outcome.blockers[0].module.name} first: {line}"
+    if outcome.blockers:  # an earlier module not finished comes before any row
+        card.first = outcome.blockers[0].line(workspace_flag())
     if outcome.skipped:
         card.notes.append(f"{outcome.skipped} test(s) skipped (`tito test {module.number}` says why)")
     if only:

@@ -226,13 +226,13 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
     outcome.returncode, outcome.output = done.returncode, done.stdout
     remember_seconds(str(target), time.monotonic() - started)
     _read_junit(junit, outcome)
-    outcome.runs = ran(outcome.exercises, ran_file)
-    waits(outcome.exercises, outcome.problems, outcome.runs)
     if counts.exists():
         waiting = dict(line.rsplit(" ", 1) for line in counts.read_text(encoding="utf-8").splitlines() if line)
         for exercise in outcome.not_started:
             exercise.tests = int(waiting.get(exercise.name, 0))
         outcome.waiting = sum(int(v) for v in waiting.values())
+    outcome.runs = ran(outcome.exercises, ran_file)
+    waits(outcome.exercises, outcome.problems, outcome.runs)
     if done.timed_out:
         outcome.timed_out = True
         outcome.failed += 1
@@ -382,6 +382,9 @@ def run_groups(root: Path, modules: list[Module], targets: list[tuple[str, Path]
     for o in outcomes:
         if o.label in by_folder and not o.ok:
             o.blockers = blockers(o, by_folder[o.label], everything)
+            owners = {name: f"module {b.module.number} {b.module.name}" for b in o.blockers for name in b.reached}
+            for e in o.exercises:
+                e.owners = owners
     return outcomes
 
 
