@@ -105,8 +105,8 @@ def test_a_module_not_started_scores_0_and_says_what_to_implement(project):
     code, card = _card(project)
     assert _statuses(card) == {"double": "missing", "triple": "missing"}, card
     assert card["score"] == 0 and code == 1
-    assert "double: not implemented yet" in card["rows"][0]["checks"][0]["detail"]
-    assert card["next"].startswith("implement double"), card["next"]
+    assert card["rows"][0]["checks"][0]["detail"] == "not started (2 tests wait for it)", card
+    assert card["next"] == "implement double: not started (2 tests wait for it)", card["next"]
     _edit(project, 'raise NotImplementedError("double: not implemented yet")', "return 2 * np.asarray(x)",
           folder="release")
     code, card = _card(project)
@@ -144,7 +144,7 @@ def test_an_earlier_module_not_finished_comes_first(project):
     card = json.loads(done.stdout)
     assert done.returncode == 1
     assert card["rows"][0]["name"] == "quad" and card["rows"][0]["status"] == "untested", card
-    assert "double, which is not started" in card["rows"][0]["checks"][0]["detail"], card
+    assert card["rows"][0]["checks"][0]["detail"] == "written; its tests stop first at double (module 01 demo: not started)", card
     assert card["next"].startswith("module 01 demo is not finished: double is not started"), card["next"]
 
 

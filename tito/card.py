@@ -103,7 +103,8 @@ class Card:
             for status, verb in ((FAIL, "fix"), (MISSING, "implement"), (UNTESTED, "test")):
                 bad = [c for c in row.checks if c.status == status]
                 if bad:
-                    return f"{verb} {row.name} ({bad[0].name}): {bad[0].detail}"
+                    check = "" if len(row.checks) == 1 else f" ({bad[0].name})"  # a row of one check: the row says it
+                    return f"{verb} {row.name}{check}: {bad[0].detail}"
         if self.extra is not None and not self.ok and hasattr(self.extra, "next_step"):
             return self.extra.next_step()
         for row in self.rows:

@@ -13,7 +13,7 @@ from tito.console import TitoError, console
 from tito.modules import (Module, add_workspace_argument, announce, find_module, project_root, use_workspace,
                           workspace_flag)
 from tito.offers import DEFAULT_TIMEOUT, Context, current_package, limited, offering
-from tito.progress import attribute
+from tito.progress import STUB_SUFFIX, attribute
 
 NAME = "check"
 ORDER = 30
@@ -74,7 +74,8 @@ def exercise_row(exercise) -> Row:
     elif status == "not started":
         count = exercise.waiting
         waiting = f" ({count} test{'s wait' if count != 1 else ' waits'} for it)" if count else ""
-        check = Check("tests", MISSING, f"still raises {exercise.stub}{waiting}")
+        stub = "not started" if exercise.stub.endswith(STUB_SUFFIX) else f"still raises {exercise.stub}"
+        check = Check("tests", MISSING, stub + waiting)
     else:
         check = Check("tests", UNTESTED, f"written; {exercise.why_untested}")
     return Row(exercise.name, [check])
