@@ -124,6 +124,33 @@ def test_an_exercise_that_a_passing_test_only_names_is_untested(project):
     assert "UNTESTED" in text.stdout and "score 50/100" in text.stdout, text.stdout
 
 
+def test_a_failure_is_blamed_on_what_its_test_ran_not_on_its_name(project):
+    """test_three_times names no exercise: the trace says it ran triple, so triple is broken."""
+    _with_triple(project, "from tinytorch.core.demo import double, triple\n\n\ndef test_three_times():\n"
+                          "    assert double(1) == 2\n    assert triple(2) == 6, 'triple(2) should be 6'\n")
+    _edit(project, "    return 3 * np.asarray(x)", "    return 4 * np.asarray(x)")
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "pass", "triple": "fail"}, card
+    assert "test_three_times" in card["rows"][1]["checks"][0]["detail"] and code == 1
+
+
+def test_blame_goes_to_the_named_exercise_the_test_ran_else_to_the_last_it_entered():
+    from tito.progress import Exercise, attribute
+
+    def fresh():
+        return [Exercise("forward", None), Exercise("Linear.backward", None), Exercise("relu", None)]
+
+    items = fresh()
+    left = attribute(items, [("t::test_values", "assert 1 == 2")], runs={"t::test_values": ["forward", "relu"]})
+    assert left == [] and [e.status for e in items] == ["untested", "untested", "broken"]
+    items = fresh()
+    attribute(items, [("t::test_forward_values", "assert 1 == 2")], runs={"t::test_forward_values": ["forward", "relu"]})
+    assert [e.status for e in items] == ["broken", "untested", "untested"]
+    items = fresh()  # a test that names relu but never ran it does not blame it
+    attribute(items, [("t::test_relu_shape", "assert 1 == 2")], runs={"t::test_relu_shape": ["forward"]})
+    assert [e.status for e in items] == ["broken", "untested", "untested"]
+
+
 def test_a_failing_test_of_no_exercise_still_fails_the_card(project):
     (project.module() / "tests" / "test_given.py").write_text("def test_given_code():\n    assert 1 == 2, 'given code broke'\n")
     code, card = _card(project)
