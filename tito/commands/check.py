@@ -13,6 +13,7 @@ from tito.console import TitoError, console
 from tito.modules import (Module, add_workspace_argument, announce, find_module, project_root, use_workspace,
                           workspace_flag)
 from tito.offers import DEFAULT_TIMEOUT, Context, current_package, limited, offering
+from tito.offers import provider as provider_of
 from tito.progress import STUB_SUFFIX, attribute
 
 NAME = "check"
@@ -110,6 +111,7 @@ def _names(row: str, name: str) -> bool:
 
 def module_report(module: Module, args) -> object | None:
     """The report of the module's own provider, if it offers one (`check(ctx)`)."""
+    provider_of(module)  # a provider that cannot be loaded is an error, never a card without it
     try:
         provider = offering(module, "check")
     except TitoError:
