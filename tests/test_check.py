@@ -1,10 +1,10 @@
-"""`tito check activations`: the report card is green for the reference and names each defect.
+"""`tito check`: every module's report card, built from its own tests.
 
-Each test copies the dev files into a temporary workspace, breaks the activations dev
-file the way a learner might (without any `tito sync`: check judges the dev file as it
-is), and runs `python -m tito check` on it in a subprocess. In-process defects (subclasses of the reference with one thing wrong) go
-through `tito.feedback.check_activation`, in a subprocess too, so the freshly built
-package is the one imported.
+The first part runs `tito check` on a small throwaway module (conftest's demo): one row per
+exercise, done only when a passing test ran it, and a score that is the share of exercises
+done. The second part is module 02's own report beside its exercises (accuracy in ULP,
+stability, properties): green for the reference, and naming each defect. The third runs the
+activations checks in-process on subclasses of the reference with one thing wrong.
 """
 from __future__ import annotations
 
@@ -15,15 +15,11 @@ import sys
 import pytest
 from feedback_helpers import (
     ACTIVATIONS,
-    ELU_ENDLESS_LOOP,
     INACCURATE_SIGMOID,
-    OVERFLOWING_SOFTMAX,
-    SILU_CRASH,
-    SOFTPLUS_SWALLOWS_EVERYTHING,
     TANH_STUB,
-    dev_file,
     check_json,
     describe,
+    dev_file,
     patch,
     rows,
     tito,
@@ -31,8 +27,173 @@ from feedback_helpers import (
 )
 
 GROUPS = {"accuracy", "stability", "properties", "gradient", "contract", "notes"}
-STATUSES = {"pass", "warn", "fail", "missing", "info"}
+STATUSES = {"pass", "warn", "fail", "missing", "untested", "info"}
 
+TRIPLE = '''
+# %%
+#| export
+def triple(x):
+    """Three times x."""
+    # TODO: one multiplication.
+    ### BEGIN SOLUTION
+    return 3 * np.asarray(x)
+    ### END SOLUTION
+'''
+TRIPLE_TEST = "from tinytorch.core.demo import triple\n\n\ndef test_triple():\n    assert triple(2) == 6, 'triple(2) should be 6'\n"
+
+
+def _card(project, *args):
+    done = project.tito("check", "demo", "--json", *args)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def _statuses(card) -> dict:
+    return {row["name"]: row["status"] for row in card["rows"]}
+
+
+def _with_triple(project, test=TRIPLE_TEST):
+    dev = project.module() / "demo_dev.py"
+    dev.write_text(dev.read_text() + TRIPLE)
+    (project.module() / "tests" / "test_triple.py").write_text(test)
+
+
+def _edit(project, old, new, folder="source"):
+    dev = project.root / "assignments" / folder / "01_demo" / "demo_dev.py"
+    text = dev.read_text()
+    assert old in text
+    dev.write_text(text.replace(old, new))
+
+
+# ----------------------------------------------------------------------------
+# The card of any module, from its tests
+# ----------------------------------------------------------------------------
+
+def test_the_reference_scores_100_with_one_row_per_exercise(project):
+    _with_triple(project)
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "pass", "triple": "pass"}, card
+    assert card["score"] == 100 and card["ok"] and code == 0
+    assert card["rows"][0]["checks"][0]["detail"] == "2 passing tests ran it"
+    text = project.tito("check", "demo")
+    assert text.returncode == 0 and "score 100/100" in text.stdout and "double" in text.stdout, text.stdout
+
+
+def test_a_broken_exercise_turns_its_row_red_and_halves_the_score(project):
+    _with_triple(project)
+    _edit(project, "    return 3 * np.asarray(x)", "    return 2 * np.asarray(x)")
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "pass", "triple": "fail"}, card
+    detail = card["rows"][1]["checks"][0]["detail"]
+    assert "test_triple" in detail and "triple(2) should be 6" in detail, detail
+    assert card["score"] == 50 and not card["ok"] and code == 1
+    assert card["next"].startswith("fix triple"), card["next"]
+
+
+def test_the_card_judges_the_dev_file_as_it_is_now(project):
+    """No `tito sync`: an edit shows at once, and the package is not touched."""
+    _edit(project, "    return 2 * np.asarray(x)", "    return 2 * np.asarray(x) + 1")
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "fail"} and card["score"] == 0 and code == 1
+    assert not (project.root / "tinytorch" / "core" / "demo.py").exists()
+
+
+def test_a_module_not_started_scores_0_and_says_what_to_implement(project):
+    _with_triple(project)
+    _edit(project, '    """Twice x."""\n', '    """Twice x."""\n    # TODO: one multiplication.\n')
+    project.tito("start", check=True)
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "missing", "triple": "missing"}, card
+    assert card["score"] == 0 and code == 1
+    assert card["rows"][0]["checks"][0]["detail"] == "not started (2 tests wait for it)", card
+    assert card["next"] == "implement double: not started (2 tests wait for it)", card["next"]
+    _edit(project, 'raise NotImplementedError("double: not implemented yet")', "return 2 * np.asarray(x)",
+          folder="release")
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "pass", "triple": "missing"} and card["score"] == 50, card
+
+
+def test_an_exercise_that_a_passing_test_only_names_is_untested(project):
+    """Done means a passing test ran it: a test named after triple that never calls it proves nothing."""
+    _with_triple(project, "def test_triple_is_documented():\n    assert True\n")
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "pass", "triple": "untested"}, card
+    assert card["rows"][1]["checks"][0]["detail"] == "written; no test runs it"
+    assert card["score"] == 50 and code == 1
+    text = project.tito("check", "demo")
+    assert "UNTESTED" in text.stdout and "score 50/100" in text.stdout, text.stdout
+
+
+def test_a_failure_is_blamed_on_what_its_test_ran_not_on_its_name(project):
+    """test_three_times names no exercise: the trace says it ran triple, so triple is broken."""
+    _with_triple(project, "from tinytorch.core.demo import double, triple\n\n\ndef test_three_times():\n"
+                          "    assert double(1) == 2\n    assert triple(2) == 6, 'triple(2) should be 6'\n")
+    _edit(project, "    return 3 * np.asarray(x)", "    return 4 * np.asarray(x)")
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "pass", "triple": "fail"}, card
+    assert "test_three_times" in card["rows"][1]["checks"][0]["detail"] and code == 1
+
+
+def test_blame_goes_to_the_named_exercise_the_test_ran_else_to_the_last_it_entered():
+    from tito.progress import Exercise, attribute
+
+    def fresh():
+        return [Exercise("forward", None), Exercise("Linear.backward", None), Exercise("relu", None)]
+
+    items = fresh()
+    left = attribute(items, [("t::test_values", "assert 1 == 2")], runs={"t::test_values": ["forward", "relu"]})
+    assert left == [] and [e.status for e in items] == ["untested", "untested", "broken"]
+    items = fresh()
+    attribute(items, [("t::test_forward_values", "assert 1 == 2")], runs={"t::test_forward_values": ["forward", "relu"]})
+    assert [e.status for e in items] == ["broken", "untested", "untested"]
+    items = fresh()  # a test that names relu but never ran it does not blame it
+    attribute(items, [("t::test_relu_shape", "assert 1 == 2")], runs={"t::test_relu_shape": ["forward"]})
+    assert [e.status for e in items] == ["broken", "untested", "untested"]
+
+
+def test_a_failing_test_of_no_exercise_still_fails_the_card(project):
+    (project.module() / "tests" / "test_given.py").write_text("def test_given_code():\n    assert 1 == 2, 'given code broke'\n")
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "pass", "other tests": "fail"}, card
+    assert "given code broke" in card["rows"][1]["checks"][0]["detail"]
+    assert code == 1 and not card["ok"]
+
+
+def test_an_earlier_module_not_finished_comes_first(project):
+    from test_editions import _second_module
+
+    _second_module(project)
+    project.tito("start", check=True)
+    quad = project.root / "assignments" / "release" / "02_quad" / "quad_dev.py"
+    quad.write_text(quad.read_text().replace('raise NotImplementedError("quad: not implemented yet")',
+                                             "return double(double(x))"))
+    done = project.tito("check", "quad", "--json")
+    card = json.loads(done.stdout)
+    assert done.returncode == 1
+    assert card["rows"][0]["name"] == "quad" and card["rows"][0]["status"] == "untested", card
+    assert card["rows"][0]["checks"][0]["detail"] == "written; its tests stop first at double (module 01 demo: not started)", card
+    assert card["next"].startswith("module 01 demo is not finished: double is not started"), card["next"]
+
+
+def test_a_module_report_of_its_own_follows_the_exercises(project):
+    from test_editions import _feedback
+
+    _feedback(project)
+    code, card = _card(project)
+    assert _statuses(card) == {"double": "pass"} and code == 0
+    assert card["extra"]["ok"] is True and card["extra"]["score"] == 100, card
+
+
+def test_a_syntax_error_is_an_error_naming_its_line_not_a_score(project):
+    _edit(project, "    return 2 * np.asarray(x)", "    return 2 * (")
+    done = project.tito("check", "demo")
+    assert done.returncode == 2 and "demo_dev.py:" in done.stderr and "score" not in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+# ----------------------------------------------------------------------------
+# Module 02's own report beside its exercises
+# ----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
@@ -49,17 +210,14 @@ def package(tmp_path):
     return workspace(tmp_path / "ws")
 
 
-# ----------------------------------------------------------------------------
-# The reference
-# ----------------------------------------------------------------------------
-
 def test_reference_report_is_all_green(reference_report):
     code, report = reference_report
+    assert all(row["status"] == "pass" for row in report["rows"]), report["rows"]
     assert [f["name"] for f in report["functions"]] == list(ACTIVATIONS)
     for row in report["functions"]:
         assert row["status"] == "pass", f"{row['name']}: {describe(row)}"
         assert all(c["status"] in ("pass", "info") for c in row["checks"]), f"{row['name']}: {describe(row)}"
-    assert report["score"] == 100
+    assert report["score"] == 100 and report["extra"]["score"] == 100
     assert code == 0
 
 
@@ -74,18 +232,13 @@ def test_sign_of_zero_and_subnormals_are_notes_not_failures(reference_report):
     assert rows(report)["relu"]["score"] == 100 and rows(report)["sigmoid"]["score"] == 100
 
 
-def test_reference_is_all_green_in_float64(reference):
-    code, report = check_json(reference, "--dtype", "float64")
-    bad = {n: describe(r) for n, r in rows(report).items() if r["status"] != "pass"}
-    assert not bad, bad
-    assert report["dtype"] == "float64" and report["score"] == 100 and code == 0
-
-
 def test_json_report_has_the_documented_schema(reference_report):
     _, report = reference_report
     assert report["module"] == "activations"
     assert isinstance(report["score"], int) and 0 <= report["score"] <= 100
     assert isinstance(report["next"], str) and report["next"]
+    for row in report["rows"]:
+        assert row["status"] in STATUSES and len(row["checks"]) == 1, row
     for row in report["functions"]:
         assert row["status"] in STATUSES
         assert row["checks"], row["name"]
@@ -109,16 +262,14 @@ def test_text_report_of_the_reference(reference):
     for name in ACTIVATIONS:
         assert name in done.stdout
     assert "score 100/100" in done.stdout
-    assert "next: nothing" in done.stdout
     assert "FAIL" not in done.stdout and "MISSING" not in done.stdout
 
 
-# ----------------------------------------------------------------------------
-# Injected defects
-# ----------------------------------------------------------------------------
-
-def test_inaccurate_sigmoid_turns_its_row_red(package):
+def test_inaccurate_sigmoid_turns_its_rows_red(package):
     code, report = check_json(patch(package, INACCURATE_SIGMOID))
+    failing = {r["name"] for r in report["rows"] if r["status"] == "fail"}
+    assert "sigmoid" in failing and failing <= {"sigmoid", "sigmoid_backward"}, failing  # backward uses sigmoid(x)
+    assert report["score"] < 100 and report["next"].startswith("fix sigmoid"), report["next"]
     by_name = rows(report)
     sigmoid = by_name["sigmoid"]
     assert sigmoid["status"] == "fail"
@@ -129,23 +280,8 @@ def test_inaccurate_sigmoid_turns_its_row_red(package):
     for other in ("relu", "tanh", "softmax", "log_softmax"):
         assert by_name[other]["status"] == "pass", describe(by_name[other])
     assert code == 1
-    assert report["score"] < 100
-    assert report["next"].startswith("fix Sigmoid (accuracy)")
-
-
-def test_softmax_without_max_subtraction_turns_its_row_red(package):
-    code, report = check_json(patch(package, OVERFLOWING_SOFTMAX))
-    by_name = rows(report)
-    softmax = {c["name"]: c for c in by_name["softmax"]["checks"]}
-    assert by_name["softmax"]["status"] == "fail"
-    assert softmax["accuracy"]["status"] == "fail"
-    assert softmax["warnings"]["status"] == "fail"
-    assert "overflow" in softmax["warnings"]["reason"] and "row [" in softmax["warnings"]["reason"]
-    assert max(softmax["warnings"]["input"]) > 88.7, "the row named must hold a logit that overflows exp"
-    assert softmax["extreme inputs"]["status"] == "fail"
-    assert by_name["log_softmax"]["status"] == "pass", describe(by_name["log_softmax"])
-    assert by_name["sigmoid"]["status"] == "pass", describe(by_name["sigmoid"])
-    assert code == 1
+    assert report["extra"]["score"] < 100
+    assert report["extra"]["next"].startswith("fix Sigmoid (accuracy)")
 
 
 def test_stub_shows_as_missing_and_hides_nothing(package):
@@ -160,42 +296,6 @@ def test_stub_shows_as_missing_and_hides_nothing(package):
         if name != "tanh":
             assert by_name[name]["status"] == "pass", f"{name}: {describe(by_name[name])}"
     assert code == 1, "a missing function is not done"
-    assert report["next"].startswith("implement Tanh")
-
-
-def test_endless_loop_is_reported_as_a_timeout(package):
-    patch(package, ELU_ENDLESS_LOOP)
-    code, report = check_json(package, "--timeout", "1", "--only", "relu", "--only", "elu",
-                              "--only", "sigmoid")
-    by_name = rows(report)
-    assert list(by_name) == ["relu", "sigmoid", "elu"]
-    elu = by_name["elu"]
-    assert elu["status"] == "fail"
-    accuracy = next(c for c in elu["checks"] if c["name"] == "accuracy")
-    assert "did not finish within 1 s" in accuracy["reason"] and accuracy["value"] == "timeout"
-    assert by_name["relu"]["status"] == "pass" and by_name["sigmoid"]["status"] == "pass"
-    assert code == 1
-
-
-def test_loop_that_swallows_the_time_limit_is_stopped(package):
-    patch(package, SOFTPLUS_SWALLOWS_EVERYTHING)
-    code, report = check_json(package, "--timeout", "0.5", "--only", "softplus", "--only", "relu")
-    by_name = rows(report)
-    softplus = by_name["softplus"]
-    assert softplus["status"] == "fail"
-    assert "timed out" in softplus["checks"][0]["reason"], describe(softplus)
-    assert by_name["relu"]["status"] == "pass"
-    assert code == 1
-
-
-def test_exception_names_the_line_that_raised(package):
-    code, report = check_json(patch(package, SILU_CRASH), "--only", "silu", "--only", "gelu")
-    silu = rows(report)["silu"]
-    reason = next(c for c in silu["checks"] if c["name"] == "accuracy")["reason"]
-    line = dev_file(package).read_text().splitlines().index("    return 1 / 0") + 1
-    assert "ZeroDivisionError" in reason and f"activations_dev.py:{line}" in reason, reason
-    assert rows(report)["gelu"]["status"] == "pass"
-    assert code == 1
 
 
 def test_deleted_dev_file_is_an_error_not_a_pass(package):
@@ -213,24 +313,6 @@ def test_syntax_error_in_the_dev_file_names_its_line_and_gives_no_score(package)
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"activations_dev.py:{lines + 5}" in done.stderr, done.stderr
     assert "score" not in done.stdout and "Traceback" not in done.stderr
-
-
-def test_check_judges_the_dev_file_not_the_package(package):
-    """An edit without `tito sync` is what the report card shows (the package is untouched)."""
-    patch(package, INACCURATE_SIGMOID)
-    code, report = check_json(package, "--only", "sigmoid")
-    assert rows(report)["sigmoid"]["status"] == "fail" and code == 1
-    code, report = check_json(workspace(package.parent / "clean"), "--only", "sigmoid")
-    assert rows(report)["sigmoid"]["status"] == "pass" and code == 0
-
-
-def test_text_report_names_the_defect_and_the_next_step(package):
-    done = tito(patch(package, INACCURATE_SIGMOID), "check", "activations", "--only", "sigmoid",
-                "--only", "relu")
-    assert done.returncode == 1
-    assert "sigmoid · accuracy" in done.stdout and "FAIL" in done.stdout
-    assert "next: fix Sigmoid (accuracy)" in done.stdout
-    assert "tito sync" not in done.stdout, "check never asks for a sync: it judged the dev file"
 
 
 # ----------------------------------------------------------------------------
@@ -435,7 +517,6 @@ def test_a_warning_alone_keeps_the_exit_code_zero(catalogue):
 # ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args, message", [
-    (["check", "tensor"], "module 01 tensor has no report card"),
     (["check", "nonsense"], "unknown module 'nonsense'"),
     (["check", "activations", "--only", "swish"], "unknown activation 'swish'"),
     (["check", "activations", "--dtype", "float16"], "invalid choice"),

@@ -7,7 +7,12 @@ of `Check`s with a status:
     warn     it holds, with something worth knowing
     fail     it does not hold (the detail says on which input)
     missing  the learner's code raises NotImplementedError: not started yet
+    untested written, but no passing test ran it (not counted as holding)
     info     a fact shown for understanding, never judged (not counted in the score)
+
+`tito check` builds every module's card from the module's own tests (one row per exercise
+of its dev file, see `tito.commands.check`); a module's feedback provider may add a report
+of its own beside it.
 
 `attempt(fn)` runs one call into learner code and turns what goes wrong into a Check:
 NotImplementedError is "missing", any other exception "fail" naming the learner's file and
@@ -24,11 +29,11 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-PASS, WARN, FAIL, MISSING, INFO = "pass", "warn", "fail", "missing", "info"
-SEVERITY = {INFO: -1, PASS: 0, WARN: 1, MISSING: 2, FAIL: 3}
-STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", MISSING: "bright_black", INFO: "cyan"}
-LABEL = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING", INFO: "INFO"}
-MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·", INFO: "i"}
+PASS, WARN, FAIL, MISSING, UNTESTED, INFO = "pass", "warn", "fail", "missing", "untested", "info"
+SEVERITY = {INFO: -1, PASS: 0, WARN: 1, UNTESTED: 2, MISSING: 3, FAIL: 4}
+STYLE = {PASS: "green", WARN: "yellow", FAIL: "red", MISSING: "bright_black", UNTESTED: "yellow", INFO: "cyan"}
+LABEL = {PASS: "PASS", WARN: "WARN", FAIL: "FAIL", MISSING: "MISSING", UNTESTED: "UNTESTED", INFO: "INFO"}
+MARK = {PASS: "✓", WARN: "!", FAIL: "✗", MISSING: "·", UNTESTED: "?", INFO: "i"}
 
 
 @dataclass
@@ -73,6 +78,8 @@ class Card:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     done: str = ""  # what `next` says when everything passes
+    first: str = ""  # what `next` says before any row's problem (an earlier module to finish)
+    extra: object = None  # a report of the module's own provider, shown after the rows (ok, to_json, rich)
 
     @property
     def score(self) -> int:
@@ -84,16 +91,22 @@ class Card:
 
     @property
     def ok(self) -> bool:
-        """Nothing red, nothing missing: what `tito check` exits 0 on."""
-        return bool(self.rows) and all(r.status in (PASS, WARN) for r in self.rows)
+        """Nothing red, missing or untested, in the rows and the extra report: what `tito check` exits 0 on."""
+        return (bool(self.rows) and all(r.status in (PASS, WARN) for r in self.rows)
+                and bool(getattr(self.extra, "ok", True)))
 
     def next_step(self) -> str:
         """The first thing to fix, in the order of the rows (the module's order)."""
+        if self.first and not self.ok:
+            return self.first
         for row in self.rows:
-            for status, verb in ((FAIL, "fix"), (MISSING, "implement")):
+            for status, verb in ((FAIL, "fix"), (MISSING, "implement"), (UNTESTED, "test")):
                 bad = [c for c in row.checks if c.status == status]
                 if bad:
-                    return f"{verb} {row.name} ({bad[0].name}): {bad[0].detail}"
+                    check = "" if len(row.checks) == 1 else f" ({bad[0].name})"  # a row of one check: the row says it
+                    return f"{verb} {row.name}{check}: {bad[0].detail}"
+        if self.extra is not None and not self.ok and hasattr(self.extra, "next_step"):
+            return self.extra.next_step()
         for row in self.rows:
             for check in row.checks:
                 if check.status == WARN:
@@ -101,9 +114,15 @@ class Card:
         return self.done or "nothing: every check passes."
 
     def to_json(self) -> dict:
-        return {"module": self.module, "score": self.score, "ok": self.ok, "next": self.next_step(),
-                "seconds": round(self.seconds, 2), "notes": self.notes,
-                "rows": [r.to_json() for r in self.rows]}
+        report = {"module": self.module, "score": self.score, "ok": self.ok, "next": self.next_step(),
+                  "seconds": round(self.seconds, 2), "notes": self.notes,
+                  "rows": [r.to_json() for r in self.rows]}
+        if self.extra is not None:  # its own fields beside the card's (its score, ok and next under "extra")
+            extra = self.extra.to_json()
+            report["notes"] = self.notes + [n for n in extra.pop("notes", []) if n not in self.notes]
+            report["extra"] = {k: extra.pop(k) for k in ("module", "score", "ok", "next", "seconds") if k in extra}
+            report.update({k: v for k, v in extra.items() if k not in report})
+        return report
 
     def __rich__(self):
         return render(self)
@@ -118,12 +137,14 @@ def render(card: Card, verbose: bool = False):
     for row in card.rows:
         judged = row.judged
         held = sum(c.status in (PASS, WARN) for c in judged)
+        # a row of one check shows what it found; a row of several, how many hold
+        shown = row.checks[0].detail if len(row.checks) == 1 else f"{held}/{len(judged)}"
         table.add_row(Text(row.name, style="bold"), Text(LABEL[row.status], style=f"bold {STYLE[row.status]}"),
-                      Text(f"{held}/{len(judged)}", style=STYLE[row.status]))
+                      Text(shown, style=STYLE[row.status]))
     lines = Text()
     for row in card.rows:
         for check in row.checks:
-            if check.status == PASS and not verbose:
+            if (check.status == PASS and not verbose) or len(row.checks) == 1:
                 continue
             if lines:
                 lines.append("\n")
@@ -132,6 +153,8 @@ def render(card: Card, verbose: bool = False):
             lines.append(check.detail)
     parts = [table] + ([lines] if lines else [])
     parts += [Text(note, style="yellow") for note in card.notes]
+    if card.extra is not None:
+        parts.append(card.extra)
     parts += closing_lines(card.score, card.ok, [r.status for r in card.rows], card.seconds, card.next_step())
     return Group(*parts)
 
@@ -141,7 +164,7 @@ def closing_lines(score: int, ok: bool, statuses: list[str], seconds: float, nex
     style = "green" if score == 100 else "yellow" if ok else "red"
     summary = Text()
     summary.append(f"score {score}/100", style=f"bold {style}")
-    counts = {s: statuses.count(s) for s in (PASS, WARN, FAIL, MISSING)}
+    counts = {s: statuses.count(s) for s in (PASS, WARN, FAIL, MISSING, UNTESTED)}
     summary.append("   " + ", ".join(f"{n} {LABEL[s].lower()}" for s, n in counts.items() if n))
     summary.append(f"   {seconds:.1f} s", style="bright_black")
     return [summary, Text.assemble(("next: ", "bold"), next_step)]

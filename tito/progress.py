@@ -1,19 +1,23 @@
-"""Which exercises of a dev file are done, not started or broken: the first thing `tito test` says.
+"""Which exercises of a dev file are done, not started, broken or untested: what `tito test`
+says first, and the rows of `tito check`'s card.
 
 An exercise is a function or method of the dev file (or a function nested in one, such
 as the `backward` of an autograd rule) that carries a `# TODO` comment, a solution block
 (`### BEGIN SOLUTION`) or the student edition's stub in its own body (`raise
 NotImplementedError("...: not implemented yet")`; an abstract method that raises
 NotImplementedError by design is not an exercise). One that still raises is *not
-started*; its tests are not run at all (they could only say "not implemented", and a
-whole suite of those takes minutes): a pytest plugin (this module, loaded with `-p
-tito.progress`) deselects every test whose id names a not-started exercise. After the
-run, each failure is attributed to the exercises its test id and message name; an
-exercise with a failure that is not "not implemented" is *broken*. The plugin also
-records which exercises each test ran (a trace of calls into the module's own file, no
-line tracing): one that a passing test ran, or that a passing test names, is *done*, and
-one that no passing test ran is *untested*, with the reason (no test runs it, or its tests
-stop first at a stub, named with its module).
+started*; the tests that name it (every part of its name, "Linear" and "forward" for
+Linear.forward) are not run at all (they could only say "not implemented"): a pytest
+plugin (this module, loaded with `-p tito.progress`) deselects them.
+
+The plugin also records which exercises each test ran (a call at the top of each, added
+to the module's package file as it is imported; no line tracing). An exercise is *done*
+when a passing test ran it and no failure is its own; naming it in a test id proves
+nothing. A failure is blamed on what the failing test ran: of those exercises, the ones
+its id or message names, else the last one it entered; an exercise with a failure that
+is not "not implemented" is *broken*. A written exercise that no passing test ran is
+*untested*, with the reason: its tests stop first at a stub (named: of this module or an
+earlier one), only failing tests run it, or no test runs it.
 
 A Hypothesis test that reaches a stub of another module (module 05's tests on an untouched
 module 03) would shrink its "not implemented" failure for seconds; the plugin ends such a
@@ -37,7 +41,7 @@ import pytest
 ENV = "TITO_NOT_STARTED"  # comma-separated names the plugin deselects tests for
 TRACE_ENV = "TITO_TRACE"  # the package file of the module under test, whose exercises say when they run
 # (and TITO_TRACE_NAMES: which ones, comma-separated)
-RAN_ENV = "TITO_RAN"  # where the plugin writes what ran: {"passing": [...], "reached": [...]}
+RAN_ENV = "TITO_RAN"  # where the plugin writes what ran: {"passing": {name: tests}, "reached": ..., "failing": {test: [names]}}
 STUB_SUFFIX = "not implemented yet"  # the end of every stub `tito release` writes
 _TODO = re.compile(r"^\s*(# TODO\b|### BEGIN SOLUTION)")
 
@@ -46,12 +50,16 @@ _TODO = re.compile(r"^\s*(# TODO\b|### BEGIN SOLUTION)")
 class Exercise:
     name: str  # "relu", "Tensor.reshape", "add.backward" (a function nested in add)
     stub: str | None  # the message of its NotImplementedError, or None once written
-    tests: int = 0  # tests not run because it is not started
-    passed: int = 0  # passing tests that name it
+    tests: int = 0  # tests not run because it is not started (they name it)
+    stopped: int = 0  # tests that ran and stopped at its stub first
+    passed: int = 0  # passing tests that name it (what tells when nothing was traced)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (test id, message)
     base: str = ""  # the name tests use for it: the outermost function's ("add" for add.backward)
-    ran: bool = False  # a passing test ran its code
-    reached: bool = False  # a test (passing or failing) ran its code
+    ran: int = 0  # passing tests that ran its code (the trace)
+    reached: int = 0  # tests, passing or failing, that ran its code
+    stopped_at: list[str] = field(default_factory=list)  # stubs at which failing tests that ran it stopped
+    owners: dict[str, str] = field(default_factory=dict)  # stub name -> its module ("module 02 activations"), if another
+    traced: bool = False  # `ran` and `reached` come from a trace (else only test names tell)
 
     @property
     def status(self) -> str:
@@ -59,7 +67,30 @@ class Exercise:
             return "not started"
         if self.failures:
             return "broken"
-        return "done" if self.passed or self.ran else "untested"
+        if self.traced:  # done only when a passing test ran it; naming it proves nothing
+            return "done" if self.ran else "untested"
+        return "done" if self.passed else "untested"
+
+    @property
+    def waiting(self) -> int:
+        """Tests that wait for this not-started exercise: not run, or stopped at its stub."""
+        return self.tests + self.stopped
+
+    @property
+    def why_untested(self) -> str:
+        """Why no passing test ran this written exercise, from the trace."""
+        if self.stopped_at:
+            by_owner: dict[str, list[str]] = {}
+            for name in self.stopped_at:
+                by_owner.setdefault(self.owners.get(name, ""), []).append(name)
+            parts = []
+            for owner, names in by_owner.items():
+                shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+                parts.append(f"{shown} ({owner + ': ' if owner else ''}not started)")
+            return "its tests stop first at " + "; ".join(parts)
+        if self.reached:
+            return "only failing tests run it"
+        return "no test runs it"
 
     @property
     def short(self) -> str:
@@ -143,13 +174,17 @@ def mentioned(text: str, names: list[str]) -> list[str]:
 
 
 def attribute(items: list[Exercise], failures: list[tuple[str, str]],
-              passed: list[str] = ()) -> list[tuple[str, str]]:
+              passed: list[str] = (), runs: dict[str, list[str]] | None = None) -> list[tuple[str, str]]:
     """File each failure (and count each pass) under the exercises it names; return the
     failures that name none.
 
     "not implemented" failures are left out (they wait on a not-started exercise). A test
     about a backward pass counts against `<name>_backward` when that is an exercise.
+    `runs` (test id -> the exercises it ran, the last one last, from the trace) narrows the
+    blame to what the failing test ran: of those, the ones it names, else the last it entered.
     """
+    if runs is None:
+        runs = {}
     by_short: dict[str, Exercise] = {}
     for item in items:
         by_short.setdefault(item.short.lower(), item)
@@ -165,12 +200,16 @@ def attribute(items: list[Exercise], failures: list[tuple[str, str]],
     for test_id in passed:
         for item in named(test_id, ""):
             item.passed += 1
+    by_name = {item.name: item for item in items}
     unclaimed, shared = [], []
     for failure in failures:
         test_id, message = failure
         if "not implemented" in message or "NotImplementedError" in message:
             continue
         claimed = named(test_id, (message.splitlines() or [""])[0])
+        ran_here = [by_name[n] for n in runs.get(test_id, []) if n in by_name]
+        if ran_here:
+            claimed = [c for c in claimed if c in ran_here] or ran_here[-1:]
         if len(claimed) == 1:
             claimed[0].failures.append(failure)
         elif claimed:
@@ -278,13 +317,17 @@ class _Runs:
     """Which exercises each test ran, from the marks; a test with a failing phase does not count."""
 
     def __init__(self):
-        self.current: set[str] = set()
+        self.current: dict[str, None] = {}  # in the order last entered
         self.failed = False
-        self.passing: set[str] = set()
-        self.reached: set[str] = set()
+        self.passing: dict[str, int] = {}  # exercise -> passing tests that ran it
+        self.reached: dict[str, int] = {}  # exercise -> tests that ran it
+        self.failing: dict[str, list[str]] = {}  # failing test id -> what it ran, the last entered last
 
     def __call__(self, name: str) -> None:
-        self.current.add(name)
+        current = self.current
+        if next(reversed(current), None) != name:
+            current.pop(name, None)
+            current[name] = None
 
 
 _runs: _Runs | None = None
@@ -300,7 +343,7 @@ if os.environ.get(TRACE_ENV) and os.environ.get(RAN_ENV):  # loaded as the plugi
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
     if _runs is not None:
-        _runs.current, _runs.failed = set(), False
+        _runs.current, _runs.failed = {}, False
 
 
 def pytest_runtest_logreport(report):
@@ -310,28 +353,69 @@ def pytest_runtest_logreport(report):
 
 def pytest_runtest_logfinish(nodeid, location):
     if _runs is not None:
-        _runs.reached |= _runs.current
-        if not _runs.failed:
-            _runs.passing |= _runs.current
+        for name in _runs.current:
+            _runs.reached[name] = _runs.reached.get(name, 0) + 1
+            if not _runs.failed:
+                _runs.passing[name] = _runs.passing.get(name, 0) + 1
+        if _runs.failed:
+            _runs.failing[junit_id(nodeid)] = list(_runs.current)
+
+
+def junit_id(nodeid: str) -> str:
+    """A pytest node id as `tito test` reads it back from the JUnit report ("classname::name")."""
+    path, bracket, params = nodeid.partition("[")
+    names = path.split("::")
+    names[0] = re.sub(r"\.py$", "", names[0].replace("/", "."))
+    names[-1] += bracket + params
+    return f"{'.'.join(names[:-1])}::{names[-1]}"
 
 
 def pytest_sessionfinish(session, exitstatus):
     if _runs is not None:
         with contextlib.suppress(OSError):
             Path(os.environ[RAN_ENV]).write_text(json.dumps(
-                {"passing": sorted(_runs.passing), "reached": sorted(_runs.reached)}), encoding="utf-8")
+                {"passing": _runs.passing, "reached": _runs.reached, "failing": _runs.failing}), encoding="utf-8")
 
 
-def ran(items: list[Exercise], path: Path) -> None:
-    """Mark the exercises the traced run (`path`, written by the plugin) ran."""
+def ran(items: list[Exercise], path: Path) -> dict[str, list[str]]:
+    """Mark what the traced run (`path`, written by the plugin) ran; return each failing test's
+    exercises (test id -> names, the last entered last), for `attribute`."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return
-    passing, reached = set(data.get("passing", [])), set(data.get("reached", []))
+        return {}
+    passing, reached = data.get("passing", {}), data.get("reached", {})
     for item in items:
-        item.ran = item.name in passing
-        item.reached = item.ran or item.name in reached
+        item.traced = True
+        item.ran = int(passing.get(item.name, 0))
+        item.reached = int(reached.get(item.name, 0))
+    return data.get("failing", {})
+
+
+def waits(items: list[Exercise], failures: list[tuple[str, str]], runs: dict[str, list[str]]) -> None:
+    """For each written exercise, the stubs (of any module) at which the failing tests that ran it
+    stopped: why a written exercise is untested. Each failing test that stopped at a stub of
+    this module also waits for it (beside the tests not run because they name it)."""
+    stubs = {item.name: item for item in items if item.stub is not None}
+    for test_id, message in failures:
+        stub = _STUB_REACHED.search(message)
+        if stub is None:
+            continue
+        if stub.group(1) in stubs:
+            stubs[stub.group(1)].stopped += 1
+        for item in items:
+            if item.name in runs.get(test_id, ()) and stub.group(1) not in item.stopped_at:
+                item.stopped_at.append(stub.group(1))
+
+
+_STUB_REACHED = re.compile(r"([A-Za-z_][\w.]*): " + re.escape(STUB_SUFFIX))
+
+
+def waits_for(test_id: str, name: str) -> bool:
+    """The test names the not-started exercise `name`: every part of it ("Linear" and "forward"
+    for Linear.forward; underscores around a part do not count) occurs in its id as a word."""
+    parts = [part.strip("_") for part in name.split(".")]
+    return all(mentioned(test_id, [part]) for part in parts if part)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -340,15 +424,16 @@ def pytest_collection_modifyitems(config, items):
     if not waiting:
         return
     keep, skip = [], []
+    counts: dict[str, int] = {}
     for item in items:
-        (skip if mentioned(item.nodeid.split("::", 1)[-1], waiting) else keep).append(item)
+        test = item.nodeid.split("::", 1)[-1]
+        names = [name for name in waiting if waits_for(test, name)]
+        (skip if names else keep).append(item)
+        if names:
+            counts[names[0]] = counts.get(names[0], 0) + 1
     if skip:
         config.hook.pytest_deselected(items=skip)
         items[:] = keep
-        counts: dict[str, int] = {}
-        for item in skip:
-            for name in mentioned(item.nodeid.split("::", 1)[-1], waiting)[:1]:
-                counts[name] = counts.get(name, 0) + 1
         path = os.environ.get(ENV + "_COUNTS")
         if path:
             Path(path).write_text("\n".join(f"{k} {v}" for k, v in counts.items()), encoding="utf-8")

@@ -61,7 +61,9 @@ def main():
 
     import matplotlib
     matplotlib.use("Agg")
-    from tito.feedback.training import plot_decision_boundary
+    from tito.offers import feedback_module
+
+    plot_decision_boundary = feedback_module("training").plot_decision_boundary
 
     model, X, y, test_set = kept
 

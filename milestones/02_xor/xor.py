@@ -100,7 +100,9 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from tito.feedback.training import plot_decision_boundary
+    from tito.offers import feedback_module
+
+    plot_decision_boundary = feedback_module("training").plot_decision_boundary
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), constrained_layout=True)
     plot_decision_boundary(probability_of(flat_model), X, Y, ax=axes[0],

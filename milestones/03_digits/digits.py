@@ -79,7 +79,11 @@ def main():
 
     import matplotlib
     matplotlib.use("Agg")
-    from tito.feedback.training import plot_confusion, plot_history, plot_misclassified
+    from tito.offers import feedback_module
+
+    training = feedback_module("training")  # module 08's figures
+    plot_confusion, plot_history, plot_misclassified = (training.plot_confusion, training.plot_history,
+                                                        training.plot_misclassified)
 
     history, tested, test_idx = kept
     save(plot_history(history, "digits 64-64-10, seed 0"), args.out / "digits_curves.png")

@@ -187,8 +187,10 @@ def figures(out, model, tested, images, data):
     import matplotlib
 
     matplotlib.use("Agg")
-    from tito.feedback.training import plot_confusion, plot_misclassified
     from tito.offers import feedback_module
+
+    training = feedback_module("training")  # module 08's figures
+    plot_confusion, plot_misclassified = training.plot_confusion, training.plot_misclassified
 
     feedback = feedback_module("conv")
     save(feedback.learned_filters_figure(model, "LeNet's first layer after training (seed 0)"),

@@ -22,7 +22,7 @@ from tito.export import build_package, workspace_exports
 from tito.modules import (Module, add_workspace_argument, all_modules, announce, find_module, is_reference,
                           project_root, use_workspace, workspace_dir, workspace_flag)
 from tito.progress import ENV as NOT_STARTED_ENV
-from tito.progress import RAN_ENV, STUB_SUFFIX, TRACE_ENV, Exercise, attribute, exercises, ran
+from tito.progress import RAN_ENV, STUB_SUFFIX, TRACE_ENV, Exercise, attribute, exercises, ran, waits
 
 NAME = "test"
 ORDER = 10
@@ -126,6 +126,8 @@ class Outcome:
     exercises: list[Exercise] = field(default_factory=list)  # the module's, when it has any
     waiting: int = 0  # tests not run: they name an exercise that is not started
     blockers: list[Blocker] = field(default_factory=list)  # earlier modules whose stubs the tests reached
+    timed_out: bool = False  # a test (or the import of a test module) ran out of time
+    runs: dict[str, list[str]] = field(default_factory=dict)  # failing test id -> the exercises it ran (trace)
 
     @property
     def not_started(self) -> list[Exercise]:
@@ -209,11 +211,11 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
     ran_file = package_dir / f"ran-{label}.json"
     if module is not None and module.dev_file.exists():
         outcome.exercises = exercises(module.dev_file)
-        env[NOT_STARTED_ENV] = ",".join(e.short for e in outcome.not_started)
+        env[NOT_STARTED_ENV] = ",".join(e.name for e in outcome.not_started)
         env[NOT_STARTED_ENV + "_COUNTS"] = str(counts)
-        written = [e.name for e in outcome.exercises if e.stub is None]
-        if traced is not None and written:
-            env.update({TRACE_ENV: str(traced), TRACE_ENV + "_NAMES": ",".join(written), RAN_ENV: str(ran_file)})
+        names = [e.name for e in outcome.exercises]
+        if traced is not None and names:
+            env.update({TRACE_ENV: str(traced), TRACE_ENV + "_NAMES": ",".join(names), RAN_ENV: str(ran_file)})
     if args.verbose:
         done = children.run(command, cwd=root, env=env, timeout=limit)
     else:
@@ -224,13 +226,15 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
     outcome.returncode, outcome.output = done.returncode, done.stdout
     remember_seconds(str(target), time.monotonic() - started)
     _read_junit(junit, outcome)
-    ran(outcome.exercises, ran_file)
     if counts.exists():
         waiting = dict(line.rsplit(" ", 1) for line in counts.read_text(encoding="utf-8").splitlines() if line)
         for exercise in outcome.not_started:
-            exercise.tests = int(waiting.get(exercise.short, 0))
+            exercise.tests = int(waiting.get(exercise.name, 0))
         outcome.waiting = sum(int(v) for v in waiting.values())
+    outcome.runs = ran(outcome.exercises, ran_file)
+    waits(outcome.exercises, outcome.problems, outcome.runs)
     if done.timed_out:
+        outcome.timed_out = True
         outcome.failed += 1
         outcome.problems.append((label, f"stopped: a test or the import of a test module ran longer than "
                                         f"{limit:g} s (an endless loop?), at {done.stuck_at or 'an unknown place'}"
@@ -279,7 +283,7 @@ _STATUS_STYLE = {"done": "green", "not started": "dim", "broken": "red", "untest
 def _progress(o: Outcome) -> list[tuple[str, str]]:
     """Print one line per exercise; return the failures still to show (the broken ones' and unclaimed)."""
     failures = [(t, m) for t, m in o.problems if not m.startswith("skipped: ")]
-    unclaimed = attribute(o.exercises, failures, o.passed_ids)
+    unclaimed = attribute(o.exercises, failures, o.passed_ids, o.runs)
     width = max(len(e.name) for e in o.exercises)
     counts = {s: sum(e.status == s for e in o.exercises) for s in _STATUS_STYLE}
     untested = f", {counts['untested']} untested" if counts["untested"] else ""
@@ -291,13 +295,8 @@ def _progress(o: Outcome) -> list[tuple[str, str]]:
             detail = (f"  ({e.tests} tests wait for it)" if e.tests > 1 else "  (1 test waits for it)") if e.tests else ""
         elif e.status == "broken":
             detail = f"  ({len(e.failures)} failing test(s), below)"
-        elif e.status == "untested" and e.reached and o.blockers:
-            b = o.blockers[0].module
-            detail = f"  (written; its tests stop first at module {b.number} {b.name}'s stubs)"
-        elif e.status == "untested" and e.reached:
-            detail = "  (written; only failing tests run it)"
         elif e.status == "untested":
-            detail = "  (written; no test runs it)"
+            detail = f"  (written; {e.why_untested})"
         else:
             detail = ""
         console.print(f"  [{style}]{escape(e.name.ljust(width))}  {e.status}[/]{escape(detail)}")
@@ -365,6 +364,30 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
                 console.print(o.output[-4000:], markup=False)
 
 
+def run_groups(root: Path, modules: list[Module], targets: list[tuple[str, Path]], args) -> list[Outcome]:
+    """Export the dev files of `modules` as they are now into a throwaway package and run each
+    test group (label, folder) on it: what `tito test` and `tito check` report. `args` carries
+    verbose, k, exitfirst and timeout."""
+    with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as tmp:
+        exports = workspace_exports(root, modules, warn=_warn)
+        package_dir = build_package(Path(tmp), exports, root)
+        by_folder = {m.folder: m for m in modules}
+        files = {e.dev_file.parent.name: package_dir / e.relative_path for e in exports}
+        outcomes = []
+        for number, (label, target) in enumerate(targets, 1):
+            if len(targets) > 1:  # one line per group, in a terminal and in a CI log alike
+                console.print(f"[{number}/{len(targets)}] {label} ...", markup=False)
+            outcomes.append(run_pytest(label, target, package_dir, root, args, by_folder.get(label), files.get(label)))
+    everything = all_modules()
+    for o in outcomes:
+        if o.label in by_folder and not o.ok:
+            o.blockers = blockers(o, by_folder[o.label], everything)
+            owners = {name: f"module {b.module.number} {b.module.name}" for b in o.blockers for name in b.reached}
+            for e in o.exercises:
+                e.owners = owners
+    return outcomes
+
+
 def run(args) -> int:
     root = project_root()
     use_workspace(getattr(args, "workspace", None))
@@ -393,20 +416,7 @@ def run(args) -> int:
             usual = ""
         console.print(f"running {len(targets)} test groups one after another: "
                       f"{', '.join(label for label, _ in targets)}{usual}")
-    with tempfile.TemporaryDirectory(prefix="tinytorch-test-") as tmp:
-        exports = workspace_exports(root, modules, warn=_warn)
-        package_dir = build_package(Path(tmp), exports, root)
-        by_folder = {m.folder: m for m in modules}
-        files = {e.dev_file.parent.name: package_dir / e.relative_path for e in exports}
-        outcomes = []
-        for number, (label, target) in enumerate(targets, 1):
-            if len(targets) > 1:  # one line per group, in a terminal and in a CI log alike
-                console.print(f"[{number}/{len(targets)}] {label} ...", markup=False)
-            outcomes.append(run_pytest(label, target, package_dir, root, args, by_folder.get(label), files.get(label)))
-    everything = all_modules()
-    for o in outcomes:
-        if o.label in by_folder and not o.ok:
-            o.blockers = blockers(o, by_folder[o.label], everything)
+    outcomes = run_groups(root, modules, targets, args)
     _report(outcomes, args.verbose)
     failed = [o.label for o in outcomes if not o.ok]
     if failed:

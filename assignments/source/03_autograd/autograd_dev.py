@@ -1519,7 +1519,7 @@ print("Steps 4 to 8 pass gradcheck")
 # %% [markdown]
 # ## Seeing the graph
 #
-# `draw_graph` (in `tito.feedback.autograd`, also behind `tito plot autograd`) draws the
+# `draw_graph` (in this module's feedback.py, also behind `tito plot autograd`) draws the
 # graph your engine recorded: one box per tensor with its value and gradient, one red
 # circle per node. `retain_grad()` keeps the gradients of the intermediate results so
 # that they can be shown. Check a few by hand: `dL/df = a = 2`, and `a`, used twice,
@@ -1528,7 +1528,10 @@ print("Steps 4 to 8 pass gradcheck")
 # %%
 from types import SimpleNamespace
 
-from tito.feedback.autograd import draw_graph, example_graph, plot_chain
+from tito.offers import feedback_module
+
+feedback = feedback_module("autograd")  # this module's feedback.py: its figures
+draw_graph, example_graph, plot_chain = feedback.draw_graph, feedback.example_graph, feedback.plot_chain
 
 mine = SimpleNamespace(tanh=tanh, sigmoid=sigmoid, relu=relu)
 root, labels = example_graph(mine, Tensor)

@@ -803,7 +803,10 @@ assert list(layer.state_dict()) == ["weight", "bias"]
 # built from your `Linear` and `init` functions.
 
 # %%
-from tito.feedback.nn import init_spread, init_scale_figure  # noqa: E402
+from tito.offers import feedback_module  # noqa: E402
+
+feedback = feedback_module("nn")  # this module's feedback.py: its figures
+init_spread, init_scale_figure = feedback.init_spread, feedback.init_scale_figure
 
 spread = init_spread(Linear=Linear, ReLU=_activations.ReLU, normal_=normal_)
 for name, stds in spread.items():
@@ -1078,7 +1081,9 @@ drop.eval()
 assert np.array_equal(drop(x).data, x.data)
 print("eval: the input, unchanged")
 
-from tito.feedback.nn import dropout_figure  # noqa: E402
+from tito.offers import feedback_module  # noqa: E402
+
+dropout_figure = feedback_module("nn").dropout_figure  # this module's feedback.py
 
 dropout_figure(Dropout);
 

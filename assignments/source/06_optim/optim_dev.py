@@ -458,7 +458,9 @@ print("Step 3 passed: Adam's first step", p.data, "AdamW's decay", q.data)
 # and settles; Adam walks at a steady pace set by `lr`.
 
 # %%
-from tito.feedback.optim import plot_trajectories  # noqa: E402
+from tito.offers import feedback_module  # noqa: E402
+
+plot_trajectories = feedback_module("optim").plot_trajectories  # this module's feedback.py
 
 plot_trajectories({"SGD": SGD, "Adam": Adam, "AdamW": AdamW})
 

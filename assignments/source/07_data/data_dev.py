@@ -383,7 +383,9 @@ print("Step 3 passed: DataLoader")
 # (every colour once per row), and the same seed repeats the picture exactly.
 
 # %%
-from tito.feedback.data import plot_epochs  # noqa: E402
+from tito.offers import feedback_module  # noqa: E402
+
+plot_epochs = feedback_module("data").plot_epochs  # this module's feedback.py
 
 plot_epochs(DataLoader)
 
@@ -464,7 +466,9 @@ print(f"{len(train_set)} training and {len(test_set)} test digits; one epoch: "
       f"{len(train_loader)} batches, {seen} examples")
 
 # %%
-from tito.feedback.data import plot_digits  # noqa: E402
+from tito.offers import feedback_module  # noqa: E402
+
+plot_digits = feedback_module("data").plot_digits  # this module's feedback.py
 
 plot_digits(digits_X, digits_y)
 

@@ -407,7 +407,10 @@ print(f"after 15 epochs: train accuracy {history[-1]['accuracy']:.1%}, "
       f"test accuracy {history[-1]['test_accuracy']:.1%}")
 
 # %%
-from tito.feedback.training import plot_confusion, plot_history  # noqa: E402
+from tito.offers import feedback_module  # noqa: E402
+
+feedback = feedback_module("training")  # this module's feedback.py: its figures
+plot_confusion, plot_history = feedback.plot_confusion, feedback.plot_history
 
 plot_history(history)
 result = evaluate(model, test_loader, cross_entropy)

@@ -1,7 +1,7 @@
-"""Feedback on module 04 (nn): the report card, the figures and the speed of the layers.
+"""Feedback on module 04 (nn): the figures and the speed of the layers.
 
-`tito check nn`, `tito plot nn` and `tito bench nn` reach this file through the
-module's `feedback:` declaration; the chapter's plot cells call the same functions:
+`tito plot nn` and `tito bench nn` find this file in the module's folder; the chapter's
+plot cells call the same functions, through `tito.offers.feedback_module("nn")`:
 
     init_spread()             # std of each layer's output through 10 layers, three init scales
     init_scale_figure(spread) # that, plotted
@@ -119,164 +119,7 @@ def dropout_figure(Dropout=None, p=0.5, seed=0):
     return fig
 
 
-# ---------------------------------------------------------------- tito check nn
-
-def _relative(got, want) -> float:
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    return float(np.max(np.abs(got - want)) / max(float(np.max(np.abs(want))), 1e-300))
-
-
-def _ks(values, cdf) -> float:
-    from scipy import stats
-
-    return float(stats.kstest(np.ravel(values), cdf).pvalue)
-
-
-def check(ctx):
-    """The report card of module 04: each piece against an independent NumPy reference."""
-    import time
-
-    from tito.card import Card, Check, Row, attempt
-
-    import tinytorch
-    from tinytorch.core.tensor import Tensor
-
-    start = time.perf_counter()
-    nn = _nn()
-    rng = np.random.default_rng(0)
-    rows = []
-
-    def module_checks():
-        def names():
-            model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-            got = [name for name, _ in model.named_parameters()]
-            want = ["0.weight", "0.bias", "2.weight", "2.bias"]
-            return None if got == want else f"named_parameters gives {got}, PyTorch's names are {want}"
-
-        def copies():
-            model = nn.Sequential(nn.Linear(3, 2))
-            state = model.state_dict()
-            state["0.weight"][...] = 7.0
-            if np.any(model[0].weight.data == 7.0):
-                return "state_dict() returns the live arrays: changing it changed the model"
-            target = nn.Sequential(nn.Linear(3, 2))
-            array = target[0].weight.data
-            target.load_state_dict({k: v.astype(np.float64) for k, v in model.state_dict().items()})
-            if target[0].weight.data is not array or target[0].weight.dtype != np.float32:
-                return "load_state_dict must copy into the existing arrays, keeping their dtype"
-            return None
-
-        def modes():
-            model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(), nn.ReLU()))
-            model.eval()
-            if any(m.training for m in model.modules()):
-                return "eval() must reach every module below (Dropout inside a Sequential is still training)"
-            return None
-
-        return [attempt("parameter names", names, "0.weight, 0.bias, 2.weight, 2.bias as in PyTorch"),
-                attempt("state_dict", copies, "copies out, copies in place, dtype kept"),
-                attempt("train / eval", modes, "every module below follows")]
-
-    def linear_checks():
-        tinytorch.manual_seed(0)
-
-        def shape_and_value():
-            layer = nn.Linear(6, 4).double()
-            if layer.weight.shape != (4, 6):
-                return f"Linear(6, 4).weight has shape {layer.weight.shape}; PyTorch's is (out, in) = (4, 6)"
-            x = rng.normal(size=(5, 6))
-            error = _relative(layer(Tensor(x)).data, x @ layer.weight.data.T + layer.bias.data)
-            return None if error < 1e-13 else f"forward is off by a relative {error:.2g} from x @ W^T + b"
-
-        def gradients():
-            layer = nn.Linear(6, 4).double()
-            x = Tensor(rng.normal(size=(5, 6)), requires_grad=True)
-            g = rng.normal(size=(5, 4))
-            layer(x).backward(Tensor(g))
-            W = layer.weight.data
-            for name, got, want in (("weight", layer.weight.grad, g.T @ x.data), ("bias", layer.bias.grad, g.sum(0)),
-                                    ("input", x.grad, g @ W)):
-                if got is None:
-                    return f"backward left the {name}'s gradient empty"
-                error = _relative(got.data, want)
-                if error > 1e-12:
-                    return f"the {name}'s gradient is off by a relative {error:.2g}"
-            return None
-
-        def default_init():
-            weights = np.concatenate([nn.Linear(300, 40).weight.data.ravel() for _ in range(3)])
-            bound = 1 / math.sqrt(300)
-            p = _ks(weights, lambda v: np.clip((v + bound) / (2 * bound), 0, 1))
-            detail = f"U(-1/sqrt(in), 1/sqrt(in)): KS p = {p:.2g}, std {weights.std():.4g} (expected {bound / math.sqrt(3):.4g})"
-            return Check("default init", "pass" if p > 1e-4 else "fail", detail)
-
-        return [attempt("shape and forward", shape_and_value, "weight (out, in), x @ W^T + b"),
-                attempt("gradients", gradients, "weight, bias and input against the analytic x^T g, sum g, g W"),
-                attempt("default init", default_init)]
-
-    def init_checks():
-        from scipy import stats
-
-        fan_out, fan_in = 120, 300
-        cases = [
-            ("xavier_uniform_", {}, stats.uniform(-math.sqrt(6 / (fan_in + fan_out)), 2 * math.sqrt(6 / (fan_in + fan_out)))),
-            ("xavier_normal_", {}, stats.norm(0, math.sqrt(2 / (fan_in + fan_out)))),
-            ("kaiming_uniform_", {"nonlinearity": "relu"},
-             stats.uniform(-math.sqrt(6 / fan_in), 2 * math.sqrt(6 / fan_in))),
-            ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "tanh"}, stats.norm(0, 5 / 3 / math.sqrt(fan_out))),
-        ]
-        checks = []
-        for name, params, law in cases:
-            def one(name=name, params=params, law=law):
-                tinytorch.manual_seed(1)
-                t = Tensor(np.zeros((fan_out, fan_in)))
-                getattr(nn, name)(t, **params)
-                p = _ks(t.data, law.cdf)
-                detail = (f"on (120, 300) {params or ''}: KS p = {p:.2g}, std {t.data.std():.4g} "
-                          f"(expected {law.std():.4g})")
-                return Check(name, "pass" if p > 1e-4 else "fail", detail)
-            checks.append(attempt(name, one))
-        return checks
-
-    def dropout_checks():
-        def train_mode():
-            tinytorch.manual_seed(2)
-            y = nn.Dropout(0.2)(Tensor(np.ones(100_000))).data
-            dropped = float(np.mean(y == 0))
-            if abs(dropped - 0.2) > 0.01:
-                return f"Dropout(0.2) dropped {dropped:.3f} of the elements"
-            if not np.allclose(y[y != 0], 1 / 0.8):
-                return f"survivors are {np.unique(y[y != 0])[:3]}, they must be scaled by 1/(1-p) = 1.25"
-            return None
-
-        def eval_mode():
-            layer = nn.Dropout(0.5)
-            layer.eval()
-            x = Tensor(rng.normal(size=(50, 50)))
-            return None if np.array_equal(layer(x).data, x.data) else "Dropout changes its input in eval mode"
-
-        return [attempt("train", train_mode, "drops p, survivors scaled by 1/(1-p)"),
-                attempt("eval", eval_mode, "the identity")]
-
-    def sequential_checks():
-        def forward():
-            a, b = nn.Linear(3, 4), nn.Linear(4, 2)
-            x = Tensor(rng.normal(size=(2, 3)).astype(np.float32))
-            got = nn.Sequential(a, nn.Tanh(), b)(x).data
-            return None if np.array_equal(got, b(nn.Tanh()(a(x))).data) else "Sequential must apply its layers in order"
-        return [attempt("forward", forward, "the layers in order")]
-
-    for name, make in (("Module", module_checks), ("Linear", linear_checks), ("init", init_checks),
-                       ("Dropout", dropout_checks), ("Sequential", sequential_checks)):
-        if ctx.only and name not in ctx.only:
-            continue
-        try:
-            rows.append(Row(name, make()))
-        except NotImplementedError as error:
-            rows.append(Row(name, [Check("setup", "missing", str(error))]))
-    return Card("nn", rows, seconds=time.perf_counter() - start,
-                done="nothing: every layer agrees with the reference. Next: module 05, losses.")
-
+# ---------------------------------------------------------------- tito plot nn
 
 def figures(ctx, names):
     if "init_scale" in names:
@@ -361,8 +204,10 @@ def bench(ctx):
     start = time.perf_counter()
     ctx.step("Linear(784, 256) and the MLP, forward+backward")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    done = children.run([sys.executable, "-m", "tito.watchdog", "-m", "tito.feedback.nn", ctx.dtype,
-                         str(ctx.repeats)], env=env, capture=True, timeout=ctx.timeout)
+    code = ("import sys, json; sys.path.pop(0); import tito.watchdog; tito.watchdog.arm(); "
+            "from tito.offers import feedback_module; "
+            f"print(json.dumps(feedback_module('nn').measure({ctx.dtype!r}, {int(ctx.repeats)})))")
+    done = children.run([sys.executable, "-c", code], env=env, capture=True, timeout=ctx.timeout)
     if done.timed_out:
         raise stopped("tito bench", "nn", ctx.timeout, done.stuck_at)
     if done.returncode != 0:
@@ -381,10 +226,3 @@ def bench(ctx):
                                              f"{ratio:.2f}x (target <= {BENCH_TARGET}x)")]))
     return Card("nn", rows, title=f"TinyTorch nn speed: batch 64, {ctx.dtype}, both on one thread",
                 seconds=time.perf_counter() - start, done="nothing: within the target")
-
-
-if __name__ == "__main__":  # the child process of bench(): one-thread BLAS set by its environment
-    import json
-    import sys
-
-    print(json.dumps(measure(sys.argv[1], int(sys.argv[2]))))

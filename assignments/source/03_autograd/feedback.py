@@ -1,16 +1,13 @@
-"""Feedback on module 03 (autograd): the report card, the figures and the benchmarks.
+"""Feedback on module 03 (autograd): the figures and the benchmarks (its report card is
+`tito check autograd`, built from the module's tests).
 
-Declared in assignments/source/03_autograd/module.yaml (`feedback: tito.feedback.autograd`):
-
-    check(ctx)      tito check autograd: every op of tito.feedback.autograd_ops against
-                    finite differences (gradcheck) and PyTorch, then the engine's rules
-                    (broadcasting, accumulation, shared nodes, deep chains, no_grad)
     figures(ctx)    tito plot autograd: the graph of a small expression with the value
                     and gradient of every node, and gradient magnitudes through a deep chain
     bench(ctx)      tito bench autograd: per-op overhead on a 1,000-op scalar chain and a
                     512x512 matmul-tanh-sum, forward + backward, against PyTorch
 
-The notebook calls `draw_graph(tensor)` and `plot_chain(autograd)` directly. `import
+The notebook reaches `draw_graph(tensor)` and `plot_chain(autograd)` through
+`tito.offers.feedback_module("autograd")`. `import
 tinytorch` gives the learner's current code while a command runs; nothing here is
 imported before that.
 """
@@ -20,7 +17,6 @@ import time
 
 import numpy as np
 
-from tito.feedback.autograd_ops import OPS, ours, theirs
 
 FIGURES = {
     "graph": "the computational graph of a small expression: value and gradient on every node",
@@ -45,179 +41,6 @@ def _limited(ctx, fn):
     except TimeLimit:
         raise AssertionError(f"took longer than {ctx.timeout:g} s (an endless loop? a node "
                              "visited once per path?)") from None
-
-
-# ---- tito check autograd ---------------------------------------------------------------------
-
-def _op_checks(ctx, op, ag, Tensor, torch):
-    from tito.card import INFO, Check, attempt
-
-    def finite_differences():
-        xs = [Tensor(a, requires_grad=True) for a in op.inputs(np.float64)]
-        try:
-            ag.gradcheck(lambda *t: op.fn(ours(ag), *t), xs)
-        except ag.GradcheckError as error:
-            return str(error).splitlines()[0]
-
-    def against_torch():
-        arrays = op.inputs(np.float64)
-        mine = [Tensor(a, requires_grad=True) for a in arrays]
-        out = op.fn(ours(ag), *mine)
-        upstream = np.random.default_rng(7).standard_normal(out.shape)
-        out.backward(Tensor(upstream))
-        refs = [torch.tensor(a, requires_grad=True) for a in arrays]
-        op.fn(theirs(torch), *refs).backward(torch.tensor(upstream))
-        for i, (x, t) in enumerate(zip(mine, refs)):
-            want = t.grad.numpy()
-            if x.grad is None:
-                return f"input {i} got no gradient"
-            if x.grad.shape != want.shape:
-                return f"input {i} of shape {want.shape} got a gradient of shape {x.grad.shape}"
-            error = np.abs(x.grad.data - want)
-            bad = error > 1e-10 + 1e-8 * np.abs(want)
-            if bad.any():
-                at = tuple(int(k) for k in np.argwhere(bad)[0]) if bad.ndim else ()
-                return (f"input {i} at index {at}: {x.grad.data[at]:.6g}, PyTorch "
-                        f"{want[at]:.6g} (inputs from tito.feedback.autograd_ops, seed 0)")
-
-    def dtype_kept():
-        dtype = np.dtype(ctx.dtype)
-        xs = [Tensor(a, requires_grad=True) for a in op.inputs(dtype)]
-        out = op.fn(ours(ag), *xs)
-        out.backward(Tensor(np.ones(out.shape, dtype=dtype)))
-        for i, x in enumerate(xs):
-            if x.grad is None or x.grad.dtype != dtype:
-                got = None if x.grad is None else x.grad.dtype
-                return f"{dtype} input {i} got a {got} gradient"
-
-    checks = [attempt("finite differences", lambda: _limited(ctx, finite_differences),
-                      "gradcheck in float64 holds")]
-    if torch is None:
-        checks.append(Check("PyTorch", INFO, "not installed: pip install -e '.[torch]' to compare"))
-    else:
-        checks.append(attempt("PyTorch", lambda: _limited(ctx, against_torch), "matches torch.autograd"))
-    checks.append(attempt(f"{ctx.dtype} gradient", lambda: _limited(ctx, dtype_kept), "keeps the dtype"))
-    return checks
-
-
-def _engine_rows(ctx, ag, Tensor):
-    """The rules of the graph, each a row: what a user of the engine relies on."""
-    from tito.card import Row, attempt
-
-    def leaf(v, dtype="float64"):
-        return Tensor(np.asarray(v, dtype=dtype), requires_grad=True)
-
-    def broadcasting():
-        for sa, sb in (((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((), (2, 2))):
-            a, b = leaf(np.ones(sa)), leaf(np.ones(sb))
-            (a * b).sum().backward()
-            if a.grad is None or a.grad.shape != sa or b.grad is None or b.grad.shape != sb:
-                got = (None if a.grad is None else a.grad.shape, None if b.grad is None else b.grad.shape)
-                return f"a * b with shapes {sa}, {sb}: gradients shaped {got}, not their own shapes"
-            if not np.allclose(b.grad.data, np.prod(np.broadcast_shapes(sa, sb)) / max(1, b.size)):
-                return f"a * b with shapes {sa}, {sb}: b.grad is {b.grad.data.ravel()[:3]}..., not the sum"
-
-    def accumulation():
-        x = leaf([1.0, 2.0])
-        (x * 2).sum().backward()
-        (x * x).sum().backward()
-        if x.grad is None or not np.allclose(x.grad.data, [4.0, 6.0]):
-            return f"two backward calls gave {None if x.grad is None else x.grad.data}, want [4, 6] (2 + 2x)"
-
-    def diamond():
-        x = leaf(2.0)
-        y = 3 * x
-        (2 * y + 5 * y).backward()
-        if x.grad is None or x.grad.item() != 21:
-            return f"y = 3x, c = 2y + 5y: dc/dx = {None if x.grad is None else x.grad.item()}, want 21"
-        a, b = leaf([1.0]), leaf([1.0])
-        ((a + b) + a).sum().backward()
-        if a.grad.item() != 2 or b.grad.item() != 1:
-            return f"(a + b) + a: grads {a.grad.item()}, {b.grad.item()}, want 2, 1 (a shared array changed?)"
-
-    def doubling():
-        x = leaf(1.0)
-        b = x
-        for _ in range(30):
-            b = b + b
-        b.backward()
-        if x.grad is None or x.grad.item() != 2.0 ** 30:
-            return f"30 doublings: {None if x.grad is None else x.grad.item()}, want 2^30"
-
-    def deep():
-        x = leaf(0.5)
-        y = x
-        for _ in range(10_000):
-            y = y * 1.0001
-        y.backward()
-        if x.grad is None or not np.isclose(x.grad.item(), 1.0001 ** 10_000):
-            return "a chain of 10,000 multiplications gave the wrong gradient"
-
-    def no_grad():
-        import tinytorch
-
-        x = leaf([1.0, 2.0])
-        with tinytorch.no_grad():
-            y = x * 2
-        if y.requires_grad or y.grad_fn is not None:
-            return "x * 2 under no_grad() was recorded"
-        z = (x * y).sum()
-        if not z.requires_grad:
-            return "after no_grad() ends, operations are not recorded again"
-        z.backward()
-        if not np.allclose(x.grad.data, [2.0, 4.0]):
-            return f"d(x * y)/dx with y computed under no_grad: {x.grad.data}, want y = [2, 4]"
-
-    def errors():
-        x = leaf([1.0, 2.0])
-        try:
-            (x * 2).backward()
-        except RuntimeError as error:
-            if "scalar" not in str(error):
-                return f"backward() of a vector: {error}"
-        else:
-            return "backward() of a vector without a gradient did not raise (PyTorch: RuntimeError)"
-
-    rules = [("broadcasting", broadcasting, "gradients summed to each operand's shape"),
-             ("accumulation", accumulation, ".grad adds up over backward calls"),
-             ("shared nodes", diamond, "every path adds: the diamond gives 21"),
-             ("2^30 paths", doubling, "each node visited once"),
-             ("deep chain", deep, "10,000 ops, no recursion limit"),
-             ("no_grad", no_grad, "nothing recorded inside, recording resumes after"),
-             ("errors", errors, "a vector without a gradient is PyTorch's RuntimeError")]
-    return [Row(name, [attempt(name, lambda fn=fn: _limited(ctx, fn), passed)]) for name, fn, passed in rules]
-
-
-def check(ctx):
-    from tito.card import Card, Row
-
-    import tinytorch.core.autograd as ag
-    from tinytorch.core.tensor import Tensor
-
-    known = {op.name for op in OPS} | {op.group for op in OPS} | {"engine"}
-    unknown = [name for name in ctx.only or () if name not in known]
-    if unknown:
-        from tito.console import TitoError
-
-        raise TitoError(f"no row named {', '.join(map(repr, unknown))}",
-                        hint="choose an op (e.g. 'a @ b'), a group (" +
-                             ", ".join(dict.fromkeys(op.group for op in OPS)) + ") or 'engine'")
-    torch = _torch()
-    start = time.perf_counter()
-    rows = []
-    for op in OPS:
-        if ctx.only and op.name not in ctx.only and op.group not in ctx.only:
-            continue
-        ctx.step(f"checking {op.name}")
-        rows.append(Row(op.name, _op_checks(ctx, op, ag, Tensor, torch)))
-    if not ctx.only or "engine" in ctx.only:
-        rows += _engine_rows(ctx, ag, Tensor)
-    card = Card("autograd", rows, title="TinyTorch autograd report card",
-                done="nothing: every gradient is right. Next: module 04 builds layers on it.")
-    card.seconds = time.perf_counter() - start
-    if torch is None:
-        card.notes.append("PyTorch is not installed: gradients were compared with finite differences only")
-    return card
 
 
 # ---- tito plot autograd ------------------------------------------------------------------------
@@ -467,7 +290,8 @@ def bench(ctx):
     start = time.perf_counter()
     ctx.step("timing forward + backward (one thread)")
     code = ("import sys, json; sys.path.pop(0); import tito.watchdog; tito.watchdog.arm(); "
-            f"from tito.feedback.autograd import measure; print(json.dumps(measure({repeats})))")
+            f"from tito.offers import feedback_module; "
+            f"print(json.dumps(feedback_module('autograd').measure({repeats})))")
     done = children.run([sys.executable, "-c", code], env={**os.environ, **_SINGLE_THREAD}, capture=True,
                         timeout=ctx.timeout)
     if done.timed_out:

@@ -1,9 +1,9 @@
-"""Feedback on module 07 (data): the figures of the chapter, and the report card.
+"""Feedback on module 07 (data): the figures of the chapter (`tito.offers.feedback_module("data")`).
 
     plot_epochs(DataLoader)      # epochs as rows of indices: order, shuffle, seeds
     plot_digits(images, labels)  # a grid of the 8x8 digits
 
-`tito plot data` and `tito check data` use the package's `tinytorch.core.data`.
+`tito plot data` uses the package's `tinytorch.core.data`.
 """
 from __future__ import annotations
 
@@ -83,53 +83,3 @@ def figures(ctx, names):
             yield name, plot_digits(X, y), ""
 
 
-def check(ctx):
-    """tito check data: the DataLoader's and random_split's properties on small datasets."""
-    from tito.card import Card, Row, attempt
-
-    from tinytorch.core.data import DataLoader, TensorDataset, default_collate, random_split
-    from tinytorch.core.tensor import Tensor
-
-    def dataset(n):
-        return TensorDataset(Tensor(np.arange(n, dtype=np.float32)[:, None]), Tensor(np.arange(n) % 3))
-
-    def order(loader):
-        return [np.asarray(x)[:, 0].astype(int).tolist() for x, _ in loader]
-
-    def batches():
-        got = [len(b) for b in order(DataLoader(dataset(10), batch_size=4))]
-        assert got == [4, 4, 2], f"10 examples, batch_size=4: batch sizes {got}, expected [4, 4, 2]"
-        dropped = [len(b) for b in order(DataLoader(dataset(10), batch_size=4, drop_last=True))]
-        assert dropped == [4, 4], f"with drop_last: {dropped}, expected [4, 4]"
-        assert len(DataLoader(dataset(10), batch_size=4)) == 3 and \
-            len(DataLoader(dataset(10), batch_size=4, drop_last=True)) == 2, "len(loader) counts the batches"
-
-    def permutations():
-        loader = DataLoader(dataset(30), batch_size=30, shuffle=True, generator=np.random.default_rng(0))
-        epochs = [order(loader)[0] for _ in range(4)]
-        assert all(sorted(e) == list(range(30)) for e in epochs), "an epoch must visit each example exactly once"
-        assert len({tuple(e) for e in epochs}) == 4, "every epoch needs a new order"
-
-    def seeded():
-        runs = [[order(DataLoader(dataset(20), batch_size=5, shuffle=True, generator=np.random.default_rng(7)))
-                 for _ in range(1)] for _ in range(2)]
-        assert runs[0] == runs[1], "the same generator seed must give the same batches"
-
-    def labels():
-        _, yb = next(iter(DataLoader(dataset(6), batch_size=3)))
-        assert yb.dtype == np.int64, f"labels became {yb.dtype}; they must stay int64"
-        assert default_collate([1, 2]).dtype == np.int64 and default_collate([0.5]).dtype == np.float64
-
-    def split():
-        pieces = random_split(dataset(10), [0.7, 0.3], generator=np.random.default_rng(0))
-        assert [len(p) for p in pieces] == [7, 3], f"lengths {[len(p) for p in pieces]}"
-        indices = sorted(i for p in pieces for i in p.indices)
-        assert indices == list(range(10)), "the pieces must hold every example once"
-        assert pieces[0].indices != list(range(7)), "random_split must shuffle"
-
-    rows = [Row("DataLoader", [attempt("batch sizes, drop_last and len", batches, "[4, 4, 2]; [4, 4]"),
-                               attempt("each shuffled epoch a new permutation", permutations),
-                               attempt("seeded runs repeat exactly", seeded),
-                               attempt("labels stay int64", labels)]),
-            Row("random_split", [attempt("disjoint pieces of the right lengths, shuffled", split)])]
-    return Card("data", rows, title="DataLoader and random_split", done="tito sync, then module 08 (training)")

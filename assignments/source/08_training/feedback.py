@@ -143,65 +143,6 @@ def figures(ctx, names):
             yield name, plot_confusion(matrix, "held-out digits"), ""
 
 
-def check(ctx):
-    """tito check training: metrics by hand, evaluate's mode, the nan stop, a short run that learns."""
-    from tito.card import Card, Row, attempt
-
-    import tinytorch
-    from tinytorch.core.data import DataLoader, TensorDataset
-    from tinytorch.core.optim import Adam
-    from tinytorch.core.tensor import Tensor
-    from tinytorch.core.training import NonFiniteLossError, accuracy, confusion_matrix, evaluate, train_epoch
-    from tinytorch.datasets import make_blobs
-    from tinytorch.nn import Dropout, Linear, ReLU, Sequential
-    from tinytorch.nn.functional import cross_entropy
-
-    def metrics():
-        assert accuracy(np.array([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0]]), np.array([0, 0, 0])) == 2 / 3
-        assert confusion_matrix([1, 1, 0], [0, 0, 0], 2).tolist() == [[1, 2], [0, 0]], "rows: true class"
-
-    tinytorch.manual_seed(0)
-    X, y = make_blobs(200, centers=3, random_state=0)
-    data = TensorDataset(Tensor(X), Tensor(y))
-
-    def model():
-        tinytorch.manual_seed(0)
-        return Sequential(Linear(2, 16), ReLU(), Dropout(0.3), Linear(16, 3))
-
-    def learns():
-        net = model()
-        optimizer = Adam(net.parameters(), lr=0.02)
-        loader = DataLoader(data, batch_size=32, shuffle=True, generator=np.random.default_rng(0))
-        first = train_epoch(net, loader, cross_entropy, optimizer)
-        for _ in range(4):
-            last = train_epoch(net, loader, cross_entropy, optimizer)
-        assert last["loss"] < first["loss"], f"5 epochs: loss {first['loss']:.3f} -> {last['loss']:.3f}, not lower"
-        return None
-
-    def evaluation():
-        net = model()
-        loader = DataLoader(data, batch_size=64)
-        a, b = evaluate(net, loader, cross_entropy), evaluate(net, loader, cross_entropy)
-        assert a["loss"] == b["loss"], "two evaluations differ: Dropout was on (model.eval() missing)"
-        assert net.training, "evaluate must restore the train mode it found"
-        assert all(p.grad is None for p in net.parameters()), "evaluate left gradients behind (no_grad missing)"
-
-    def nan_stop():
-        bad = TensorDataset(Tensor(np.where(np.arange(200)[:, None] == 100, np.nan, X)), Tensor(y))
-        net = model()
-        try:
-            train_epoch(net, DataLoader(bad, batch_size=50), cross_entropy, Adam(net.parameters()))
-        except NonFiniteLossError as error:
-            assert "step 3" in str(error), f"the message should name step 3: {error}"
-            return None
-        return "a nan in the third batch did not stop training"
-
-    rows = [Row("metrics", [attempt("accuracy and confusion matrix by hand", metrics)]),
-            Row("the loop", [attempt("5 epochs lower the loss", learns), attempt("evaluate: eval mode, no_grad", evaluation),
-                             attempt("a nan stops training at its step", nan_stop)])]
-    return Card("training", rows, title="your training loop", done="tito sync, then tito milestone")
-
-
 def _epoch_seconds(train_step, batches, repeats):
     """The best of `repeats` epochs (each a pass over `batches`), in seconds."""
     import time
