@@ -566,9 +566,10 @@ assert Conv2d(3, 8, 3, padding="same")(Tensor(np.zeros((2, 3, 9, 9), np.float32)
 # %%
 import types
 
-from feedback import conv_vs_dense_figure, filters_figure  # this folder's feedback.py
+from tito.offers import feedback_module
 
-filters_figure(types.SimpleNamespace(**globals()));
+figures = feedback_module("conv")  # this module's feedback.py: its figures
+figures.filters_figure(types.SimpleNamespace(**globals()));
 
 # %% [markdown]
 # ## Why convolution beats a dense layer on images
@@ -586,7 +587,7 @@ filters_figure(types.SimpleNamespace(**globals()));
 #   network's answer tolerant to small shifts.
 
 # %%
-conv_vs_dense_figure(types.SimpleNamespace(**globals()));
+figures.conv_vs_dense_figure(types.SimpleNamespace(**globals()));
 
 # %% [markdown]
 # ## Pooling: max and average
