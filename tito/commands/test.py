@@ -259,8 +259,10 @@ def run_pytest(label: str, target: Path, package_dir: Path, root: Path, args,
     ran(outcome.exercises, ran_file)
     if counts.exists():
         waiting = dict(line.rsplit(" ", 1) for line in counts.read_text(encoding="utf-8").splitlines() if line)
+        counted = set()  # a nested exercise (batch_norm.backward) shares its outer one's tests: count them once
         for exercise in outcome.not_started:
-            exercise.tests = int(waiting.get(exercise.short, 0))
+            exercise.tests = 0 if exercise.short in counted else int(waiting.get(exercise.short, 0))
+            counted.add(exercise.short)
         outcome.waiting = sum(int(v) for v in waiting.values())
     if done.timed_out:
         outcome.failed += 1
@@ -317,14 +319,10 @@ def _progress(o: Outcome) -> list[tuple[str, str]]:
     untested = f", {counts['untested']} untested" if counts["untested"] else ""
     console.print(f"[bold]{escape(o.label)}[/]: {counts['done']} done, {counts['broken']} broken, "
                   f"{counts['not started']} not started{untested} (of {len(o.exercises)})")
-    counted: dict[str, str] = {}  # short name -> the exercise whose line counts its waiting tests
     for e in o.exercises:
         style = _STATUS_STYLE[e.status]
-        if e.status == "not started" and e.tests and e.short in counted:  # batch_norm.backward: batch_norm's tests
-            detail = f"  (the same {e.tests} test{'s' if e.tests > 1 else ''} as {counted[e.short]})"
-        elif e.status == "not started":
+        if e.status == "not started":
             detail = (f"  ({e.tests} tests wait for it)" if e.tests > 1 else "  (1 test waits for it)") if e.tests else ""
-            counted.setdefault(e.short, e.name)
         elif e.status == "broken":
             detail = f"  ({len(e.failures)} failing test(s), below)"
         elif e.status == "untested" and e.reached and o.blockers:

@@ -450,10 +450,12 @@ print(f"after 15 epochs: train accuracy {history[-1]['accuracy']:.1%}, "
 # %%
 from tito.offers import feedback_module  # noqa: E402
 
-figures = feedback_module("training")  # this module's feedback: its figures
-figures.plot_history(history)
+feedback = feedback_module("training")  # this module's feedback.py: its figures
+plot_confusion, plot_history = feedback.plot_confusion, feedback.plot_history
+
+plot_history(history)
 result = evaluate(model, test_loader, cross_entropy)
-figures.plot_confusion(confusion_matrix(result["predictions"], result["targets"], 10))
+plot_confusion(confusion_matrix(result["predictions"], result["targets"], 10))
 
 # %% [markdown]
 # ## What's next
