@@ -118,6 +118,7 @@ def test_progress_names_a_broken_exercise_and_shows_only_its_failures(project):
     assert any("double" in line and "broken" in line for line in done.stdout.splitlines()), done.stdout
     assert any("half" in line and "done" in line for line in done.stdout.splitlines()), done.stdout
     assert "double(3) should be 6" in done.stdout
+    assert "not shown" not in done.stdout, "a failure shown is not counted among the hidden ones"
 
 
 def test_a_long_message_says_how_to_see_the_rest_in_plain_words(project):

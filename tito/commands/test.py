@@ -381,8 +381,10 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
             more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
             console.print(f"[yellow]- {o.label}: {len(ids)} skipped[/] ({escape(ids[0])}{more}): {escape(reason)}")
         problems = shown.get(o.label, o.problems)
-        listed_ids = {id(p) for p in problems}
-        hidden = [m for p in o.problems for m in [p[1]] if id(p) not in listed_ids and not m.startswith("skipped: ")]
+        hidden = [m for _, m in o.problems if not m.startswith("skipped: ")]
+        for _, message in problems:  # what is shown below is not hidden
+            if message in hidden:
+                hidden.remove(message)
         earlier = {name for b in o.blockers for name in b.stubs}
         at_earlier = sum(1 for m in hidden if earlier & set(_STUB_REACHED.findall(m)))
         if at_earlier:
