@@ -951,6 +951,13 @@ assert np.array_equal(values.data, np.take_along_axis(x.data.reshape(2, 3, -1), 
 # (`np.var` does), not as `mean(x^2) - mean^2`: for pixels around 1000 with a spread of 1
 # in float32, the second form subtracts two numbers near a million that differ in their
 # last digits, and can even come out negative (and `sqrt` of a negative number is nan).
+#
+# **No NumPy warnings.** The tests of every module fail on a NumPy `RuntimeWarning`
+# (division by zero, overflow, an invalid value), because each one is a number gone wrong.
+# Here they come from the division: a channel whose values are all equal has variance 0,
+# so `eps` belongs inside the root, `1 / sqrt(var + eps)`, never `1 / sqrt(var)` (or
+# `... + eps` after it); and the unbiased `n / (n - 1)` needs `n > 1`, which the given
+# `batch_norm` checks before it calls you (PyTorch refuses one value per channel too).
 
 # %%
 #| export

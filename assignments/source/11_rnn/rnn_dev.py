@@ -126,6 +126,12 @@ def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlin
 # four blocks of H columns in the order i, f, g, o. Where `f` is near 1, `c'` is
 # nearly `c` and its gradient passes back almost unchanged: that path is why LSTMs learn
 # over long spans. The forget gate multiplies the **old cell** `c`, not the input.
+#
+# Use module 03's `sigmoid` and `tanh` (imported above) for the gates: they are written
+# not to overflow. `1 / (1 + (-x).exp())` overflows for a pre-activation below about
+# -88.7 in float32 (`e^88.7` is float32's largest number), and the tests, like those of
+# every module, fail on any NumPy `RuntimeWarning` (overflow, division by zero, an
+# invalid value).
 
 # %%
 #| export

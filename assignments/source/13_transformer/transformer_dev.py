@@ -95,6 +95,11 @@ from tinytorch.core.text import Embedding
 # normalisation, and neither does scaling them.) `normalize` is one differentiable rule,
 # its value and backward side by side as in module 05; the scale and shift are ordinary
 # Tensor operations.
+#
+# **No NumPy warnings.** The tests fail on any NumPy `RuntimeWarning`. Here the division
+# is the risk: a position whose features are all equal (a padding token, a constant
+# input) has variance 0, so `eps` goes inside the root, `1 / sqrt(var + eps)`; with
+# `1 / sqrt(var)` that row is a division by zero (and nan after it).
 
 # %%
 #| export
