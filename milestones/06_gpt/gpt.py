@@ -33,7 +33,7 @@ GAP = 0.03                                      # the most the two validation lo
 # sampled, and the most TinyTorch's validation loss may be; --quick is the test suite's shortened run
 FULL = {"steps": 2000, "every": 250, "batches": 20, "final": 100, "chars": 300, "target": 1.95}
 QUICK = {"steps": 40, "every": 20, "batches": 2, "final": 4, "chars": 40, "target": 3.3}
-MINUTES = 10.0                                  # the most the TinyTorch run may take
+MINUTES = 10.0                                  # the most CPU time the TinyTorch run may take
 
 
 def data():
@@ -123,7 +123,7 @@ def train(name, plan, vocab, train_ids, val_ids, initial, report):
     steps = plan["steps"]
     history = {"step": [], "train": [], "val": [], "losses": [], "samples": {}}
     history["samples"]["start"] = lib.sample(vocab, plan["chars"])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for step in range(steps + 1):
         if step % plan["every"] == 0 or step == steps:
             history["step"].append(step)
@@ -137,6 +137,7 @@ def train(name, plan, vocab, train_ids, val_ids, initial, report):
             history["losses"].append(lib.step(*batch(train_ids, step, "train"),
                                               learning_rate(step, PEAK_LR, LOW_LR, WARMUP, steps)))
     history["seconds"] = time.perf_counter() - start
+    history["cpu"] = time.process_time() - cpu  # this process's own time: what the run costs on a shared machine
     history["final_val"] = lib.evaluate(val_ids, "eval-val", plan["final"])
     history["samples"]["end"] = lib.sample(vocab, plan["chars"])
     report.put((name, "done", history))
@@ -238,14 +239,15 @@ def main():
     console.print(f"\n[bold]TinyTorch, after {plan['steps']} steps[/] (generated with the key/value cache):")
     console.print(ours["samples"]["end"], markup=False)
     rows = [[name, f"{h['final_val']:.4f}", f"{h['val'][-1]:.4f}", f"{h['train'][-1]:.4f}",
-             f"{h['seconds'] / 60:.1f}"] for name, h in sorted(results.items(), reverse=True)]
+             f"{h['cpu'] / 60:.1f}", f"{h['seconds'] / 60:.1f}"] for name, h in sorted(results.items(), reverse=True)]
     table(f"GPT on Shakespeare, {plan['steps']} steps: validation loss on Macbeth ({plan['final']} batches of "
-          f"{BATCH}x{BLOCK})", ["library", "val loss", f"val ({plan['batches']} batches)", "train", "minutes"], rows)
+          f"{BATCH}x{BLOCK})",
+          ["library", "val loss", f"val ({plan['batches']} batches)", "train", "CPU minutes", "wall minutes"], rows)
     save(figure(results, plan), args.out / "gpt_loss_curves.png")
     checks = [(f"TinyTorch's validation loss at most {plan['target']} ({ours['final_val']:.4f})",
                ours["final_val"] <= plan["target"]),
-              (f"the TinyTorch run took at most {MINUTES:g} minutes ({ours['seconds'] / 60:.1f})",
-               ours["seconds"] <= 60 * MINUTES)]
+              (f"the TinyTorch run took at most {MINUTES:g} minutes of CPU time ({ours['cpu'] / 60:.1f})",
+               ours["cpu"] <= 60 * MINUTES)]
     if "PyTorch" in results:
         gap = abs(ours["final_val"] - results["PyTorch"]["final_val"])
         said = (f"within {GAP} of PyTorch's on the same recipe and initial weights "
