@@ -129,6 +129,21 @@ def test_tito_test_names_the_earlier_module_that_is_not_finished_first(project):
                          "test it with `tito test 01`"), done.stdout
 
 
+def test_the_unfinished_module_line_names_every_stub_or_the_first_four_and_how_many_more(project):
+    _second_module(project)
+    dev = project.module() / "demo_dev.py"
+    extra = "".join(f"\n\n# %%\n#| export\ndef part{i}(x):\n    # TODO: part {i}.\n    ### BEGIN SOLUTION\n"
+                    "    return x\n    ### END SOLUTION\n" for i in range(1, 6))
+    dev.write_text(dev.read_text() + extra)
+    project.tito("start", check=True)
+    quad = project.root / "assignments" / "release" / "02_quad" / "quad_dev.py"
+    quad.write_text(quad.read_text().replace('raise NotImplementedError("quad: not implemented yet")',
+                                             "return double(double(x))"))
+    report = project.tito("test", "quad").stdout.splitlines()
+    assert report[1] == ("02_quad: module 01 demo is not finished: double, part1, part2, part3 and 2 more "
+                         "are not started; test it with `tito test 01`"), report
+
+
 def test_an_exercise_is_done_when_the_passing_tests_run_it_and_untested_only_when_none_does(project):
     _second_module(project)
     done = project.tito("test", "quad")

@@ -392,6 +392,37 @@ def test_custom_autograd_function(torch):
     same(results[0][1], results[1][1])
 
 
+def test_a_rule_of_one_input_may_return_its_gradient_alone(torch):
+    """As PyTorch's Function.backward may return one tensor for one input, a `differentiable`
+    rule (module 03's helper for an operation of one's own) may return one array or Tensor."""
+    class Square(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            x, = ctx.saved_tensors
+            return 2 * grad_output * x  # alone, not in a tuple
+
+    x = torch.tensor(M, requires_grad=True)
+    Square.apply(x).sum().backward()
+    for alone in (lambda g: g, tt.tensor):
+        @tt.autograd.differentiable
+        def square(x):
+            return x * x, lambda grad: alone(2 * grad * x.data)
+        ours = tt.tensor(M, requires_grad=True)
+        square(ours).sum().backward()
+        same(ours.grad, x.grad)
+
+    @tt.autograd.differentiable(inputs=2)
+    def times(a, b):
+        return a * b, lambda grad: grad * b.data  # one gradient for two inputs
+    with pytest.raises(RuntimeError, match="number of gradients"):
+        times(tt.tensor(M, requires_grad=True), tt.tensor(M)).sum().backward()
+
+
 def test_optimizers_and_schedules_step_for_step(torch):
     rng = np.random.default_rng(0)
     w0, grads = rng.normal(size=(3, 2)), [rng.normal(size=(3, 2)) for _ in range(5)]

@@ -118,6 +118,37 @@ def test_progress_names_a_broken_exercise_and_shows_only_its_failures(project):
     assert any("double" in line and "broken" in line for line in done.stdout.splitlines()), done.stdout
     assert any("half" in line and "done" in line for line in done.stdout.splitlines()), done.stdout
     assert "double(3) should be 6" in done.stdout
+    assert "not shown" not in done.stdout, "a failure shown is not counted among the hidden ones"
+
+
+def test_a_long_message_says_how_to_see_the_rest_in_plain_words(project):
+    """tito shows a message's first lines, then how many are left and which command shows
+    them (pytest's JUnit file would keep 500 characters of it and a note about 'element text')."""
+    (project.module() / "tests" / "test_demo.py").write_text(
+        "def test_long():\n"
+        "    assert False, '\\n'.join(f'line {i} ' + 'x' * 60 for i in range(30))\n")
+    out = project.tito("test", "demo").stdout
+    assert "line 0" in out and "line 7" in out and "line 8 " not in out, out
+    assert "element text" not in out and "[+" not in out, out
+    assert "... 23 more lines: `tito test 01 -v` shows the whole report" in out, out
+
+
+def test_a_shared_name_counts_its_waiting_tests_once(project):
+    """A nested exercise (quad.backward) is found by its outer name's tests: those are
+    counted once, and the lines add up to the closing line's 'not run'."""
+    dev = project.module() / "demo_dev.py"
+    dev.write_text(dev.read_text().replace("# %%\nassert double(2) == 4\n", (
+        "# %%\n#| export\ndef quad(x):\n    \"\"\"4 x.\"\"\"\n"
+        "    raise NotImplementedError(\"quad: not implemented yet\")\n"
+        "    def backward(g):\n        raise NotImplementedError(\"quad.backward: not implemented yet\")\n"
+        "    return backward\n")))
+    tests = project.module() / "tests" / "test_demo.py"
+    tests.write_text(tests.read_text() + "\ndef test_quad_one():\n    pass\n\ndef test_quad_two():\n    pass\n")
+    out = project.tito("test", "demo").stdout
+    lines = out.splitlines()
+    assert any(" quad " in f" {line} " and "(2 tests wait for it)" in line for line in lines), out
+    assert any("quad.backward" in line and "not started" in line and "wait" not in line for line in lines), out
+    assert "2 not run" in out, out
 
 
 def test_all_says_how_long_it_takes_and_which_group_it_runs(project, tmp_path):

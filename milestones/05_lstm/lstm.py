@@ -105,9 +105,9 @@ def train(fw, model, data, starts, val, tok, vocab_size, progress):
     smoothed = None
     for step in range(1, STEPS + 1):
         x, y = data.__getitems__(starts[step - 1])
+        optimizer.zero_grad()
         logits, _ = model(fw.tensor(x.data))
         loss = loss_fn(logits.reshape(-1, vocab_size), fw.tensor(y.data).reshape(-1))
-        optimizer.zero_grad()
         loss.backward()
         norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP))
         optimizer.step()

@@ -143,7 +143,7 @@ class Autograd(GradientEngine):
         finally:
             self.recording = previous
         if record:
-            connect(out, inputs, backward, rule.op_name)
+            connect(out, inputs, _one_per_input(backward, len(inputs), rule.op_name), rule.op_name)
             for t in inputs:  # an in-place change of one of them now needs care (module 01)
                 t._used_by_graph = True
         return out
@@ -188,9 +188,26 @@ ENGINE = Autograd()
 set_autograd_engine(ENGINE)
 
 
+def _one_per_input(backward, count, op):
+    """A rule's backward as the engine calls it: a tuple of one gradient (array or None) per
+    input. A rule of one input may return its gradient alone, array or Tensor, as PyTorch's
+    autograd.Function may; a wrong number of gradients is PyTorch's RuntimeError."""
+    @functools.wraps(backward)  # __wrapped__: the version check reads the rule's own closure
+    def shares(grad):
+        result = backward(grad)
+        if not isinstance(result, (tuple, list)):
+            result = (result,)
+        if len(result) != count:
+            raise RuntimeError(f"the backward of {op} returned an incorrect number of gradients "
+                               f"(expected {count}, one per input, got {len(result)})")
+        return tuple(r.data if isinstance(r, Tensor) else r for r in result)
+    return shares
+
+
 def _saved_arrays(backward):
     """The arrays a backward rule reads: those of the tensors and arrays in its closure
     (and in a custom Function's ctx.saved_tensors)."""
+    backward = getattr(backward, "__wrapped__", backward)  # the rule's own, not _one_per_input's
     for cell in getattr(backward, "__closure__", None) or ():
         try:
             value = cell.cell_contents
@@ -225,7 +242,8 @@ def differentiable(rule=None, *, inputs: int = 1, method: str | None = None, ref
     plain: a function of the same arguments that computes the value alone; it runs
     instead of the rule when no gradient is wanted (module 02's relu for relu, so
     `tinytorch.nn.functional.relu` works before this module is done). Use it for an
-    operation of your own:
+    operation of your own (backward gives one gradient per input; one input's may come
+    alone, without the tuple, as in PyTorch's autograd.Function):
 
     >>> @differentiable
     ... def square(x):

@@ -10,14 +10,8 @@ import numpy as np
 
 from tinytorch.core import activations as _activations
 from tinytorch.core.autograd import differentiable, is_grad_enabled, relu, set_grad_enabled, sigmoid, tanh
-from tinytorch.core.nn import Dropout, Module, Parameter, uniform_
-from tinytorch.core.tensor import Tensor
-
-
-def _linear(x, weight, bias=None):
-    """x @ weight.T (+ bias): a Linear layer's formula on given weights."""
-    out = x @ weight.T
-    return out if bias is None else out + bias
+from tinytorch.core.nn import Dropout, Module, Parameter, linear, uniform_
+from tinytorch.core.tensor import Tensor, cat, stack
 
 
 def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
@@ -27,7 +21,7 @@ def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlin
     """
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-    pre = _linear(input, weight_ih, bias_ih) + _linear(hx, weight_hh, bias_hh)
+    pre = linear(input, weight_ih, bias_ih) + linear(hx, weight_hh, bias_hh)
     return tanh(pre) if nonlinearity == "tanh" else relu(pre)
 
 
@@ -39,7 +33,7 @@ def lstm_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     """
     h, c = hx
     H = weight_hh.shape[1]
-    gates = _linear(input, weight_ih, bias_ih) + _linear(h, weight_hh, bias_hh)
+    gates = linear(input, weight_ih, bias_ih) + linear(h, weight_hh, bias_hh)
     i = sigmoid(gates[..., :H])
     f = sigmoid(gates[..., H:2 * H])
     g = tanh(gates[..., 2 * H:3 * H])
@@ -55,8 +49,8 @@ def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     biases (3H,). The gates are stacked in PyTorch's order: reset, update, new.
     """
     H = weight_hh.shape[1]
-    gi = _linear(input, weight_ih, bias_ih)
-    gh = _linear(hx, weight_hh, bias_hh)
+    gi = linear(input, weight_ih, bias_ih)
+    gh = linear(hx, weight_hh, bias_hh)
     r = sigmoid(gi[..., :H] + gh[..., :H])
     z = sigmoid(gi[..., H:2 * H] + gh[..., H:2 * H])
     n = tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
@@ -177,33 +171,6 @@ class GRUCell(_CellBase):
         return gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
 
 
-def _stack_rule(*tensors, axis=0):
-    out = np.stack([t.data for t in tensors], axis=axis)
-
-    def backward(grad):
-        return tuple(np.take(grad, k, axis=axis) for k in range(len(tensors)))
-    return Tensor(out), backward
-
-
-def _stack(tensors, axis=0):
-    """The tensors (one shape) stacked along a new axis, differentiably."""
-    return differentiable(_stack_rule, inputs=len(tensors))(*tensors, axis=axis)
-
-
-def _cat_rule(*tensors, axis=-1):
-    out = np.concatenate([t.data for t in tensors], axis=axis)
-    bounds = np.cumsum([t.shape[axis] for t in tensors])[:-1]
-
-    def backward(grad):
-        return tuple(np.split(grad, bounds, axis=axis))
-    return Tensor(out), backward
-
-
-def _cat(tensors, axis=-1):
-    """The tensors joined along an existing axis, differentiably."""
-    return differentiable(_cat_rule, inputs=len(tensors))(*tensors, axis=axis)
-
-
 @differentiable
 def _rows(x, start, stop):
     """x[start:stop] along the first axis; its backward writes the gradient into those rows
@@ -234,7 +201,7 @@ def _sequence_rule(x, h0, c0, *weights, cell, options, reverse, record):
             else:
                 h = cell(steps[t], h, *ws, **options)
             outs[t] = h
-        packed = _stack(outs + [h, c])
+        packed = stack(outs + [h, c])
 
     def backward(grad):
         for leaf in leaves + steps:  # a backward again (retain_graph=True) starts from zero
@@ -410,10 +377,10 @@ class RNNBase(Module):
                 outputs.append(_rows(packed, 0, steps))
                 finals_h.append(_rows(packed, steps, steps + 1))
                 finals_c.append(_rows(packed, steps + 1, steps + 2))
-            x = outputs[0] if directions == 1 else _cat(outputs, axis=-1)
+            x = outputs[0] if directions == 1 else cat(outputs, dim=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = Dropout(self.dropout)(x)
-        h_n, c_n = _cat(finals_h, axis=0), _cat(finals_c, axis=0)
+        h_n, c_n = cat(finals_h, dim=0), cat(finals_c, dim=0)
         output = x.transpose(0, 1) if batched and self.batch_first else x
         if not batched:
             output = output.reshape(output.shape[0], output.shape[2])

@@ -74,19 +74,25 @@ def add_arguments(parser) -> None:
     add_workspace_argument(parser)
 
 
+def listed(names: list[str], limit: int = 4) -> str:
+    """'a', 'a and b', 'a, b and c', or the first `limit` and 'N more'."""
+    if len(names) > limit:
+        return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 @dataclass
 class Blocker:
     """A module, not the one tested, whose unwritten functions (stubs) the tests reached."""
 
     module: Module
     reached: list[str]  # its stubs the failures name, in file order
-    not_started: int  # all its exercises not started
+    stubs: list[str]  # all its exercises not started, in file order
 
     def line(self, flag: str = "") -> str:
-        shown = ", ".join(self.reached[:4]) + (", ..." if len(self.reached) > 4 or self.not_started > 4 else "")
-        verb = "is" if len(self.reached) == 1 and self.not_started == 1 else "are"
-        return (f"module {self.module.number} {self.module.name} is not finished: {shown} {verb} not started; "
-                f"test it with `tito test {self.module.number}{flag}`")
+        verb = "is" if len(self.stubs) == 1 else "are"
+        return (f"module {self.module.number} {self.module.name} is not finished: {listed(self.stubs)} {verb} "
+                f"not started; test it with `tito test {self.module.number}{flag}`")
 
 
 _STUB_REACHED = re.compile(r"([A-Za-z_][\w.]*): " + re.escape(STUB_SUFFIX))
@@ -108,7 +114,7 @@ def blockers(outcome: Outcome, module: Module, modules: list[Module]) -> list[Bl
         stubs = [e.name for e in exercises(other.dev_file) if e.stub is not None]
         hit = [name for name in stubs if name in reached]
         if hit:
-            found.append(Blocker(other, hit, len(stubs)))
+            found.append(Blocker(other, hit, stubs))
     return found
 
 
@@ -128,6 +134,7 @@ class Outcome:
     blockers: list[Blocker] = field(default_factory=list)  # earlier modules whose stubs the tests reached
     timed_out: bool = False  # a test (or the import of a test module) ran out of time
     runs: dict[str, list[str]] = field(default_factory=dict)  # failing test id -> the exercises it ran (trace)
+    cut: dict[str, int] = field(default_factory=dict)  # test id -> lines its message lost in the JUnit file (-1: cut)
 
     @property
     def not_started(self) -> list[Exercise]:
@@ -140,6 +147,11 @@ class Outcome:
 
 def _warn(message: str) -> None:
     console.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+# pytest's JUnit file holds a long failure message shortened, with this note in place of the rest
+_JUNIT_CUT = re.compile(r"\n\[(?:\+(?P<lines>\d+) more lines?|truncated); full report in element text\]$")
+SHOWN_LINES = 8  # of one failure's message; `-v` shows pytest's whole report
 
 
 def _read_junit(path: Path, outcome: Outcome) -> None:
@@ -157,6 +169,10 @@ def _read_junit(path: Path, outcome: Outcome) -> None:
                 message = (problem.get("message") or "").strip()
                 if problem.tag == "error" or not message:  # collection errors: the traceback's end
                     message = "\n".join((problem.text or message).strip().splitlines()[-6:])
+                cut = _JUNIT_CUT.search(message)  # pytest's own note on a long message: ours is said when shown
+                if cut:
+                    message = message[:cut.start()]
+                    outcome.cut[test_id] = int(cut["lines"] or 0) or -1
                 outcome.problems.append((test_id, message))
             elif case.find("skipped") is not None:
                 outcome.skipped += 1
@@ -172,8 +188,24 @@ def pytest_command() -> list[str]:
     `python -m pytest` would put the current folder first on sys.path, and with it the
     checkout's own tinytorch/ ahead of the freshly built package on PYTHONPATH.
     """
-    bootstrap = "import sys; sys.path.pop(0); import pytest; sys.exit(pytest.main())"
-    return [sys.executable, "-c", bootstrap]
+    return [sys.executable, "-c", _BOOTSTRAP]
+
+
+# pytest's JUnit file keeps about 500 characters of a failure's message (pytest 9) and
+# puts a note of its own in place of the rest; tito reads the message from that file and
+# shows its first SHOWN_LINES lines itself, so the file keeps the message whole.
+_BOOTSTRAP = """\
+import sys
+sys.path.pop(0)
+import pytest
+try:
+    import _pytest.junitxml as junit
+    if hasattr(junit, "shorten_message"):
+        junit.shorten_message = lambda message, *args, **kwargs: message
+except ImportError:
+    pass
+sys.exit(pytest.main())
+"""
 
 
 def tito_workers() -> list[str]:
@@ -302,11 +334,19 @@ def _progress(o: Outcome) -> list[tuple[str, str]]:
         console.print(f"  [{style}]{escape(e.name.ljust(width))}  {e.status}[/]{escape(detail)}")
     stubs = [e for e in o.exercises if e.stub]
     if stubs:
-        console.print(f"  [dim]not started: still raises {escape(stubs[0].stub)}[/]")
+        first = "first not started" if counts["broken"] else "next: write"  # a broken one's failures come first
+        console.print(f"  [dim]{first} {escape(stubs[0].name)} (it still raises NotImplementedError)[/]")
     if unclaimed:
         console.print(f"  [red]{len(unclaimed)} failing test(s) name no exercise[/] (below)")
     shown = {id(p) for e in o.exercises for p in e.failures}
     return [p for p in failures if id(p) in shown] + unclaimed
+
+
+def _verbose_command(label: str) -> str:
+    """The command that shows pytest's whole report for the test group `label`."""
+    if label == "tito":
+        return "tito test --all -v"
+    return f"tito test {label.split('_', 1)[0]}{workspace_flag()} -v"
 
 
 def _report(outcomes: list[Outcome], verbose: bool) -> None:
@@ -338,22 +378,30 @@ def _report(outcomes: list[Outcome], verbose: bool) -> None:
             more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
             console.print(f"[yellow]- {o.label}: {len(ids)} skipped[/] ({escape(ids[0])}{more}): {escape(reason)}")
         problems = shown.get(o.label, o.problems)
-        hidden = sum(1 for _, m in o.problems if not m.startswith("skipped: ")) - \
-            sum(1 for _, m in problems if not m.startswith("skipped: "))
-        if hidden > 0 and o.blockers:
+        hidden = [m for _, m in o.problems if not m.startswith("skipped: ")]
+        for _, message in problems:  # what is shown below is not hidden
+            if message in hidden:
+                hidden.remove(message)
+        earlier = {name for b in o.blockers for name in b.stubs}
+        at_earlier = sum(1 for m in hidden if earlier & set(_STUB_REACHED.findall(m)))
+        if at_earlier:
             b = o.blockers[0].module
-            console.print(f"[dim]{o.label}: {hidden} failing test(s) stop at a function not started yet "
-                          f"(module {b.number} {b.name}'s, above): not shown[/]")
-        elif hidden > 0:
-            console.print(f"[dim]{o.label}: {hidden} failing test(s) only say 'not implemented' "
-                          "(they need an exercise that is not started): not shown[/]")
+            console.print(f"[dim]{o.label}: {at_earlier} failing test(s) stop at a function of an earlier module "
+                          f"not started yet (module {b.number} {b.name}'s, above): not shown[/]")
+        if len(hidden) > at_earlier:
+            console.print(f"[dim]{o.label}: {len(hidden) - at_earlier} failing test(s) only say 'not implemented' "
+                          "(they reach a function of this module not started yet, listed above): not shown[/]")
         for test_id, message in problems:
             if message.startswith("skipped: "):
                 continue
             lines = message.splitlines() or ["(no message)"]
             console.print(f"[red]x {escape(test_id)}[/]")
-            for line in lines[:8]:
+            for line in lines[:SHOWN_LINES]:
                 console.print(f"    {line}", markup=False)
+            more = max(len(lines) - SHOWN_LINES, 0) + max(o.cut.get(test_id, 0), 0)
+            if more or o.cut.get(test_id) == -1:
+                rest = f"{more} more line{'s' if more > 1 else ''}" if more else "the rest of the line"
+                console.print(f"    [dim]... {rest}: `{_verbose_command(o.label)}` shows the whole report[/]")
         if not o.ok and not verbose:
             if o.returncode == 5 and o.waiting:
                 pass  # every test waits for an exercise that is not started: said above

@@ -219,12 +219,6 @@ def _extreme(x, out, axes, keepdims, grad):
     hit = x.data == _expand(out.data, axes, keepdims)
     return (hit * _expand(grad, axes, keepdims),)
 """),
-    Mistake("extreme_not_a_tuple", "max's gradient returned as the array itself, not a 1-tuple", """
-def _extreme(x, out, axes, keepdims, grad):
-    hit = x.data == _expand(out.data, axes, keepdims)
-    count = hit.sum(axis=axes, keepdims=True)
-    return hit * _expand(grad, axes, keepdims) / count
-"""),
     Mistake("getitem_assigns", "indexing backward assigns (g[index] = grad): repeated indices lost", """
 @differentiable(method="getitem")
 def getitem(x, index):
@@ -289,6 +283,13 @@ def relu(x):
 ]
 
 VARIANTS = [
+    Variant("extreme_alone", "max's gradient returned alone, not in a 1-tuple (one input: PyTorch's "
+            "autograd.Function accepts a lone gradient too)", """
+def _extreme(x, out, axes, keepdims, grad):
+    hit = x.data == _expand(out.data, axes, keepdims)
+    count = hit.sum(axis=axes, keepdims=True)
+    return hit * _expand(grad, axes, keepdims) / count
+"""),
     Variant("unbroadcast_loop", "unbroadcast as a loop: sum axis 0 while too many axes, then each size-1 axis", """
 def unbroadcast(grad, shape):
     grad = np.asarray(grad)

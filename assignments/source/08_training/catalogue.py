@@ -5,7 +5,7 @@ run: `tito catalogue training`).
 """
 from tito.catalogue import Mistake, Variant
 
-AT_LEAST = 16
+AT_LEAST = 19
 
 TRAIN_EPOCH = """
 def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):
@@ -129,6 +129,18 @@ def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):
             CONFUSION.format(count="np.add.at(counts, (p, t), 1)")),
     Mistake("confusion_fancy_assign", "counts[t, p] += 1 with fancy indexing: repeated pairs count once",
             CONFUSION.format(count="counts[t, p] += 1")),
+    Mistake("confusion_casts_any_number", "targets cast with astype(int64): 0.7 counts as class 0, -1 as the last",
+            CONFUSION.format(count="np.add.at(counts, (t, p), 1)")),
+    Mistake("accuracy_rounds_targets", "float targets rounded: 0.7 counts as class 1", """
+def accuracy(output, target):
+    predicted = predict_labels(output)
+    truth = np.round(np.asarray(target, dtype=np.float64)).astype(np.int64).reshape(len(predicted))
+    return float(np.mean(predicted == truth))
+"""),
+    Mistake("accuracy_numpy_scalar", "accuracy returns np.mean's np.float64, not a Python float", """
+def accuracy(output, target):
+    return np.mean(predict_labels(output) == class_indices(target).reshape(-1))
+"""),
 ]
 
 VARIANTS = [
@@ -153,8 +165,15 @@ def train_epoch(model, loader, loss_fn, optimizer, progress=None, start_step=0):
 """),
     Variant("confusion_by_bincount", "the confusion matrix from np.bincount of t * k + p", """
 def confusion_matrix(predictions, targets, num_classes):
-    flat = np.asarray(targets, dtype=np.int64) * num_classes + np.asarray(predictions, dtype=np.int64)
+    flat = class_indices(targets, num_classes) * num_classes + class_indices(predictions, num_classes)
     return np.bincount(flat, minlength=num_classes ** 2).reshape(num_classes, num_classes).astype(np.int64)
+"""),
+    Variant("confusion_loop", "the confusion matrix counted in a Python loop over the pairs", """
+def confusion_matrix(predictions, targets, num_classes):
+    counts = np.zeros((num_classes, num_classes), dtype=np.int64)
+    for t, p in zip(class_indices(targets, num_classes), class_indices(predictions, num_classes)):
+        counts[t, p] += 1
+    return counts
 """),
     Variant("evaluate_try_finally", "evaluate restoring the mode in a finally block, accuracy per batch", """
 def evaluate(model, loader, loss_fn):

@@ -68,9 +68,43 @@ no_grad = _autograd.no_grad
 # The **confusion matrix** shows *which* mistakes: entry `[i, j]` counts the examples of
 # true class `i` predicted as `j`. The diagonal is what went right; a bright
 # off-diagonal cell (4s read as 9s) is where to look.
+#
+# Targets are **class indices**. They may arrive as floats: a yes/no problem trained
+# with `BCEWithLogitsLoss` has targets `0.0` and `1.0`, as PyTorch wants them. A float
+# that is a whole number is that class; `0.7` is no class at all, and rounding it to 1
+# would report an accuracy for labels that do not exist. `class_indices` (given) turns
+# targets into int64 indices and refuses anything else with a `ValueError` naming the
+# first bad value; use it for every target you count.
+#
+# What the tests hold these functions to, beyond the values:
+#
+# - **dtypes**: predictions and counts are int64 arrays whatever the platform
+#   (`astype(int)` is int32 on Windows with NumPy 1: say `np.int64`), and `accuracy` is
+#   a Python `float` (`float(...)`), so a history of epochs prints and saves as numbers;
+# - **no NumPy warnings**: every test fails on a NumPy `RuntimeWarning`. Here it bites in
+#   `check_finite` below: test a value with `np.isfinite`, which never warns, not with
+#   arithmetic on it (`inf - inf` warns and gives nan).
 
 # %%
 #| export
+def class_indices(targets, num_classes: int | None = None, what: str = "target") -> np.ndarray:
+    """Targets as an int64 array of class indices: integers, or floats that are whole numbers
+    (0.0/1.0 targets of a yes/no problem). A ValueError names the first value that is no
+    class (0.7, nan, -1, or num_classes and above when it is given)."""
+    values = np.asarray(targets)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{what}s must be class indices (numbers), got an array of {values.dtype}")
+    flat = values.reshape(-1)
+    whole = flat == np.round(flat) if values.dtype.kind == "f" else np.ones(flat.shape, dtype=bool)
+    valid = whole & (flat >= 0) & (flat < (num_classes if num_classes is not None else np.inf))
+    if not valid.all():
+        first = int(np.argmin(valid))
+        allowed = f"0 to {num_classes - 1}" if num_classes is not None else "0, 1, 2, ..."
+        raise ValueError(f"{what} {flat[first].item()!r} (example {first}) is not a class index: the classes "
+                         f"are whole numbers {allowed}")
+    return values.astype(np.int64)
+
+
 def predict_labels(output) -> np.ndarray:
     """Predicted classes from a model's output: argmax of (N, C) scores, or logit > 0 for (N,) or (N, 1)."""
     scores = np.asarray(output)
@@ -87,20 +121,25 @@ def accuracy(output, target) -> float:
     """Fraction of examples whose predicted class (predict_labels) equals the target, in [0, 1]."""
     # TODO: compare the predictions with the targets (class indices, or 0/1 floats for
     #       one-logit outputs, possibly shaped (N, 1)) and return the fraction right.
+    # HINTS: class_indices(target) gives int64 indices (and refuses 0.7); flatten them to
+    #        (N,) as the predictions are. A Python float: float(...).
     ### BEGIN SOLUTION
     predicted = predict_labels(output)
-    truth = np.asarray(target).reshape(len(predicted))
-    return float(np.mean(predicted == np.round(truth).astype(np.int64)))
+    truth = class_indices(target).reshape(len(predicted))
+    return float(np.mean(predicted == truth))
     ### END SOLUTION
 
 
 def confusion_matrix(predictions, targets, num_classes: int) -> np.ndarray:
     """counts[i, j] = number of examples of true class i predicted as class j (int64)."""
     # TODO: a (num_classes, num_classes) int64 matrix of counts.
-    # HINTS: a pair (true, predicted) that occurs several times must count several times.
+    # HINTS: class_indices(values, num_classes) for both the targets and the predictions
+    #        (a float 1.0 counts as class 1; -1 or 0.7 is a ValueError, never a wrong cell).
+    #        A pair (true, predicted) that occurs several times must count several times.
     ### BEGIN SOLUTION
     counts = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(counts, (np.asarray(targets, dtype=np.int64), np.asarray(predictions, dtype=np.int64)), 1)
+    true = class_indices(targets, num_classes)
+    np.add.at(counts, (true, class_indices(predictions, num_classes, what="prediction")), 1)
     return counts
     ### END SOLUTION
 
@@ -114,6 +153,8 @@ labels = np.array([0, 1, 1, 0])
 assert predict_labels(scores).tolist() == [0, 1, 2, 0] and accuracy(scores, labels) == 0.75
 assert accuracy(np.array([[1.5], [-0.3], [0.2]]), np.array([[1.0], [0.0], [0.0]])) == 2 / 3
 assert confusion_matrix([0, 1, 2, 0], labels, 3).tolist() == [[2, 0, 0], [0, 1, 1], [0, 0, 0]]
+assert confusion_matrix([0, 1, 2, 0], labels.astype(np.float32), 3).tolist() == [[2, 0, 0], [0, 1, 1], [0, 0, 0]]
+assert isinstance(accuracy(scores, labels), float) and predict_labels(scores).dtype == np.int64
 print("Step 1 passed: accuracy and confusion matrix")
 
 # %% [markdown]

@@ -566,9 +566,10 @@ assert Conv2d(3, 8, 3, padding="same")(Tensor(np.zeros((2, 3, 9, 9), np.float32)
 # %%
 import types
 
-from feedback import conv_vs_dense_figure, filters_figure  # this folder's feedback.py
+from tito.offers import feedback_module
 
-filters_figure(types.SimpleNamespace(**globals()));
+figures = feedback_module("conv")  # this module's feedback.py: its figures
+figures.filters_figure(types.SimpleNamespace(**globals()));
 
 # %% [markdown]
 # ## Why convolution beats a dense layer on images
@@ -586,7 +587,7 @@ filters_figure(types.SimpleNamespace(**globals()));
 #   network's answer tolerant to small shifts.
 
 # %%
-conv_vs_dense_figure(types.SimpleNamespace(**globals()));
+figures.conv_vs_dense_figure(types.SimpleNamespace(**globals()));
 
 # %% [markdown]
 # ## Pooling: max and average
@@ -950,6 +951,13 @@ assert np.array_equal(values.data, np.take_along_axis(x.data.reshape(2, 3, -1), 
 # (`np.var` does), not as `mean(x^2) - mean^2`: for pixels around 1000 with a spread of 1
 # in float32, the second form subtracts two numbers near a million that differ in their
 # last digits, and can even come out negative (and `sqrt` of a negative number is nan).
+#
+# **No NumPy warnings.** The tests of every module fail on a NumPy `RuntimeWarning`
+# (division by zero, overflow, an invalid value), because each one is a number gone wrong.
+# Here they come from the division: a channel whose values are all equal has variance 0,
+# so `eps` belongs inside the root, `1 / sqrt(var + eps)`, never `1 / sqrt(var)` (or
+# `... + eps` after it); and the unbiased `n / (n - 1)` needs `n > 1`, which the given
+# `batch_norm` checks before it calls you (PyTorch refuses one value per channel too).
 
 # %%
 #| export

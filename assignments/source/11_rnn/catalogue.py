@@ -8,14 +8,14 @@ _LSTM_HEAD = '''
 def lstm_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     h, c = hx
     H = weight_hh.shape[1]
-    gates = _linear(input, weight_ih, bias_ih) + _linear(h, weight_hh, bias_hh)
+    gates = linear(input, weight_ih, bias_ih) + linear(h, weight_hh, bias_hh)
 '''
 
 _GRU_HEAD = '''
 def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     H = weight_hh.shape[1]
-    gi = _linear(input, weight_ih, bias_ih)
-    gh = _linear(hx, weight_hh, bias_hh)
+    gi = linear(input, weight_ih, bias_ih)
+    gh = linear(hx, weight_hh, bias_hh)
 '''
 
 MISTAKES = [
@@ -64,7 +64,7 @@ MISTAKES = [
 def lstm_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     h, c = hx
     H = weight_hh.shape[1]
-    gates = _linear(input, weight_ih, bias_ih)
+    gates = linear(input, weight_ih, bias_ih)
     if bias_hh is not None:
         gates = gates + bias_hh
     i = sigmoid(gates[..., :H])
@@ -86,20 +86,20 @@ def lstm_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
 def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-    return tanh(_linear(input, weight_ih, bias_ih) + _linear(hx, weight_hh, bias_hh))
+    return tanh(linear(input, weight_ih, bias_ih) + linear(hx, weight_hh, bias_hh))
 '''),
     Mistake("rnn_one_bias", "only bias_ih added: bias_hh forgotten", '''
 def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-    pre = _linear(input, weight_ih, bias_ih) + hx @ weight_hh.T
+    pre = linear(input, weight_ih, bias_ih) + hx @ weight_hh.T
     return tanh(pre) if nonlinearity == "tanh" else relu(pre)
 '''),
     Mistake("rnn_state_product_untransposed", "h @ weight_hh instead of h @ weight_hh.T (square, so no shape error)", '''
 def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-    pre = _linear(input, weight_ih, bias_ih) + hx @ weight_hh
+    pre = linear(input, weight_ih, bias_ih) + hx @ weight_hh
     if bias_hh is not None:
         pre = pre + bias_hh
     return tanh(pre) if nonlinearity == "tanh" else relu(pre)
@@ -120,8 +120,8 @@ def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlin
             '''
 def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     H = weight_hh.shape[1]
-    gi = _linear(input, weight_ih, bias_ih)
-    gh = _linear(hx, weight_hh)
+    gi = linear(input, weight_ih, bias_ih)
+    gh = linear(hx, weight_hh)
     if bias_hh is not None:
         gh_rz = gh[..., :2 * H] + bias_hh[:2 * H]
         b_hn = bias_hh[2 * H:]
@@ -135,12 +135,12 @@ def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     Mistake("gru_reset_before_the_product", "n = tanh(gi_n + (r * h) W_hn^T + b_hn), the other GRU's form", '''
 def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     H = weight_hh.shape[1]
-    gi = _linear(input, weight_ih, bias_ih)
-    gh = _linear(hx, weight_hh, bias_hh)
+    gi = linear(input, weight_ih, bias_ih)
+    gh = linear(hx, weight_hh, bias_hh)
     r = sigmoid(gi[..., :H] + gh[..., :H])
     z = sigmoid(gi[..., H:2 * H] + gh[..., H:2 * H])
     b_hn = None if bias_hh is None else bias_hh[2 * H:]
-    n = tanh(gi[..., 2 * H:] + _linear(r * hx, weight_hh[2 * H:], b_hn))
+    n = tanh(gi[..., 2 * H:] + linear(r * hx, weight_hh[2 * H:], b_hn))
     return (1 - z) * n + z * hx
 '''),
     Mistake("init_bound_from_input_size", "bound 1/sqrt(input_size), as Linear's", '''
@@ -178,7 +178,7 @@ def _sequence_rule(x, h0, c0, *weights, cell, options, reverse, record):
             else:
                 h = cell(steps[t], leaves[1], *ws, **options)
             outs[t] = h
-        packed = _stack(outs + [h, c])
+        packed = stack(outs + [h, c])
 
     def backward(grad):
         for leaf in leaves + steps:
@@ -262,7 +262,7 @@ def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlin
     from tinytorch.core.autograd import clamp
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
-    pre = _linear(input, weight_ih, bias_ih) + _linear(hx, weight_hh, bias_hh)
+    pre = linear(input, weight_ih, bias_ih) + linear(hx, weight_hh, bias_hh)
     return clamp(pre, min=0.0) if nonlinearity == "relu" else tanh(pre)
 '''),
 ]

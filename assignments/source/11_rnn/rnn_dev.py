@@ -53,8 +53,8 @@ import numpy as np
 
 from tinytorch.core import activations as _activations
 from tinytorch.core.autograd import differentiable, is_grad_enabled, relu, set_grad_enabled, sigmoid, tanh
-from tinytorch.core.nn import Dropout, Module, Parameter, uniform_
-from tinytorch.core.tensor import Tensor
+from tinytorch.core.nn import Dropout, Module, Parameter, linear, uniform_
+from tinytorch.core.tensor import Tensor, cat, stack
 
 # %% [markdown]
 # ## The weights, PyTorch's way
@@ -74,17 +74,10 @@ from tinytorch.core.tensor import Tensor
 # gates at once, and the gate `k` is columns `k*H` to `(k+1)*H` of the result. The order
 # is PyTorch's: a PyTorch checkpoint only loads if the gates are where it put them.
 #
-# `_linear(x, weight, bias)` (given) is `x @ weight.T + bias`, without the bias when it
-# is None. All three cells work on a batch `(N, I)` and on one unbatched input `(I,)`:
-# slicing the last axis (`[..., a:b]`) picks the gate columns in both.
-
-# %%
-#| export
-def _linear(x, weight, bias=None):
-    """x @ weight.T (+ bias): a Linear layer's formula on given weights."""
-    out = x @ weight.T
-    return out if bias is None else out + bias
-
+# `linear(x, weight, bias)` is module 04's `F.linear`: `x @ weight.T + bias`, without
+# the bias when it is None. All three cells work on a batch `(N, I)` and on one
+# unbatched input `(I,)`: slicing the last axis (`[..., a:b]`) picks the gate columns in
+# both.
 
 # %% [markdown]
 # ## The Elman RNN cell
@@ -103,12 +96,12 @@ def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlin
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
     # TODO: return the new hidden state.
-    # APPROACH: the input's part plus the state's part (each with its bias, _linear),
+    # APPROACH: the input's part plus the state's part (each with its bias, linear),
     #           through tanh, or relu when nonlinearity == "relu".
     # HINTS: tanh, relu and sigmoid here are module 03's (imported at the top), so that
     #        backward() reaches the weights.
     ### BEGIN SOLUTION
-    pre = _linear(input, weight_ih, bias_ih) + _linear(hx, weight_hh, bias_hh)
+    pre = linear(input, weight_ih, bias_ih) + linear(hx, weight_hh, bias_hh)
     return tanh(pre) if nonlinearity == "tanh" else relu(pre)
     ### END SOLUTION
 
@@ -133,6 +126,12 @@ def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlin
 # four blocks of H columns in the order i, f, g, o. Where `f` is near 1, `c'` is
 # nearly `c` and its gradient passes back almost unchanged: that path is why LSTMs learn
 # over long spans. The forget gate multiplies the **old cell** `c`, not the input.
+#
+# Use module 03's `sigmoid` and `tanh` (imported above) for the gates: they are written
+# not to overflow. `1 / (1 + (-x).exp())` overflows for a pre-activation below about
+# -88.7 in float32 (`e^88.7` is float32's largest number), and the tests, like those of
+# every module, fail on any NumPy `RuntimeWarning` (overflow, division by zero, an
+# invalid value).
 
 # %%
 #| export
@@ -146,14 +145,14 @@ def lstm_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     H = weight_hh.shape[1]
     # TODO: the gates, then the new cell and hidden state; return (h', c').
     # APPROACH:
-    #   1. gates = the input's part + the state's part (_linear twice), shape (N, 4H).
+    #   1. gates = the input's part + the state's part (linear twice), shape (N, 4H).
     #   2. i, f, g, o = the four blocks of H columns ([..., 0:H], [..., H:2*H], ...),
     #      through sigmoid, sigmoid, tanh, sigmoid.
     #   3. c' = f * c + i * g;  h' = o * tanh(c').
     # HINTS: the order is i, f, g, o (PyTorch's), not i, f, o, g. Return the pair as
     #        (h', c'): hidden state first, as PyTorch does.
     ### BEGIN SOLUTION
-    gates = _linear(input, weight_ih, bias_ih) + _linear(h, weight_hh, bias_hh)
+    gates = linear(input, weight_ih, bias_ih) + linear(h, weight_hh, bias_hh)
     i = sigmoid(gates[..., :H])
     f = sigmoid(gates[..., H:2 * H])
     g = tanh(gates[..., 2 * H:3 * H])
@@ -194,8 +193,8 @@ def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     #           from the first two blocks of gi + gh; n = tanh(gi's third block + r * gh's
     #           third block); h' = (1 - z) * n + z * hx.
     ### BEGIN SOLUTION
-    gi = _linear(input, weight_ih, bias_ih)
-    gh = _linear(hx, weight_hh, bias_hh)
+    gi = linear(input, weight_ih, bias_ih)
+    gh = linear(hx, weight_hh, bias_hh)
     r = sigmoid(gi[..., :H] + gh[..., :H])
     z = sigmoid(gi[..., H:2 * H] + gh[..., H:2 * H])
     n = tanh(gi[..., 2 * H:] + r * gh[..., 2 * H:])
@@ -399,37 +398,11 @@ assert h1.shape == c1.shape == (3, 20) and h1.dtype == np.float32
 # inputs of its own, records those steps with module 03's engine, and when `backward`
 # reaches it, runs that engine's backward over the steps. The engine then never sees the
 # long sequence cut into T pieces (cutting costs a copy of the whole sequence per step).
-# `_stack` and `_cat` (given) join tensors along an axis.
+# `stack` and `cat` join tensors along a new or an existing axis (`torch.stack`,
+# `torch.cat`), differentiably.
 
 # %%
 #| export
-def _stack_rule(*tensors, axis=0):
-    out = np.stack([t.data for t in tensors], axis=axis)
-
-    def backward(grad):
-        return tuple(np.take(grad, k, axis=axis) for k in range(len(tensors)))
-    return Tensor(out), backward
-
-
-def _stack(tensors, axis=0):
-    """The tensors (one shape) stacked along a new axis, differentiably."""
-    return differentiable(_stack_rule, inputs=len(tensors))(*tensors, axis=axis)
-
-
-def _cat_rule(*tensors, axis=-1):
-    out = np.concatenate([t.data for t in tensors], axis=axis)
-    bounds = np.cumsum([t.shape[axis] for t in tensors])[:-1]
-
-    def backward(grad):
-        return tuple(np.split(grad, bounds, axis=axis))
-    return Tensor(out), backward
-
-
-def _cat(tensors, axis=-1):
-    """The tensors joined along an existing axis, differentiably."""
-    return differentiable(_cat_rule, inputs=len(tensors))(*tensors, axis=axis)
-
-
 @differentiable
 def _rows(x, start, stop):
     """x[start:stop] along the first axis; its backward writes the gradient into those rows
@@ -460,7 +433,7 @@ def _sequence_rule(x, h0, c0, *weights, cell, options, reverse, record):
             else:
                 h = cell(steps[t], h, *ws, **options)
             outs[t] = h
-        packed = _stack(outs + [h, c])
+        packed = stack(outs + [h, c])
 
     def backward(grad):
         for leaf in leaves + steps:  # a backward again (retain_graph=True) starts from zero
@@ -672,10 +645,10 @@ class RNNBase(Module):
                 outputs.append(_rows(packed, 0, steps))
                 finals_h.append(_rows(packed, steps, steps + 1))
                 finals_c.append(_rows(packed, steps + 1, steps + 2))
-            x = outputs[0] if directions == 1 else _cat(outputs, axis=-1)
+            x = outputs[0] if directions == 1 else cat(outputs, dim=-1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = Dropout(self.dropout)(x)
-        h_n, c_n = _cat(finals_h, axis=0), _cat(finals_c, axis=0)
+        h_n, c_n = cat(finals_h, dim=0), cat(finals_c, dim=0)
         output = x.transpose(0, 1) if batched and self.batch_first else x
         if not batched:
             output = output.reshape(output.shape[0], output.shape[2])

@@ -83,6 +83,13 @@ from tinytorch.core.tensor import Tensor
 # probability `dropout_p`, the survivors scaled by `1/(1-p)`, as module 04's Dropout).
 # The weights are dropped *before* they multiply V; `dropout_mask` (given) draws the
 # factors from `tinytorch.default_generator`.
+#
+# **No NumPy warnings.** The tests fail on any NumPy `RuntimeWarning`, and attention is
+# where they come from. A softmax written as `exp(s) / sum(exp(s))` overflows once a
+# score passes about 88 in float32 (709 in float64): module 03's `softmax` subtracts each
+# row's maximum first. A masked score is `-inf`: *add* the bias, never multiply a 0/1
+# mask into the scores (`-inf * 0` is nan, with a warning). A query that may see no key
+# at all is 0/0; the given code below handles that row before it reaches you.
 
 # %%
 #| export

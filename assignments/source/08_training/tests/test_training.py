@@ -61,7 +61,13 @@ def make_model(seed=0, p=0.0, dtype=np.float64):
 
 def test_accuracy_and_predictions_by_hand():
     scores = np.array([[0.1, 2.0, -1.0], [3.0, 0.0, 0.0], [0.0, 0.0, 5.0], [1.0, 2.0, 3.0]])
-    assert predict_labels(scores).tolist() == [1, 0, 2, 2] and predict_labels(scores).dtype == np.int64
+    assert predict_labels(scores).tolist() == [1, 0, 2, 2], \
+        f"predict_labels of the (4, 3) scores {scores.tolist()}: the column of each row's largest score"
+    assert predict_labels(scores).dtype == np.int64, f"predict_labels gives {predict_labels(scores).dtype}, not int64"
+    assert accuracy(scores, np.array([1, 0, 0, 2])) == 0.75, "accuracy(scores, [1, 0, 0, 2]): 3 of 4 right"
+    kind = type(accuracy(scores, np.array([1, 0, 0, 2])))
+    assert kind is float, f"accuracy gives a {kind.__name__}, not a Python float: a printed history would show " \
+        "np.float64(0.75)"
     assert accuracy(Tensor(scores), Tensor(np.array([1, 0, 0, 2]))) == 0.75
     logits = np.array([[2.0], [-1.0], [0.5], [-0.1]])
     assert predict_labels(logits).tolist() == [1, 0, 1, 0], "one logit per example: class 1 where it is > 0"
@@ -76,13 +82,34 @@ def test_confusion_matrix_counts_every_pair(pairs):
     assert matrix.shape == (5, 5) and matrix.dtype == np.int64
     for i in range(5):
         for j in range(5):
-            assert matrix[i, j] == sum(1 for t, p in pairs if t == i and p == j), (i, j)
+            assert matrix[i, j] == sum(1 for t, p in pairs if t == i and p == j), \
+                f"counts[{i}, {j}] (true {i}, predicted {j}) of the pairs (true, predicted) {pairs}"
     assert np.trace(matrix) / len(pairs) == accuracy(np.eye(5)[predicted], true)
 
 
 def test_confusion_rows_are_the_true_class():
-    assert confusion_matrix([2, 2, 0], [0, 0, 0], 3).tolist() == [[1, 0, 2], [0, 0, 0], [0, 0, 0]]
+    assert confusion_matrix([2, 2, 0], [0, 0, 0], 3).tolist() == [[1, 0, 2], [0, 0, 0], [0, 0, 0]], \
+        "confusion_matrix(predictions=[2, 2, 0], targets=[0, 0, 0], 3): row = true class, column = predicted"
 
+
+
+def test_float_targets_count_as_their_class_and_other_numbers_are_refused():
+    """PyTorch's BCE targets are floats 0.0/1.0: whole-number floats are classes; 0.7 or -1 is a ValueError."""
+    floats = np.array([0.0, 2.0, 2.0, 1.0], dtype=np.float32)
+    assert confusion_matrix([0, 2, 1, 1], floats, 3).tolist() == [[1, 0, 0], [0, 1, 0], [0, 1, 1]], \
+        "confusion_matrix(predictions=[0, 2, 1, 1], targets=[0., 2., 2., 1.] (float32), 3)"
+    assert accuracy(np.array([[1.5], [-0.3]]), np.array([[1.0], [1.0]])) == 0.5
+    calls = {f"confusion_matrix([0, 1], targets={t}, 3)": (lambda t=t: confusion_matrix([0, 1], np.array(t), 3))
+             for t in ([0.0, 0.7], [0, -1], [0, 3])}
+    calls["accuracy(logits [[1.5], [-0.3]], targets [0.7, 0.0])"] = \
+        lambda: accuracy(np.array([[1.5], [-0.3]]), np.array([0.7, 0.0]))
+    for call, run in calls.items():
+        try:
+            run()
+        except ValueError:
+            continue
+        pytest.fail(f"{call} raised no ValueError: a target that is no class (0.7, -1, 3 of 3 classes) is "
+                    "refused (class_indices), never counted")
 
 # ---- one epoch ------------------------------------------------------------------------------
 
@@ -119,8 +146,10 @@ def test_the_epoch_means_weigh_each_example_once():
     loader = DataLoader(problem(n=23), batch_size=10)  # batches of 10, 10, 3
     result = train_epoch(model, loader, cross_entropy, SGD(model.parameters(), lr=0.0))
     full = evaluate(model, DataLoader(problem(n=23), batch_size=23), cross_entropy)
-    assert result["loss"] == pytest.approx(full["loss"], rel=1e-12)
-    assert result["accuracy"] == pytest.approx(full["accuracy"], rel=1e-12)
+    weighs = "23 examples in batches of 10, 10 and 3 (lr 0): the epoch's {} is the mean over examples, " \
+        "each batch weighing by its size"
+    assert result["loss"] == pytest.approx(full["loss"], rel=1e-12), weighs.format("loss")
+    assert result["accuracy"] == pytest.approx(full["accuracy"], rel=1e-12), weighs.format("accuracy")
 
 
 def test_progress_is_told_every_batch():
@@ -128,14 +157,16 @@ def test_progress_is_told_every_batch():
     seen = []
     train_epoch(model, DataLoader(problem(n=25), batch_size=10), cross_entropy,
                 SGD(model.parameters(), lr=0.1), progress=lambda loss, acc: seen.append((loss, acc)))
-    assert len(seen) == 3 and all(np.isfinite(loss) and 0 <= acc <= 1 for loss, acc in seen)
+    assert len(seen) == 3, f"25 examples in batches of 10: progress(loss, accuracy) once per batch, 3 calls, not {len(seen)}"
+    assert all(np.isfinite(loss) and 0 <= acc <= 1 for loss, acc in seen), f"progress was told {seen}"
 
 
 def test_training_switches_the_model_to_train_mode():
     model = make_model(p=0.5)
     model.eval()
     train_epoch(model, DataLoader(problem(), batch_size=20), cross_entropy, SGD(model.parameters(), lr=0.1))
-    assert model.training and model.drop.training
+    assert model.training and model.drop.training, \
+        "train_epoch on a model in eval mode left it there: call model.train() first (Dropout on)"
 
 
 # ---- evaluation ------------------------------------------------------------------------------
@@ -163,7 +194,8 @@ def test_evaluate_restores_the_mode(mode):
     model = make_model(p=0.3)
     model.train(mode)
     evaluate(model, DataLoader(problem(), batch_size=16), cross_entropy)
-    assert model.training is mode and model.drop.training is mode
+    assert model.training is mode and model.drop.training is mode, \
+        f"a model in {'train' if mode else 'eval'} mode came back from evaluate in another: put back the mode it had"
 
 
 def test_evaluate_returns_labels_for_the_confusion_matrix():
@@ -172,9 +204,10 @@ def test_evaluate_returns_labels_for_the_confusion_matrix():
     X, y = problem(n=30).tensors
     with autograd.no_grad():
         expected = predict_labels(model(X))
-    assert result["predictions"].tolist() == expected.tolist()
-    assert result["targets"].tolist() == y.data.tolist()
-    assert result["accuracy"] == accuracy(np.eye(3)[expected], y.data)
+    where = "30 examples in batches of 8"
+    assert result["predictions"].tolist() == expected.tolist(), f"{where}: 'predictions' of every example, in order"
+    assert result["targets"].tolist() == y.data.tolist(), f"{where}: 'targets' of every example, in order"
+    assert result["accuracy"] == accuracy(np.eye(3)[expected], y.data), f"{where}: 'accuracy' of all 30"
 
 
 # ---- a loss that goes non-finite -------------------------------------------------------------
@@ -232,9 +265,10 @@ def test_a_resumed_run_equals_an_unbroken_one(tmp_path):
 
 def test_fit_learns_and_records_each_epoch(tmp_path):
     model, history = run(tmp_path, 6)
-    assert len(history) == 6 and history[-1]["loss"] < history[0]["loss"]
+    assert len(history) == 6 and history[-1]["loss"] < history[0]["loss"], \
+        f"6 epochs of Adam (lr 0.01) on 50 examples: the loss went from {history[0]['loss']} to {history[-1]['loss']}"
     assert set(history[0]) >= {"epoch", "loss", "accuracy", "lr", "test_loss", "test_accuracy", "steps"}
-    assert history[0]["steps"] == 7
+    assert history[0]["steps"] == 7, f"50 examples in batches of 8 are 7 steps, not {history[0]['steps']}"
 
 
 # ---- one training run next to PyTorch (last: the other tests need no torch import) ---------------------------------------------------------------
@@ -255,7 +289,8 @@ def assert_same_weights(model, net, tol=1e-8):
     ours = dict(model.named_parameters())
     for name, theirs in pairs:
         error = np.max(np.abs(ours[name].data - theirs.detach().numpy()))
-        assert error <= tol, f"{name} differs from PyTorch's by {error:.3g} after the same training (allowed {tol})"
+        assert error <= tol, (f"{name} differs from PyTorch's by up to {error:.3g} (the largest absolute difference "
+                              f"of a weight; allowed {tol:g}) after 4 epochs of the same training on the same batches")
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -280,5 +315,7 @@ def test_training_lands_on_pytorchs_weights(torch, optimizer):
             theirs.step()
             total, count = total + loss.item() * len(yb.data), count + len(yb.data)
         assert result["steps"] == len(batches) == 6
-        assert result["loss"] == pytest.approx(total / count, rel=1e-9), "the epoch's loss is the mean over examples"
+        assert result["loss"] == pytest.approx(total / count, rel=1e-9), \
+            "the epoch's loss is the mean over examples, as PyTorch's run on the same 40 examples in batches of 7 " \
+            "(relative difference at most 1e-9)"
     assert_same_weights(model, net)

@@ -26,10 +26,11 @@ TEXT = load_text("train")[:8_000]  # the training plays' first speeches: fast en
 
 def test_char_ids_follow_the_sorted_characters():
     tok = CharTokenizer().train("hello, world")
-    assert tok.chars == sorted(set("hello, world")) and tok.vocab_size == 9
+    assert tok.chars == sorted(set("hello, world")) and tok.vocab_size == 9, \
+        f"train('hello, world'): chars {tok.chars!r}, expected its 9 characters once each, sorted"
     assert tok.encode(" ,dehlorw") == list(range(9)), "id i must be the i-th character in sorted order"
-    assert tok.stoi == {c: i for i, c in enumerate(tok.chars)}
-    assert tok.encode("hello") == [4, 3, 5, 5, 6]
+    assert tok.stoi == {c: i for i, c in enumerate(tok.chars)}, "stoi maps each character to its index in chars"
+    assert tok.encode("hello") == [4, 3, 5, 5, 6], "after train('hello, world'): encode('hello')"
 
 
 @given(st.text(alphabet="abcxyz ,.\n'é日🙂", max_size=60))
@@ -82,16 +83,20 @@ def test_most_frequent_pair_against_a_counter(ids):
 
 
 def test_most_frequent_pair_counts_overlaps_and_breaks_ties_by_the_smallest_pair():
-    assert most_frequent_pair(np.array([7, 7, 7, 1, 2])) == (7, 7)  # (7, 7) twice, overlapping
-    assert most_frequent_pair(np.array([9, 8, 3, 4])) == (3, 4)     # three pairs once each: the smallest
-    assert most_frequent_pair(np.array([5])) is None and most_frequent_pair(np.array([], np.int64)) is None
+    assert most_frequent_pair(np.array([7, 7, 7, 1, 2])) == (7, 7), \
+        "most_frequent_pair([7, 7, 7, 1, 2]): (7, 7) is counted twice (overlapping), every other pair once"
+    assert most_frequent_pair(np.array([9, 8, 3, 4])) == (3, 4), \
+        "most_frequent_pair([9, 8, 3, 4]): three pairs once each, the tie goes to the smallest pair, (3, 4)"
+    assert most_frequent_pair(np.array([5])) is None and most_frequent_pair(np.array([], np.int64)) is None, \
+        "most_frequent_pair of [5] or of []: no pair at all, None"
 
 
 def test_most_frequent_pair_of_large_ids_keeps_pairs_apart():
     # 1 * 256 + 300 == 2 * 256 + 44: a code with a fixed base of 256 mixes these pairs up
     ids = np.array([5, 6, 5, 6, 5, 6, 1, 300, 1, 300, 2, 44, 2, 44], dtype=np.int64)
     assert most_frequent_pair(ids) == (5, 6), "(1, 300) and (2, 44) twice each are not one pair four times"
-    assert most_frequent_pair(np.array([700, 701, 700, 701, 5])) == (700, 701)
+    assert most_frequent_pair(np.array([700, 701, 700, 701, 5])) == (700, 701), \
+        "most_frequent_pair([700, 701, 700, 701, 5]): ids above 255 too"
 
 
 @given(small_ids, st.integers(0, 5), st.integers(0, 5))
@@ -106,9 +111,10 @@ def test_merge_against_a_left_to_right_loop(ids, a, b):
 
 
 def test_merge_of_a_run_of_the_same_id():
-    assert merge(np.array([7, 7, 7, 7, 7]), (7, 7), 256).tolist() == [256, 256, 7]
-    assert merge(np.array([1, 2, 1, 2, 1]), (1, 2), 256).tolist() == [256, 256, 1]
-    assert merge(np.array([3, 4]), (4, 3), 256).tolist() == [3, 4]
+    for ids, pair, want in (([7, 7, 7, 7, 7], (7, 7), [256, 256, 7]), ([1, 2, 1, 2, 1], (1, 2), [256, 256, 1]),
+                            ([3, 4], (4, 3), [3, 4])):
+        got = merge(np.array(ids), pair, 256).tolist()
+        assert got == want, f"merge({ids}, {pair}, 256) = {got}, expected {want} (left to right, never overlapping)"
 
 
 # ---- BPETokenizer ------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_causal_mask_is_the_lower_triangle_with_the_diagonal():
         want = np.array([[j <= i for j in range(S)] for i in range(L)])
         got = A.causal_mask(L, S)
         assert got.dtype == bool and np.array_equal(got, want), f"causal_mask({L}, {S}):\n{got}\nexpected\n{want}"
-    assert np.array_equal(A.causal_mask(3), A.causal_mask(3, 3))
+    assert np.array_equal(A.causal_mask(3), A.causal_mask(3, 3)), "causal_mask(3) is causal_mask(3, 3)"
 
 
 def test_causal_attention_never_looks_ahead():
@@ -123,16 +123,19 @@ def test_gradients_match_central_differences(case):
 def test_split_and_merge_heads():
     x = np.arange(2 * 3 * 12, dtype=np.float64).reshape(2, 3, 12)
     heads = A.split_heads(Tensor(x), 4)
-    assert heads.shape == (2, 4, 3, 3), heads.shape
+    assert heads.shape == (2, 4, 3, 3), f"split_heads(x of shape (2, 3, 12), 4) has shape {heads.shape}, not (2, 4, 3, 3)"
     for h in range(4):
         assert np.array_equal(heads.data[:, h], x[:, :, 3 * h:3 * h + 3]), f"head {h} must hold features " \
             f"{3 * h}..{3 * h + 2} of every position"
-    assert np.array_equal(A.merge_heads(heads).data, x)
+    assert np.array_equal(A.merge_heads(heads).data, x), "merge_heads(split_heads(x, 4)) of x (2, 3, 12) is not x"
     single = A.split_heads(Tensor(x[0]), 3)
-    assert single.shape == (3, 3, 4) and np.array_equal(single.data[2], x[0, :, 8:])
-    assert np.array_equal(A.merge_heads(single).data, x[0])
+    assert single.shape == (3, 3, 4) and np.array_equal(single.data[2], x[0, :, 8:]), \
+        "split_heads(x of shape (3, 12), 3), unbatched: shape (3, 3, 4), head 2 the features 8..11"
+    assert np.array_equal(A.merge_heads(single).data, x[0]), "merge_heads(split_heads(x, 3)) of x (3, 12) is not x"
     merged = A.merge_heads(Tensor(np.arange(24.0).reshape(1, 2, 3, 4)))  # (N, H, L, D)
-    assert merged.shape == (1, 3, 8) and np.array_equal(merged.data[0, 1], [4, 5, 6, 7, 16, 17, 18, 19])
+    assert merged.shape == (1, 3, 8) and np.array_equal(merged.data[0, 1], [4, 5, 6, 7, 16, 17, 18, 19]), \
+        "merge_heads of (N, H, L, D) = (1, 2, 3, 4) holding 0..23: position 1 is head 0's [4, 5, 6, 7] then " \
+        f"head 1's [16, 17, 18, 19], got {merged.data[0, 1].tolist() if merged.shape == (1, 3, 8) else merged.shape}"
     assert gradcheck(lambda a: A.merge_heads(A.split_heads(a, 2) * 2.0), (Tensor(x[:1, :2, :4], requires_grad=True),))
 
 
@@ -249,7 +252,8 @@ def test_dropout_on_the_weights():
     dropped = full[..., :6]
     close("the weights are dropped before they multiply the values", full[..., 6], dropped.sum(axis=-1))
     kept = dropped != 0
-    assert abs(1 - kept[plain > 0].mean() - 0.25) < 0.02, f"dropped {1 - kept[plain > 0].mean():.3f} of the weights"
+    assert abs(1 - kept[plain > 0].mean() - 0.25) < 0.02, \
+        f"dropout_p=0.25 drops about 0.25 of the weights (within 0.02), it dropped {1 - kept[plain > 0].mean():.3f}"
     close("survivors scaled by 1/(1-p)", dropped[kept], plain[kept] / 0.75)
     tinytorch.manual_seed(0)
     close("the mask comes from tinytorch.default_generator", sdpa(q, k, v, is_causal=True, dropout_p=0.25), full)

@@ -149,7 +149,8 @@ def test_gpt_output_is_tied_to_the_token_embedding():
     close("logits = ln_f(blocks(tok_emb + pos_emb)) @ tok_emb.weight^T", model(Tensor(idx)).data, want)
     idx_t = Tensor(idx)
     model(idx_t).sum().backward()
-    assert model.tok_emb.weight.grad is not None and model.pos_emb.weight.grad is not None
+    assert model.tok_emb.weight.grad is not None and model.pos_emb.weight.grad is not None, \
+        "after backward() both embeddings have a gradient: the logits read tok_emb (input and output) and pos_emb"
 
 
 def test_gpt_init_is_gpt2s():
@@ -189,24 +190,33 @@ def test_a_cached_prompt_then_single_tokens():
     caches = [T.KVCache() for _ in range(model.n_layer)]
     with no_grad():
         first = model(Tensor(tokens[:, :6]), caches).data
-        assert all(len(c) == 6 for c in caches), [len(c) for c in caches]
+        assert all(len(c) == 6 for c in caches), \
+            f"a prompt of 6 tokens leaves 6 positions in each layer's cache, not {[len(c) for c in caches]}"
         rest = [model(Tensor(tokens[:, t:t + 1]), caches).data[:, -1] for t in range(6, 10)]
         full = model(Tensor(tokens)).data
-    assert all(len(c) == 10 for c in caches), "each position's keys are cached once"
+    assert all(len(c) == 10 for c in caches), \
+        f"6 prompt tokens then 4 single ones: 10 positions in each cache, not {[len(c) for c in caches]}; " \
+        "each position's keys are cached once"
     close("a cached prompt", first, full[:, :6], rtol=1e-9)
     close("the single tokens after it", np.stack(rest, axis=1), full[:, 6:], rtol=1e-9)
 
 
 def test_kv_cache_append():
     cache = T.KVCache()
-    assert len(cache) == 0
+    assert len(cache) == 0, f"a new KVCache holds 0 positions, not {len(cache)}"
     k1, v1 = np.ones((1, 2, 3, 4)), 2 * np.ones((1, 2, 3, 4))
     keys, values = cache.append(k1, v1)
-    assert keys.shape == (1, 2, 3, 4) and len(cache) == 3
+    first = "append of keys and values (N, H, L, D) = (1, 2, 3, 4) to an empty cache"
+    assert keys.shape == (1, 2, 3, 4), f"{first}: keys of shape {keys.shape}, expected (1, 2, 3, 4)"
+    assert len(cache) == 3, f"{first}: the cache holds 3 positions, not {len(cache)}"
     k2, v2 = 3 * np.ones((1, 2, 1, 4)), 4 * np.ones((1, 2, 1, 4))
     keys, values = cache.append(k2, v2)
-    assert keys.shape == values.shape == (1, 2, 4, 4) and len(cache) == 4
-    assert np.array_equal(keys[:, :, 3], k2[:, :, 0]) and np.array_equal(values[:, :, :3], v1)
+    then = "then append of one position (1, 2, 1, 4)"
+    assert keys.shape == values.shape == (1, 2, 4, 4), \
+        f"{then}: keys {keys.shape} and values {values.shape}, expected (1, 2, 4, 4), positions on axis -2"
+    assert len(cache) == 4, f"{then}: the cache holds 4 positions, not {len(cache)}"
+    assert np.array_equal(keys[:, :, 3], k2[:, :, 0]) and np.array_equal(values[:, :, :3], v1), \
+        f"{then}: the old positions first (0..2), the new one last (3)"
 
 
 def test_generate_is_the_same_with_and_without_the_cache():
