@@ -94,7 +94,7 @@ def test_card_row_figure_title_and_plot_table_show_one_score(nan_relu, tmp_path)
     # The command line (which also checks the functional form relu()): card and plot agree.
     code, report = check_json(ws, "--only", "relu")
     score = rows(report)["relu"]["score"]
-    assert code == 1 and score == report["score"]
+    assert code == 1 and score == report["extra"]["score"]
     plotted = tito(ws, "plot", "activations", "--only", "relu", "--out", str(tmp_path))
     assert plotted.returncode == 0, plotted.stdout + plotted.stderr
     assert f"fail {score}/100" in plotted.stdout, plotted.stdout
@@ -135,7 +135,7 @@ def test_x_times_mask_names_the_nan_at_minus_inf_before_its_warning(tmp_path):
     code, report = check_json(ws, "--only", "relu")
     checks = {c["name"]: c for c in rows(report)["relu"]["checks"]}
     assert checks["warnings"]["status"] == "fail" and checks["extreme inputs"]["status"] == "fail"
-    assert code == 1 and "x = -inf: got nan" in report["next"], report["next"]
+    assert code == 1 and "x = -inf: got nan" in report["extra"]["next"], report["extra"]["next"]
     done = tito(ws, "test", "activations")
     assert done.returncode == 1
     assert "got [nan, inf]" in done.stdout, done.stdout[-4000:]
