@@ -83,7 +83,7 @@ _tt_setup() {
             fi
         fi
         echo "TinyTorch: installing TinyTorch and its dependencies into .venv (a few minutes the first time)"
-        if ! "$venv/bin/python" -m pip install --disable-pip-version-check -e "$root[torch,grading]" >>"$log" 2>&1; then
+        if ! "$venv/bin/python" -m pip install --disable-pip-version-check -e "$root[torch,grading,lint]" >>"$log" 2>&1; then
             echo "TinyTorch: installation failed; pip's full output is in $log. Its last lines:" >&2
             tail -n 8 "$log" >&2
             echo "TinyTorch: fix that and source this file again" >&2
