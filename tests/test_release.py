@@ -17,7 +17,7 @@ from tito import PYTEST_PLUGINS
 from tito.console import TitoError
 from tito.export import build_package, export_dev_file
 from tito.modules import all_modules
-from tito.release import make_edition, stub_solutions, strip_hidden_tests
+from tito.release import make_edition, strip_hidden_tests, stub_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_MODULES = all_modules(ROOT / "assignments" / "source")

@@ -17,7 +17,6 @@ import time
 
 import numpy as np
 
-
 FIGURES = {
     "graph": "the computational graph of a small expression: value and gradient on every node",
     "chain": "gradient magnitudes through deep chains of tanh, sigmoid and relu layers",
@@ -199,10 +198,9 @@ def _problem_figure(name, text):
 
 
 def figures(ctx, names):
-    from tito.card import FAIL, MISSING, attempt
-
     import tinytorch.core.autograd as ag
     from tinytorch.core.tensor import Tensor
+    from tito.card import FAIL, MISSING, attempt
 
     draw = {"graph": lambda: draw_graph(*example_graph(ag, Tensor)),
             "chain": lambda: plot_chain(ag, Tensor)}

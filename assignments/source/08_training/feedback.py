@@ -185,9 +185,8 @@ def bench(ctx):
     """
     import importlib.util
 
-    from tito.card import Card
-
     from tinytorch.datasets import load_digits
+    from tito.card import Card
 
     X, y = load_digits()
     rng = np.random.default_rng(0)

@@ -3,8 +3,8 @@ import inspect
 
 import numpy as np
 import pytest
-
 from activation_cases import ALL_FUNCTIONS, CLASS_OF, DTYPES, call, function, guarded, layer_class, show
+
 from tinytorch.core.tensor import Tensor
 
 

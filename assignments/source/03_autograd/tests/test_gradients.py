@@ -5,13 +5,13 @@ The ops are listed once, in autograd_ops.py beside this file.
 """
 import numpy as np
 import pytest
+from autograd_ops import OPS, ours, theirs
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import tinytorch.core.autograd as ag
 from tinytorch.core.tensor import Tensor
-from autograd_ops import OPS, ours, theirs
 
 OURS = ours(ag)
 

@@ -8,8 +8,24 @@ from hypothesis import strategies as st
 
 import tinytorch
 from tinytorch.core import activations
-from tinytorch.core.nn import (ELU, GELU, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, Module,
-                               ReLU, Sequential, Sigmoid, SiLU, Softmax, Softplus, Tanh)
+from tinytorch.core.nn import (
+    ELU,
+    GELU,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    Module,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from tinytorch.core.tensor import Tensor
 
 

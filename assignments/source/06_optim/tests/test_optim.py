@@ -13,8 +13,7 @@ import os
 import numpy as np
 import pytest
 
-from tinytorch.core.optim import (SGD, Adam, AdamW, CosineAnnealingLR, LambdaLR, StepLR,
-                                  clip_grad_norm_)
+from tinytorch.core.optim import SGD, Adam, AdamW, CosineAnnealingLR, LambdaLR, StepLR, clip_grad_norm_
 from tinytorch.core.tensor import Tensor
 
 # 100 steps; the quick profile of the test of the tests (the catalogue) runs 25

@@ -16,8 +16,16 @@ from tinytorch.core import autograd
 from tinytorch.core.data import DataLoader, TensorDataset
 from tinytorch.core.optim import SGD, Adam, StepLR
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.training import (NonFiniteLossError, accuracy, check_finite, confusion_matrix, evaluate,
-                                     fit, predict_labels, train_epoch)
+from tinytorch.core.training import (
+    NonFiniteLossError,
+    accuracy,
+    check_finite,
+    confusion_matrix,
+    evaluate,
+    fit,
+    predict_labels,
+    train_epoch,
+)
 from tinytorch.nn import Dropout, Linear, Module
 
 

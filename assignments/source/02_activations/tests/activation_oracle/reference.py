@@ -20,8 +20,9 @@ from pathlib import Path
 import mpmath
 import numpy as np
 
-from . import specs
 from tito.testing import shared
+
+from . import specs
 
 PRECISION = 192  # bits of the mpmath working precision
 _VERSION = "2"  # bump when a formula below changes: invalidates the disk cache
