@@ -206,7 +206,7 @@ def figures(ctx, names):
             "chain": lambda: plot_chain(ag, Tensor)}
     for name in names:
         made = []
-        result = attempt(name, lambda: made.append(_limited(ctx, draw[name])))
+        result = attempt(name, lambda made=made, draw_it=draw[name]: made.append(_limited(ctx, draw_it)))
         if result.status in (FAIL, MISSING):
             yield name, _problem_figure(name, result.detail), result.status
         else:

@@ -46,7 +46,10 @@ def test_tanh_is_odd(dtype):
     @given(arrays(dtype, st.floats(allow_nan=False, width=np.finfo(dtype).bits)))
     def check(x):
         t, t_neg = call("tanh", x, "tanh(-x) = -tanh(x)"), call("tanh", -x, "tanh(-x)")
-        assert np.all(t_neg == -t), f"tanh must be odd: tanh(-x) = {show(t_neg)}, -tanh(x) = {show(-t)} for x = {show(x)}"
+        assert np.all(t_neg == -t), (
+            f"tanh must be odd: tanh(-x) = {show(t_neg)}, -tanh(x) = {show(-t)} for x = {show(x)}"
+        )
+
     check()
 
 
