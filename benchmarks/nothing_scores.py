@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from computes_nothing import variant  # noqa: E402
+
 from tito.modules import all_modules  # noqa: E402
 from tito.release import make_edition  # noqa: E402
 

@@ -66,7 +66,9 @@ def _own(function: ast.AST):
 def variant(text: str, kind: str) -> str:
     """The dev file `text` with every solution block made to compute nothing (`zeros` or `input`)."""
     lines = text.splitlines(keepends=True)
-    functions = [node for node in ast.walk(ast.parse(text)) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    functions = [
+        node for node in ast.walk(ast.parse(text)) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
     out, i = [], 0
     while i < len(lines):
         begin = _BEGIN.match(lines[i])

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import ast
 import errno
+import functools
 import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -421,7 +422,9 @@ def _ctrl_c_early(project, tmp_path, monkeypatch):
         tito = subprocess.Popen([sys.executable, "-m", "tito", "sync"], cwd=project.root, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
-        while after_first_line and not _catches_sigterm(tito.pid) and tito.poll() is None and time.monotonic() < deadline:
+        while (
+            after_first_line and not _catches_sigterm(tito.pid) and tito.poll() is None and time.monotonic() < deadline
+        ):
             time.sleep(0.001)
         time.sleep(delay)
         tito.send_signal(signal.SIGINT)
@@ -660,16 +663,22 @@ def _non_contiguous(project, tmp_path, monkeypatch):
             tracemalloc.stop()
         return (peak - before - getattr(getattr(out, "data", out), "nbytes", 0)) / x.nbytes
 
-    calls = {name: (lambda x, f=getattr(A, name): f(Tensor(x))) for name in
+    def on_tensor(f):
+        return lambda x: f(Tensor(x))
+
+    def on_pair(f):
+        return lambda x: f(x, x)
+
+    calls = {name: on_tensor(getattr(A, name)) for name in
              ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus", "softmax", "log_softmax")}
-    calls.update({name: (lambda x, f=getattr(A, name): f(x, x)) for name in
+    calls.update({name: on_pair(getattr(A, name)) for name in
                   ("relu_backward", "sigmoid_backward", "tanh_backward", "elu_backward", "gelu_backward",
                    "silu_backward", "softplus_backward", "softmax_backward", "log_softmax_backward")})
     for name, call in calls.items():
-        floor = extra(lambda: call(layouts["contiguous"]), layouts["contiguous"])
+        floor = extra(functools.partial(call, layouts["contiguous"]), layouts["contiguous"])
         for layout in ("transposed", "strided"):
             x = layouts[layout]
-            got = extra(lambda: call(x), x)
+            got = extra(functools.partial(call, x), x)
             assert got <= floor + 0.5, (f"{name} of a {layout} input allocates {got:.2f} inputs beyond its "
                                         f"output, a contiguous one {floor:.2f}: a whole copy")
             got, want = np.asarray(call(x)), np.asarray(call(np.ascontiguousarray(x)))

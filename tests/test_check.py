@@ -39,7 +39,8 @@ def triple(x):
     return 3 * np.asarray(x)
     ### END SOLUTION
 '''
-TRIPLE_TEST = "from tinytorch.core.demo import triple\n\n\ndef test_triple():\n    assert triple(2) == 6, 'triple(2) should be 6'\n"
+TRIPLE_TEST = ("from tinytorch.core.demo import triple\n\n\n"
+               "def test_triple():\n    assert triple(2) == 6, 'triple(2) should be 6'\n")
 
 
 def _card(project, *args):
@@ -144,7 +145,9 @@ def test_blame_goes_to_the_named_exercise_the_test_ran_else_to_the_last_it_enter
     left = attribute(items, [("t::test_values", "assert 1 == 2")], runs={"t::test_values": ["forward", "relu"]})
     assert left == [] and [e.status for e in items] == ["untested", "untested", "broken"]
     items = fresh()
-    attribute(items, [("t::test_forward_values", "assert 1 == 2")], runs={"t::test_forward_values": ["forward", "relu"]})
+    attribute(
+        items, [("t::test_forward_values", "assert 1 == 2")], runs={"t::test_forward_values": ["forward", "relu"]}
+    )
     assert [e.status for e in items] == ["broken", "untested", "untested"]
     items = fresh()  # a test that names relu but never ran it does not blame it
     attribute(items, [("t::test_relu_shape", "assert 1 == 2")], runs={"t::test_relu_shape": ["forward"]})
@@ -152,7 +155,9 @@ def test_blame_goes_to_the_named_exercise_the_test_ran_else_to_the_last_it_enter
 
 
 def test_a_failing_test_of_no_exercise_still_fails_the_card(project):
-    (project.module() / "tests" / "test_given.py").write_text("def test_given_code():\n    assert 1 == 2, 'given code broke'\n")
+    (project.module() / "tests" / "test_given.py").write_text(
+        "def test_given_code():\n    assert 1 == 2, 'given code broke'\n"
+    )
     code, card = _card(project)
     assert _statuses(card) == {"double": "pass", "other tests": "fail"}, card
     assert "given code broke" in card["rows"][1]["checks"][0]["detail"]
@@ -171,7 +176,10 @@ def test_an_earlier_module_not_finished_comes_first(project):
     card = json.loads(done.stdout)
     assert done.returncode == 1
     assert card["rows"][0]["name"] == "quad" and card["rows"][0]["status"] == "untested", card
-    assert card["rows"][0]["checks"][0]["detail"] == "written; its tests stop first at double (module 01 demo: not started)", card
+    assert (
+        card["rows"][0]["checks"][0]["detail"]
+        == "written; its tests stop first at double (module 01 demo: not started)"
+    ), card
     assert card["next"].startswith("module 01 demo is not finished: double is not started"), card["next"]
 
 

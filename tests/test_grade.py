@@ -137,7 +137,8 @@ def test_grading_contains_every_submission(project, tmp_path, listener):
     assert [r["submission"] for r in json.loads(done.stdout)] == paths, "one row per submission, in order"
     for row in rows.values():
         assert row["max_points"] == 4 and 0 <= row["score"] <= 100
-    assert (rows["a_reference"]["status"], rows["a_reference"]["score"], rows["a_reference"]["points"]) == ("graded", 100, 4)
+    first = rows["a_reference"]
+    assert (first["status"], first["score"], first["points"]) == ("graded", 100, 4)
     assert rows["m_notebook"]["score"] == 100 and rows["m_notebook"]["status"] == "graded"
     edition = rows["b_edition"]
     assert (edition["status"], edition["score"], edition["passed"], edition["failed"]) == ("graded", 0, 0, 2)
@@ -262,7 +263,10 @@ def test_every_process_dies_and_disk_is_bounded(project, tmp_path):
     marker = f"daemon-marker-{tmp_path.name}"
     daemon = (
         "import os, sys, subprocess\n"
-        f"subprocess.Popen([sys.executable, '-c', 'import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n    time.sleep(600)', {marker!r}], start_new_session=True)\n")
+        "subprocess.Popen([sys.executable, '-c', "
+        "'import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n    time.sleep(600)', "
+        f"{marker!r}], start_new_session=True)\n"
+    )
     filler = (
         "import os\n"
         "written = 0\n"
@@ -278,9 +282,13 @@ def test_every_process_dies_and_disk_is_bounded(project, tmp_path):
     (tmp_path / "filler.py").write_text(reference.replace(IMPORTS, IMPORTS + filler).replace(
         SOLUTION, "    return (2 if WRITTEN < 64 else 3) * np.asarray(x)\n"))
     # killed as the kernel kills a process past its memory: the row says so, not "no result"
-    (tmp_path / "killed.py").write_text(reference.replace(IMPORTS, IMPORTS + "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"))
+    (tmp_path / "killed.py").write_text(
+        reference.replace(IMPORTS, IMPORTS + "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    )
     env = {"TINYTORCH_GRADE_SANDBOX": "limits"}
-    done = project.tito_env(env, "grade", "-m", "demo", str(tmp_path / "daemon.py"), str(tmp_path / "killed.py"), "--json")
+    done = project.tito_env(
+        env, "grade", "-m", "demo", str(tmp_path / "daemon.py"), str(tmp_path / "killed.py"), "--json"
+    )
     daemon_row, killed_row = json.loads(done.stdout)
     assert daemon_row["score"] == 100, done.stderr
     assert killed_row["score"] == 0, killed_row   # an error row: killed at import, no test could be collected
@@ -302,12 +310,14 @@ def test_a_submission_that_rewrites_the_tests_changes_no_verdict(project, tmp_pa
     edition = (project.root / EDITION_PATH).read_text()
     blank = (
         "import ast, glob, os\n"
-        f"for _path in glob.glob(os.getcwd() + '/../judge/**/test_*.py', recursive=True) + glob.glob({str(tests)!r} + '/test_*.py'):\n"
+        "for _path in glob.glob(os.getcwd() + '/../judge/**/test_*.py', recursive=True) + "
+        f"glob.glob({str(tests)!r} + '/test_*.py'):\n"
         "    _tree = ast.parse(open(_path).read())\n"
         "    for _node in ast.walk(_tree):\n"
         "        if isinstance(_node, ast.FunctionDef) and _node.name.startswith('test_'):\n"
         "            _node.body = [ast.Pass()]\n"
-        "    open(_path, 'w').write(ast.unparse(_tree))\n")
+        "    open(_path, 'w').write(ast.unparse(_tree))\n"
+    )
     (tmp_path / "a_rewrites.py").write_text(edition.replace(IMPORTS, IMPORTS + blank))
     (tmp_path / "b_edition.py").write_text(edition)
     done = project.tito_env({"TINYTORCH_GRADE_SANDBOX": "limits"}, "grade", "-m", "demo",

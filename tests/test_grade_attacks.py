@@ -87,7 +87,8 @@ SOLUTION = "    return 2 * np.asarray(x)\n"
 FORGE_RESULTS = (   # what a planted module does if the judge ever imports it: every test passed
     "import tito.grading.plugin as _p\n"
     "_orig = _p.results\n"
-    "_p.results = lambda: dict(_orig(), outcomes={k: {'outcome': 'passed', 'message': ''} for k in _orig()['points']})\n")
+    "_p.results = lambda: dict(_orig(), "
+    "outcomes={k: {'outcome': 'passed', 'message': ''} for k in _orig()['points']})\n")
 
 
 def at_import(code: str):
@@ -167,7 +168,8 @@ ATTACKS = {
         "_places.add(site.getusersitepackages())\n"
         "try:   # the judge's own settings, readable to a process of the same user\n"
         "    for _item in open(f'/proc/{os.getppid()}/environ', 'rb').read().split(b'\\0'):\n"
-        "        _places.update(p for p in _item.decode(errors='replace').partition('=')[2].split(os.pathsep) if p.startswith('/'))\n"
+        "        _places.update(p for p in _item.decode(errors='replace').partition('=')[2].split(os.pathsep) "
+        "if p.startswith('/'))\n"
         "except OSError:\n"
         "    pass\n"
         "_places.update(glob.glob(os.path.join(os.getcwd(), '..', '..', '*', '*')))\n"

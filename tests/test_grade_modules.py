@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from computes_nothing import variant
+
 from tito.modules import all_modules
 from tito.release import make_edition
 

@@ -3,7 +3,6 @@ module is one folder that every command picks up with nothing else edited."""
 from __future__ import annotations
 
 import re
-import textwrap
 from pathlib import Path
 
 import pytest

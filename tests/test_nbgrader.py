@@ -23,7 +23,7 @@ import pytest
 
 from tito.export import build_package, export_modules
 from tito.modules import all_modules
-from tito.release import make_edition, notebook_text, strip_hidden_tests, grading_weights
+from tito.release import grading_weights, make_edition, notebook_text, strip_hidden_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = all_modules(ROOT / "assignments" / "source")

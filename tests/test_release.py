@@ -17,7 +17,7 @@ from tito import PYTEST_PLUGINS
 from tito.console import TitoError
 from tito.export import build_package, export_dev_file
 from tito.modules import all_modules
-from tito.release import make_edition, stub_solutions, strip_hidden_tests
+from tito.release import make_edition, strip_hidden_tests, stub_solutions
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_MODULES = all_modules(ROOT / "assignments" / "source")
@@ -121,11 +121,17 @@ def test_hidden_tests_are_removed_with_their_markers():
     assert "assert Sigmoid().forward(0.0) == 0.5" in text
 
 
-@pytest.mark.parametrize("broken, message", [
-    ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "act_dev.py:2: `### BEGIN SOLUTION` is never closed"),
-    ("def f():\n    return 1\n    ### END SOLUTION\n", "act_dev.py:3: `### END SOLUTION` without a BEGIN"),
-    ("# %%\n#| export\n### BEGIN SOLUTION\nX = 1\n### END SOLUTION\n", "act_dev.py:3: a solution block outside any function"),
-])
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        ("def f():\n    ### BEGIN SOLUTION\n    return 1\n", "act_dev.py:2: `### BEGIN SOLUTION` is never closed"),
+        ("def f():\n    return 1\n    ### END SOLUTION\n", "act_dev.py:3: `### END SOLUTION` without a BEGIN"),
+        (
+            "# %%\n#| export\n### BEGIN SOLUTION\nX = 1\n### END SOLUTION\n",
+            "act_dev.py:3: a solution block outside any function",
+        ),
+    ],
+)
 def test_malformed_solution_blocks_are_refused_with_their_line(broken, message):
     with pytest.raises(TitoError, match=re.escape(message)):
         stub_solutions(broken, "act_dev.py")
@@ -233,7 +239,9 @@ def test_a_clone_with_only_the_edition_uses_it_without_from(project):
     project.tito("release", check=True)
     shutil.rmtree(project.root / "assignments" / "source")
     done = project.tito("test", "demo")
-    assert done.returncode == 1 and "next: write double (it still raises NotImplementedError)" in done.stdout, done.stdout
+    assert done.returncode == 1 and "next: write double (it still raises NotImplementedError)" in done.stdout, (
+        done.stdout
+    )
 
 
 def test_unknown_workspace_is_a_clear_error(project):

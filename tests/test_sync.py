@@ -83,7 +83,7 @@ def test_cells_are_read_as_jupytext_reads_them():
 
 
 def test_each_generated_line_knows_its_dev_file_line(project):
-    from tito.export import export_dev_file, locate, build_package
+    from tito.export import build_package, export_dev_file, locate
 
     dev = project.module() / "demo_dev.py"
     export = export_dev_file(dev, project.root)

@@ -86,7 +86,9 @@ def test_progress_says_done_and_not_started_and_skips_the_stubs_tests(project):
     assert done.returncode == 1, done.stdout
     lines = done.stdout.splitlines()
     assert any("double" in line and "done" in line for line in lines), done.stdout
-    assert any("half" in line and "not started" in line and "(1 test waits for it)" in line for line in lines), done.stdout
+    assert any("half" in line and "not started" in line and "(1 test waits for it)" in line for line in lines), (
+        done.stdout
+    )
     assert "2 passed, 0 failed, 0 skipped, 1 not run" in done.stdout
     assert done.stdout.index("not started") < done.stdout.index("TinyTorch tests")  # progress comes first
 

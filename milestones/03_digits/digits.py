@@ -91,12 +91,20 @@ def main():
     save(plot_confusion(matrix, "digits, seed 0, test set"), args.out / "digits_confusion.png")
     save(plot_misclassified(X[test_idx], tested["predictions"], tested["targets"]),
          args.out / "digits_misclassified.png")
-    verdict([
-        (f"mean test accuracy >= {100 * MEAN_TARGET:.1f}% over {len(SEEDS)} seeds ({100 * np.mean(accuracies):.2f}%)",
-         np.mean(accuracies) >= MEAN_TARGET),
-        (f"every seed >= {100 * EACH_TARGET:.1f}% (lowest {100 * min(accuracies):.2f}%)", min(accuracies) >= EACH_TARGET),
-        (f"at most {SECONDS:.0f} s of CPU time a run (slowest {max(seconds):.1f} s)", max(seconds) <= SECONDS),
-    ])
+    verdict(
+        [
+            (
+                f"mean test accuracy >= {100 * MEAN_TARGET:.1f}% over {len(SEEDS)} seeds "
+                f"({100 * np.mean(accuracies):.2f}%)",
+                np.mean(accuracies) >= MEAN_TARGET,
+            ),
+            (
+                f"every seed >= {100 * EACH_TARGET:.1f}% (lowest {100 * min(accuracies):.2f}%)",
+                min(accuracies) >= EACH_TARGET,
+            ),
+            (f"at most {SECONDS:.0f} s of CPU time a run (slowest {max(seconds):.1f} s)", max(seconds) <= SECONDS),
+        ]
+    )
 
 
 if __name__ == "__main__":

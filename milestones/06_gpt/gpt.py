@@ -42,7 +42,10 @@ def data():
 
     chars = sorted(set(load_text()))
     code = {c: i for i, c in enumerate(chars)}
-    encode = lambda text: np.array([code[c] for c in text], dtype=np.int64)
+
+    def encode(text):
+        return np.array([code[c] for c in text], dtype=np.int64)
+
     return chars, encode(load_text("train")), encode(load_text("val"))
 
 

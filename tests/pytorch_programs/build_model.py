@@ -65,4 +65,7 @@ print(seq_modules)
 print(f"Model structure: {model}\n\n")
 
 for name, param in model.named_parameters():
-    print(f"Layer: {name} | Size: {tuple(param.size())} | Values : {param[:2, :3].tolist() if param.dim() > 1 else param[:2].tolist()} \n")
+    print(
+        f"Layer: {name} | Size: {tuple(param.size())} | "
+        f"Values : {param[:2, :3].tolist() if param.dim() > 1 else param[:2].tolist()} \n"
+    )

@@ -9,8 +9,16 @@ import functools
 import numpy as np
 
 from tinytorch.core import activations as _activations
-from tinytorch.core.tensor import (WRITES, GradientEngine, Tensor, _axis, _plain_index, _reduction_axes, _shape_arg,
-                                   set_autograd_engine)
+from tinytorch.core.tensor import (
+    WRITES,
+    GradientEngine,
+    Tensor,
+    _axis,
+    _plain_index,
+    _reduction_axes,
+    _shape_arg,
+    set_autograd_engine,
+)
 
 
 def unbroadcast(grad, shape):
@@ -874,7 +882,8 @@ def norm(x, p=2, dim=None, keepdim=False):
     out = x.norm(p, dim, keepdim)
 
     def backward(grad):
-        axes = None if dim is None else tuple(_axis(d, x.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = None if dim is None else tuple(_axis(d, x.ndim) for d in dims)
         n, g = out.data, np.asarray(grad)
         if axes is not None and not keepdim:
             n, g = np.expand_dims(n, axes), np.expand_dims(g, axes)

@@ -255,7 +255,8 @@ def _broadcast_weight(function, weight, shape, dtype, what="weight"):
 
 
 @differentiable(inputs=2)
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
     """-w (y log p + (1-y) log(1-p)) per element, each log clamped at -100 (PyTorch's).
 
     input: probabilities in [0, 1]; target: the same shape, values in [0, 1].

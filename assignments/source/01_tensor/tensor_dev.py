@@ -1189,13 +1189,16 @@ class Tensor:
         indices = self.argsort(dim, descending=largest).narrow(dim, 0, k) if self.ndim else self.argsort()
         return _ValuesIndices(self.gather(dim, indices), indices, "topk")
 
-    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None) -> "Tensor":
+    def var(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+               correction: int | None = None) -> "Tensor":
         """Variance over dim: sum((x - mean)^2) / (n - correction); correction=1 (unbiased) by default."""
         axes, count = _reduced(self.shape, dim)
         deviation = self - self.mean(dim=axes, keepdim=True)
-        return (deviation * deviation).sum(dim=axes, keepdim=keepdim) / max(count - _correction(unbiased, correction), 0)
+        divisor = max(count - _correction(unbiased, correction), 0)
+        return (deviation * deviation).sum(dim=axes, keepdim=keepdim) / divisor
 
-    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None) -> "Tensor":
+    def std(self, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+               correction: int | None = None) -> "Tensor":
         """Standard deviation: sqrt of var (correction=1 by default, as PyTorch)."""
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
@@ -1255,7 +1258,8 @@ class Tensor:
         if rounding_mode is None:
             return self / other
         if rounding_mode not in ("trunc", "floor"):
-            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+            raise ValueError("div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                             f"but found {rounding_mode!r}")
         return _rounded_division(self, other, rounding_mode)
 
     divide = true_divide = div

@@ -543,7 +543,8 @@ plot_activation("tanh", Tanh())
 # %% [markdown]
 # ## LeakyReLU
 #
-# $$\mathrm{leaky\_relu}(x) = \begin{cases} x & x > 0 \\ a\,x & x \le 0 \end{cases} \qquad a = \texttt{negative\_slope} = 0.01$$
+# $$\mathrm{leaky\_relu}(x) = \begin{cases} x & x > 0 \\ a\,x & x \le 0 \end{cases}
+# \qquad a = \texttt{negative\_slope} = 0.01$$
 #
 # | property | value |
 # |---|---|
@@ -658,7 +659,8 @@ plot_activation("leaky_relu", LeakyReLU())
 # %% [markdown]
 # ## ELU
 #
-# $$\mathrm{elu}(x) = \begin{cases} x & x > 0 \\ \alpha\,(e^x - 1) & x \le 0 \end{cases}, \qquad \mathrm{elu}'(x) = \begin{cases} 1 & x > 0 \\ \alpha\,e^x & x \le 0 \end{cases}$$
+# $$\mathrm{elu}(x) = \begin{cases} x & x > 0 \\ \alpha\,(e^x - 1) & x \le 0 \end{cases}, \qquad
+# \mathrm{elu}'(x) = \begin{cases} 1 & x > 0 \\ \alpha\,e^x & x \le 0 \end{cases}$$
 #
 # | property | value |
 # |---|---|
@@ -778,7 +780,8 @@ plot_activation("elu", ELU())
 # %% [markdown]
 # ## SiLU (swish)
 #
-# $$\mathrm{silu}(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}, \qquad \mathrm{silu}'(x) = \sigma(x)\,\bigl(1 + x\,(1 - \sigma(x))\bigr)$$
+# $$\mathrm{silu}(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}, \qquad
+# \mathrm{silu}'(x) = \sigma(x)\,\bigl(1 + x\,(1 - \sigma(x))\bigr)$$
 #
 # | property | value |
 # |---|---|
@@ -877,12 +880,14 @@ plot_activation("silu", SiLU())
 # %% [markdown]
 # ## GELU
 #
-# $$\mathrm{gelu}(x) = x\,\Phi(x), \qquad \Phi(x) = \tfrac12\bigl(1 + \mathrm{erf}(x/\sqrt2)\bigr) = \tfrac12\,\mathrm{erfc}(-x/\sqrt2)$$
+# $$\mathrm{gelu}(x) = x\,\Phi(x), \qquad
+# \Phi(x) = \tfrac12\bigl(1 + \mathrm{erf}(x/\sqrt2)\bigr) = \tfrac12\,\mathrm{erfc}(-x/\sqrt2)$$
 #
 # with Phi the standard normal distribution function, and the tanh approximation
 # (`approximate='tanh'`, used by GPT-2 and BERT):
 #
-# $$\mathrm{gelu}(x) \approx \tfrac12 x \bigl(1 + \tanh u\bigr) = \frac{x}{1 + e^{-2u}}, \qquad u = \sqrt{2/\pi}\,(x + 0.044715\,x^3)$$
+# $$\mathrm{gelu}(x) \approx \tfrac12 x \bigl(1 + \tanh u\bigr) = \frac{x}{1 + e^{-2u}}, \qquad
+# u = \sqrt{2/\pi}\,(x + 0.044715\,x^3)$$
 #
 # | property | value |
 # |---|---|
@@ -1182,7 +1187,8 @@ plot_activation("softplus", Softplus())
 # %% [markdown]
 # ## Softmax and LogSoftmax
 #
-# $$\mathrm{softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}, \qquad \mathrm{log\_softmax}(x)_i = x_i - \log\sum_j e^{x_j}$$
+# $$\mathrm{softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}}, \qquad
+# \mathrm{log\_softmax}(x)_i = x_i - \log\sum_j e^{x_j}$$
 #
 # along one axis (`dim`, by default the last). Unlike the functions above, each output
 # depends on the whole row.

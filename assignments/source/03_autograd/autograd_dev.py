@@ -63,8 +63,16 @@ import functools
 import numpy as np
 
 from tinytorch.core import activations as _activations
-from tinytorch.core.tensor import (WRITES, GradientEngine, Tensor, _axis, _plain_index, _reduction_axes, _shape_arg,
-                                   set_autograd_engine)
+from tinytorch.core.tensor import (
+    WRITES,
+    GradientEngine,
+    Tensor,
+    _axis,
+    _plain_index,
+    _reduction_axes,
+    _shape_arg,
+    set_autograd_engine,
+)
 
 # %% [markdown]
 # ## The chain rule on a graph
@@ -1283,7 +1291,8 @@ def norm(x, p=2, dim=None, keepdim=False):
     out = x.norm(p, dim, keepdim)
 
     def backward(grad):
-        axes = None if dim is None else tuple(_axis(d, x.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        axes = None if dim is None else tuple(_axis(d, x.ndim) for d in dims)
         n, g = out.data, np.asarray(grad)
         if axes is not None and not keepdim:
             n, g = np.expand_dims(n, axes), np.expand_dims(g, axes)
@@ -1582,7 +1591,7 @@ xs = Tensor(rng.uniform(-1, 1, (64, 1)), dtype="float32")
 ys = 3.0 * xs - 0.5 + Tensor(rng.normal(0, 0.05, (64, 1)), dtype="float32")
 w = Tensor(np.zeros((1, 1)), dtype="float32", requires_grad=True)
 b = Tensor(np.zeros(1), dtype="float32", requires_grad=True)
-for step in range(200):
+for _ in range(200):
     loss = ((xs @ w + b - ys) ** 2).mean()
     loss.backward()
     with no_grad():

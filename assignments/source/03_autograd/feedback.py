@@ -17,7 +17,6 @@ import time
 
 import numpy as np
 
-
 FIGURES = {
     "graph": "the computational graph of a small expression: value and gradient on every node",
     "chain": "gradient magnitudes through deep chains of tanh, sigmoid and relu layers",
@@ -199,16 +198,15 @@ def _problem_figure(name, text):
 
 
 def figures(ctx, names):
-    from tito.card import FAIL, MISSING, attempt
-
     import tinytorch.core.autograd as ag
     from tinytorch.core.tensor import Tensor
+    from tito.card import FAIL, MISSING, attempt
 
     draw = {"graph": lambda: draw_graph(*example_graph(ag, Tensor)),
             "chain": lambda: plot_chain(ag, Tensor)}
     for name in names:
         made = []
-        result = attempt(name, lambda: made.append(_limited(ctx, draw[name])))
+        result = attempt(name, lambda made=made, draw_it=draw[name]: made.append(_limited(ctx, draw_it)))
         if result.status in (FAIL, MISSING):
             yield name, _problem_figure(name, result.detail), result.status
         else:

@@ -172,9 +172,8 @@ def _cases(nn, Tensor, torch, dtype):
 
 def measure(dtype="float32", repeats=5) -> list[dict]:
     """[{name, ours, torch (seconds or None), missing}] for each case, in this process."""
-    from tito.bench import load_torch, median_seconds
-
     from tinytorch.core.tensor import Tensor
+    from tito.bench import load_torch, median_seconds
 
     torch, missing = load_torch()
     found = []

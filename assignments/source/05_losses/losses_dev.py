@@ -481,7 +481,8 @@ assert np.isclose(cross_entropy(logits, Tensor(onehot)).item(), cross_entropy(lo
 # with `pos_weight` q (default 1), the extra weight of the positive class. Nothing
 # overflows: z = 100 with y = 0 gives 100 exactly, and z = 40 gives 40, where
 # `BCELoss(sigmoid(z))` gives 100 for both: sigmoid(40) rounds to 1 in float64, so
-# log(1 - p) is log(0), clamped (the check below shows it). Its gradient is `w (sigmoid(z) (1 + (q - 1) y) - q y)`: `sigmoid(z) - y` for q = 1.
+# log(1 - p) is log(0), clamped (the check below shows it). Its gradient is
+# `w (sigmoid(z) (1 + (q - 1) y) - q y)`: `sigmoid(z) - y` for q = 1.
 
 # %%
 #| export
@@ -502,7 +503,8 @@ def _broadcast_weight(function, weight, shape, dtype, what="weight"):
 
 
 @differentiable(inputs=2)
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
     """-w (y log p + (1-y) log(1-p)) per element, each log clamped at -100 (PyTorch's).
 
     input: probabilities in [0, 1]; target: the same shape, values in [0, 1].

@@ -24,7 +24,11 @@ SURFACES = [
 RUNS = [
     ("SGD", "SGD", [dict(lr=0.9), dict(lr=1e-3)]),
     ("SGD momentum 0.9", "SGD", [dict(lr=0.1, momentum=0.9), dict(lr=2e-4, momentum=0.9)]),
-    ("SGD Nesterov 0.9", "SGD", [dict(lr=0.1, momentum=0.9, nesterov=True), dict(lr=2e-4, momentum=0.9, nesterov=True)]),
+    (
+        "SGD Nesterov 0.9",
+        "SGD",
+        [dict(lr=0.1, momentum=0.9, nesterov=True), dict(lr=2e-4, momentum=0.9, nesterov=True)],
+    ),
     ("Adam", "Adam", [dict(lr=0.3), dict(lr=0.1)]),
     ("AdamW wd 0.1", "AdamW", [dict(lr=0.3, weight_decay=0.1), dict(lr=0.1, weight_decay=0.1)]),
 ]

@@ -579,7 +579,7 @@ p = Tensor(np.zeros(1), requires_grad=True)
 opt = SGD([p], lr=1.0)
 steps = StepLR(opt, step_size=3, gamma=0.5)
 seen = []
-for epoch in range(7):
+for _ in range(7):
     seen.append(steps.get_last_lr()[0])
     opt.step()
     steps.step()
@@ -845,8 +845,9 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
         up = float(pct_start * total_steps) - 1
+        down = float(2 * pct_start * total_steps) - 2
         self.phases = ([(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                        (float(2 * pct_start * total_steps) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                        (down, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
                         (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")] if three_phase else
                        [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                         (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")])

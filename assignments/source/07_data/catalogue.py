@@ -55,7 +55,9 @@ NUMBERS = """    if isinstance(first, bool):
         return Tensor(np.array(samples, dtype={floats}))"""
 
 
-def collate(numbers=NUMBERS.format(floats="np.float64"), stacked="np.stack([np.asarray(s) for s in samples])"):
+def collate(numbers=None, stacked="np.stack([np.asarray(s) for s in samples])"):
+    if numbers is None:
+        numbers = NUMBERS.format(floats="np.float64")
     return COLLATE.format(numbers=numbers, stacked=stacked)
 
 

@@ -71,7 +71,6 @@ from tinytorch.core.tensor import Tensor
 #
 # The cell below shows why: the digits sorted by label, cut into batches of 64. Each
 # batch holds one or two digits only; after shuffling, every batch holds most of them.
-
 # %%
 from tinytorch.datasets import load_digits
 

@@ -143,6 +143,16 @@ def figures(ctx, names):
             yield name, plot_confusion(matrix, "held-out digits"), ""
 
 
+def _train_step(model, loss_fn, optimizer):
+    """One step of training on a batch, the same for TinyTorch and PyTorch: both speak the same API."""
+    def step(xb, yb):
+        optimizer.zero_grad()
+        loss_fn(model(xb), yb).backward()
+        optimizer.step()
+
+    return step
+
+
 def _epoch_seconds(train_step, batches, repeats):
     """The best of `repeats` epochs (each a pass over `batches`), in seconds."""
     import time
@@ -169,7 +179,10 @@ def _numpy_blas_threads(count):
     for path in glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*")):
         lib = ctypes.CDLL(path)
         for prefix in ("scipy_openblas", "openblas"):
-            setter, getter = getattr(lib, f"{prefix}_set_num_threads64_", None), getattr(lib, f"{prefix}_get_num_threads64_", None)
+            setter, getter = (
+                getattr(lib, f"{prefix}_set_num_threads64_", None),
+                getattr(lib, f"{prefix}_get_num_threads64_", None),
+            )
             if setter is not None and getter is not None:
                 old = getter()
                 setter(count)
@@ -185,9 +198,8 @@ def bench(ctx):
     """
     import importlib.util
 
-    from tito.card import Card
-
     from tinytorch.datasets import load_digits
+    from tito.card import Card
 
     X, y = load_digits()
     rng = np.random.default_rng(0)
@@ -230,13 +242,7 @@ def _bench_rows(setups, have_torch, repeats):
         model = Sequential(*layers[:-1])
         optimizer = Adam(model.parameters(), lr=1e-3)
         batches = [(Tensor(data[i:i + batch]), Tensor(labels[i:i + batch])) for i in range(0, len(data), batch)]
-
-        def ours(xb, yb):
-            optimizer.zero_grad()
-            cross_entropy(model(xb), yb).backward()
-            optimizer.step()
-
-        mine = _epoch_seconds(ours, batches, repeats)
+        mine = _epoch_seconds(_train_step(model, cross_entropy, optimizer), batches, repeats)
         checks = [Check("TinyTorch", INFO, f"{1e3 * mine:.1f} ms per epoch")]
         if have_torch:
             modules = []
@@ -246,13 +252,7 @@ def _bench_rows(setups, have_torch, repeats):
             opt = torch.optim.Adam(net.parameters(), lr=1e-3)
             loss_fn = torch.nn.CrossEntropyLoss()
             torch_batches = [(torch.from_numpy(xb.data), torch.from_numpy(yb.data)) for xb, yb in batches]
-
-            def theirs(xb, yb):
-                opt.zero_grad()
-                loss_fn(net(xb), yb).backward()
-                opt.step()
-
-            reference = _epoch_seconds(theirs, torch_batches, repeats)
+            reference = _epoch_seconds(_train_step(net, loss_fn, opt), torch_batches, repeats)
             ratio = mine / reference
             checks += [Check("PyTorch, 1 thread", INFO, f"{1e3 * reference:.1f} ms per epoch"),
                        Check("ratio TinyTorch / PyTorch", PASS if ratio <= 1.5 else WARN,

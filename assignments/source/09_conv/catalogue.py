@@ -202,7 +202,8 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     return cols.reshape(C * kh * kw, oh * ow * N)
 '''),
     # ---- col2im -------------------------------------------------------------------------------
-    Mistake("col2im_overwrites", "= where += belongs: overlapping patches keep only the last gradient", COL2IM_HEAD + '''
+    Mistake("col2im_overwrites", "= where += belongs: overlapping patches keep only the last gradient",
+            COL2IM_HEAD + '''
     padded = np.zeros((C, H + 2 * ph, W + 2 * pw, N), cols.dtype)
     for i in range(kh):
         for j in range(kw):

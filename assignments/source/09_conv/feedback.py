@@ -125,7 +125,7 @@ def conv_vs_dense_figure(ns=None, shifts=(0, 1, 2, 3, 4), seed=0):
         return out
 
     errors = {"Conv2d(1, 6, 5, padding=2)": [], "dense: Linear(784, 4704)": []}
-    for (name, layer), store in zip((("conv", by_conv), ("dense", by_dense)), errors.values()):
+    for layer, store in zip((by_conv, by_dense), errors.values()):
         base = layer(image)
         for k in shifts:
             moved = layer(shifted(image, k))
@@ -185,8 +185,12 @@ def trained_lenet(ctx=None, seed=0, images=6000, epochs=2):
         ctx.step("training a LeNet for the figures")
     with tempfile.TemporaryDirectory(prefix="tinytorch-lenet-") as folder:
         path = Path(folder) / "lenet.npz"
-        _child(["train", str(seed), str(images), str(epochs), str(path)], "tito plot", "training the LeNet of the figures",
-               ctx.timeout if ctx is not None else None)
+        _child(
+            ["train", str(seed), str(images), str(epochs), str(path)],
+            "tito plot",
+            "training the LeNet of the figures",
+            ctx.timeout if ctx is not None else None,
+        )
         model = lenet()
         model.load_state_dict(tinytorch.load(path))
     _TRAINED[seed] = model.eval()
@@ -293,13 +297,14 @@ def _cases(torch, dtype):
     from tinytorch.optim import SGD
 
     rng = np.random.default_rng(0)
-    layers = [("Conv2d(1, 6, 5, padding=2), 64x1x28x28", (64, 1, 28, 28), lambda m: m.Conv2d(1, 6, 5, padding=2), False),
-              ("Conv2d(6, 16, 5), 64x6x14x14", (64, 6, 14, 14), lambda m: m.Conv2d(6, 16, 5), True),
-              ("Conv2d(64, 64, 3, padding=1), 16x64x32x32", (16, 64, 32, 32),
-               lambda m: m.Conv2d(64, 64, 3, padding=1), True),
-              ("MaxPool2d(2), 64x6x28x28", (64, 6, 28, 28), lambda m: m.MaxPool2d(2), True),
-              ("AvgPool2d(2), 64x6x28x28", (64, 6, 28, 28), lambda m: m.AvgPool2d(2), True),
-              ("BatchNorm2d(16), 64x16x10x10", (64, 16, 10, 10), lambda m: m.BatchNorm2d(16), True)]
+    layers = [
+        ("Conv2d(1, 6, 5, padding=2), 64x1x28x28", (64, 1, 28, 28), lambda m: m.Conv2d(1, 6, 5, padding=2), False),
+        ("Conv2d(6, 16, 5), 64x6x14x14", (64, 6, 14, 14), lambda m: m.Conv2d(6, 16, 5), True),
+        ("Conv2d(64, 64, 3, padding=1), 16x64x32x32", (16, 64, 32, 32), lambda m: m.Conv2d(64, 64, 3, padding=1), True),
+        ("MaxPool2d(2), 64x6x28x28", (64, 6, 28, 28), lambda m: m.MaxPool2d(2), True),
+        ("AvgPool2d(2), 64x6x28x28", (64, 6, 28, 28), lambda m: m.AvgPool2d(2), True),
+        ("BatchNorm2d(16), 64x16x10x10", (64, 16, 10, 10), lambda m: m.BatchNorm2d(16), True),
+    ]
     cases = []
     for name, shape, make, input_grad in layers:
         x = rng.normal(size=shape).astype(dtype)

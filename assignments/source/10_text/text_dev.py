@@ -47,7 +47,6 @@ from tinytorch.core.tensor import Tensor
 
 # %% [markdown]
 # ## The text
-
 # %%
 from tinytorch.datasets import load_text
 

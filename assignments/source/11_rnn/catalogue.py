@@ -74,7 +74,8 @@ def lstm_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     c_next = f * c + i * g
     return o * tanh(c_next), c_next
 '''),
-    Mistake("lstm_cell_in_numpy", "c' computed on the arrays (.data): right values, no gradient through c", _LSTM_HEAD + '''
+    Mistake("lstm_cell_in_numpy", "c' computed on the arrays (.data): right values, no gradient through c",
+            _LSTM_HEAD + '''
     i = sigmoid(gates[..., :H])
     f = sigmoid(gates[..., H:2 * H])
     g = tanh(gates[..., 2 * H:3 * H])
@@ -95,7 +96,8 @@ def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlin
     pre = linear(input, weight_ih, bias_ih) + hx @ weight_hh.T
     return tanh(pre) if nonlinearity == "tanh" else relu(pre)
 '''),
-    Mistake("rnn_state_product_untransposed", "h @ weight_hh instead of h @ weight_hh.T (square, so no shape error)", '''
+    Mistake("rnn_state_product_untransposed",
+            "h @ weight_hh instead of h @ weight_hh.T (square, so no shape error)", '''
 def rnn_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")

@@ -480,7 +480,7 @@ class GPT(Module):
         self.eval()
         caches, logits = None, None
         try:
-            for step in range(max_new_tokens):
+            for _ in range(max_new_tokens):
                 window = tokens[:, -self.block_size:]
                 if not use_cache:
                     logits = self(Tensor(window)).data[:, -1]

@@ -1,9 +1,9 @@
 """Accuracy: the largest error over the standard inputs, in the tolerance's unit."""
 from __future__ import annotations
 
+import activation_oracle as numerics
 import numpy as np
 
-import activation_oracle as numerics
 from .checking import Checks
 from .exact import NOT_A_NUMBER, judge, max_abs_error, not_a_number
 from .results import FAIL, PASS, Check, fmt, fmt_err, fmt_exact, json_float

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import activation_oracle as numerics
 import numpy as np
 
-import activation_oracle as numerics
 from .functions import Activation
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from activation_oracle.tolerances import GRAD_RELATIVE
 
 from .checking import SEED, Checks

@@ -29,16 +29,13 @@ import numpy as np
 
 from .accuracy import AccuracyChecks
 from .contract import ContractChecks
-from .exact import (NOT_A_NUMBER, Judgement, Reference, judge, not_a_number,  # noqa: F401 (the API)
-                                 plot_grids, reference,
-                                 reference_vjp)
+from .exact import NOT_A_NUMBER, Judgement, Reference, judge, not_a_number, plot_grids, reference, reference_vjp  # noqa: F401 (the API)
 from .functions import Activation
 from .gradient import GradientChecks
 from .notes import NoteChecks
 from .probe import Implementation, Problem, TimedOut
 from .property_checks import PropertyChecks
-from .results import (FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, WARN, Check,  # noqa: F401
-                                   Result, fmt, fmt_err, fmt_exact, fmt_row)
+from .results import FAIL, GROUPS, INFO, MISSING, PASS, SEVERITY, WARN, Check, Result, fmt, fmt_err, fmt_exact, fmt_row  # noqa: F401
 from .stability import StabilityChecks
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-
 from activation_oracle.ulp import is_normal
 
 from .checking import Checks

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import textwrap
 
-import numpy as np
 import activation_oracle as numerics
+import numpy as np
+
 from tito.feedback.plots import FeedbackFigure, _figure
 
 from .functions import ACTIVATIONS, Activation

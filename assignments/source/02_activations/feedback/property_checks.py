@@ -4,7 +4,6 @@ themselves are activation_oracle.properties, shared with the module tests."""
 from __future__ import annotations
 
 import numpy as np
-
 from activation_oracle.properties import decreasing, outside, symmetry_broken
 
 from .checking import SEED, Checks

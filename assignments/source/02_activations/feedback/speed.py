@@ -16,12 +16,12 @@ import gc
 import importlib
 import tracemalloc
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
-
 from activation_oracle.specs import SPECS
+
 from tito.bench import median_seconds
 
 ROW = 1000                # softmax and log_softmax work on rows of this length

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from activation_oracle.tolerances import GRAD_RELATIVE
 
 from .checking import Checks
@@ -90,9 +89,13 @@ class StabilityChecks(Checks):
             bad = ~np.isfinite(grad)
             if bad.any():
                 r = int(np.argwhere(bad)[0][0])
-                return Check("gradient at extremes", "stability", FAIL,
-                             f"backward gives {fmt(grad[bad][0], grad.dtype)} for row {fmt_row(finite_rows[r], self.dtype)}",
-                             value="not finite")
+                return Check(
+                    "gradient at extremes",
+                    "stability",
+                    FAIL,
+                    f"backward gives {fmt(grad[bad][0], grad.dtype)} for row {fmt_row(finite_rows[r], self.dtype)}",
+                    value="not finite",
+                )
             return Check("gradient at extremes", "stability", PASS,
                          "backward finite for logits of ±1000 and ±1e4", value="ok")
         info = np.finfo(self.dtype)

@@ -10,11 +10,11 @@ import warnings
 
 import numpy as np
 import pytest
+from activation_oracle import ELEMENTWISE, PARAMETER_SETS, ROWWISE
+from activation_oracle.specs import SPECS
 
 import tinytorch.core.activations as activations
 from tinytorch.core.tensor import Tensor
-from activation_oracle import ELEMENTWISE, PARAMETER_SETS, ROWWISE
-from activation_oracle.specs import SPECS
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
 DTYPES = [F32, F64]

@@ -1,10 +1,11 @@
 """The API contract: dtypes, shapes, no mutation, classes, and the PyTorch-style namespaces."""
+import functools
 import inspect
 
 import numpy as np
 import pytest
-
 from activation_cases import ALL_FUNCTIONS, CLASS_OF, DTYPES, call, function, guarded, layer_class, show
+
 from tinytorch.core.tensor import Tensor
 
 
@@ -117,7 +118,7 @@ def test_layer_arguments_are_used():
         (LogSoftmax(dim=0), call("log_softmax", x.data, "LogSoftmax(dim=0)", dim=0)),
     ]
     for layer, want in checks:
-        got = guarded(repr(layer), x.data, lambda: layer(x), "the layer's arguments").data
+        got = guarded(repr(layer), x.data, functools.partial(layer, x), "the layer's arguments").data
         assert np.array_equal(got, want), f"{layer!r} must pass its arguments on: {show(got)} vs {show(want)}"
 
 

@@ -7,9 +7,16 @@ grad_output (so the chain rule is really applied).
 """
 import numpy as np
 import pytest
-
 from activation_cases import (
-    CLASS_OF, DTYPES, ELEMENTWISE_CASES, case_id, guarded, label, layer_class, run_backward, show,
+    CLASS_OF,
+    DTYPES,
+    ELEMENTWISE_CASES,
+    case_id,
+    guarded,
+    label,
+    layer_class,
+    run_backward,
+    show,
     worst_message,
 )
 from activation_oracle import reference_grad, standard_inputs

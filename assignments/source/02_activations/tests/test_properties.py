@@ -6,13 +6,12 @@ reports the smallest one it finds.
 """
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-
 from activation_cases import DTYPES, call, show
 from activation_oracle.properties import decreasing, outside, symmetry_broken
 from activation_oracle.specs import SPECS
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 # Finite floats of each dtype, moderately sized arrays of them.
 FINITE = {d: st.floats(-1e4, 1e4, allow_nan=False, width=np.finfo(d).bits) for d in DTYPES}
@@ -47,7 +46,10 @@ def test_tanh_is_odd(dtype):
     @given(arrays(dtype, st.floats(allow_nan=False, width=np.finfo(dtype).bits)))
     def check(x):
         t, t_neg = call("tanh", x, "tanh(-x) = -tanh(x)"), call("tanh", -x, "tanh(-x)")
-        assert np.all(t_neg == -t), f"tanh must be odd: tanh(-x) = {show(t_neg)}, -tanh(x) = {show(-t)} for x = {show(x)}"
+        assert np.all(t_neg == -t), (
+            f"tanh must be odd: tanh(-x) = {show(t_neg)}, -tanh(x) = {show(-t)} for x = {show(x)}"
+        )
+
     check()
 
 

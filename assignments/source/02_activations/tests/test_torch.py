@@ -6,9 +6,8 @@ torch these tests are skipped, except in CI where they must run.
 """
 import numpy as np
 import pytest
-
-from activation_oracle.specs import SPECS
 from activation_cases import CLASS_OF, DTYPES, ELEMENTWISE_CASES, case_id, label, run_backward, worst_message
+from activation_oracle.specs import SPECS
 
 TORCH_RTOL = {np.dtype(np.float32): 2e-6, np.dtype(np.float64): 1e-13}
 GRAD_RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}

@@ -8,12 +8,22 @@ the true result is a normal float.
 """
 import numpy as np
 import pytest
-
 from activation_cases import (
-    DTYPES, ELEMENTWISE_CASES, call, call_recording, case_id, label, show, worst_message,
+    DTYPES,
+    ELEMENTWISE_CASES,
+    call,
+    call_recording,
+    case_id,
+    label,
+    show,
+    worst_message,
 )
 from activation_oracle import (
-    absolute_error, reference_values, relative_error, softmax_inputs, standard_inputs,
+    absolute_error,
+    reference_values,
+    relative_error,
+    softmax_inputs,
+    standard_inputs,
     tolerance,
 )
 

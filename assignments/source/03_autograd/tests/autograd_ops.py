@@ -1,7 +1,8 @@
 """The differentiable operations of module 03, as cases both TinyTorch and PyTorch can run.
 
 One `Op` per operation and input layout: the module's tests (test_gradients.py) run every
-one, so an operation added here is checked against finite differences and PyTorch. An op's `fn(o, *tensors)` is written once for both frameworks: `o` is a
+one, so an operation added here is checked against finite differences and PyTorch. An op's
+`fn(o, *tensors)` is written once for both frameworks: `o` is a
 namespace of functions (`ours(autograd)` or `theirs(torch)`), and tensor methods
 (`a.sum(dim=1)`, `a @ b`, `a[[0, 0]]`) are spelled the way both accept.
 
@@ -10,9 +11,9 @@ neighbourhood): `domain` says how.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 

@@ -5,13 +5,13 @@ The ops are listed once, in autograd_ops.py beside this file.
 """
 import numpy as np
 import pytest
+from autograd_ops import OPS, ours, theirs
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import tinytorch.core.autograd as ag
 from tinytorch.core.tensor import Tensor
-from autograd_ops import OPS, ours, theirs
 
 OURS = ours(ag)
 
@@ -103,7 +103,9 @@ def test_broadcast_operands_get_gradients_of_their_own_shape(shapes, symbol):
     for name, x, shape, d in (("a", a, a_shape, local[0]), ("b", b, b_shape, local[1])):
         owner = np.broadcast_to(np.arange(int(np.prod(shape))).reshape(shape), out.shape)
         want = np.bincount(owner.ravel(), weights=(w * d).ravel(), minlength=int(np.prod(shape)))
-        assert x.grad.shape == shape, f"a {symbol} b with shapes {a_shape}, {b_shape}: {name}.grad has shape {x.grad.shape}"
+        assert x.grad.shape == shape, (
+            f"a {symbol} b with shapes {a_shape}, {b_shape}: {name}.grad has shape {x.grad.shape}"
+        )
         np.testing.assert_allclose(x.grad.data, want.reshape(shape), rtol=1e-12, atol=1e-12,
                                    err_msg=f"a {symbol} b with shapes {a_shape}, {b_shape}: gradient of {name}")
 

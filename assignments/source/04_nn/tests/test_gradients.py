@@ -4,8 +4,22 @@ import pytest
 
 import tinytorch
 from tinytorch.core.autograd import no_grad
-from tinytorch.core.nn import (ELU, GELU, Dropout, Flatten, LeakyReLU, Linear, LogSoftmax, ReLU, Sequential, Sigmoid,
-                               SiLU, Softmax, Softplus, Tanh)
+from tinytorch.core.nn import (
+    ELU,
+    GELU,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from tinytorch.core.tensor import Tensor
 
 RTOL = 1e-10

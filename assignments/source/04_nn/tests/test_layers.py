@@ -8,8 +8,24 @@ from hypothesis import strategies as st
 
 import tinytorch
 from tinytorch.core import activations
-from tinytorch.core.nn import (ELU, GELU, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax, Module,
-                               ReLU, Sequential, Sigmoid, SiLU, Softmax, Softplus, Tanh)
+from tinytorch.core.nn import (
+    ELU,
+    GELU,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    Module,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from tinytorch.core.tensor import Tensor
 
 
@@ -147,7 +163,10 @@ def test_module_02_instances_are_not_modules():
     model = Sequential(Linear(2, 2))
     model.act = activations.ReLU()  # a plain attribute, as PyTorch keeps what is not a Module
     assert list(model._modules) == ["0"] and [n for n, _ in model.named_modules()] == ["", "0"]
-    for make in (lambda: Sequential(Linear(2, 2), activations.Tanh()), lambda: model.add_module("a", activations.Tanh())):
+    for make in (
+        lambda: Sequential(Linear(2, 2), activations.Tanh()),
+        lambda: model.add_module("a", activations.Tanh()),
+    ):
         with pytest.raises(TypeError, match=r"Tanh is not a Module subclass.*tinytorch\.nn\.Tanh"):
             make()
 

@@ -98,7 +98,9 @@ def classification(draw, scale=30.0):
         targets = np.where(draw(hnp.arrays(np.bool_, target_shape)), ignore, targets)
     options = {"ignore_index": ignore, "reduction": draw(st.sampled_from(REDUCTIONS))}
     if draw(st.booleans()):
-        options["weight"] = draw(hnp.arrays(np.float64, (classes,), elements=st.one_of(st.just(0.0), floats(0.01, 3.0))))
+        options["weight"] = draw(
+            hnp.arrays(np.float64, (classes,), elements=st.one_of(st.just(0.0), floats(0.01, 3.0)))
+        )
     return x, targets, options
 
 
@@ -119,7 +121,9 @@ def class_probabilities(draw, scale=30.0):
     options = {"reduction": draw(st.sampled_from(REDUCTIONS)),
                "label_smoothing": draw(st.sampled_from([0.0, 0.1, 0.7]))}
     if draw(st.booleans()):
-        options["weight"] = draw(hnp.arrays(np.float64, (classes,), elements=st.one_of(st.just(0.0), floats(0.01, 3.0))))
+        options["weight"] = draw(
+            hnp.arrays(np.float64, (classes,), elements=st.one_of(st.just(0.0), floats(0.01, 3.0)))
+        )
     return x, y, options
 
 

@@ -2,11 +2,10 @@
 import numpy as np
 import pytest
 from hypothesis import given
-
 from loss_cases import FUNCTIONS, binary, class_probabilities, classification, close, has_float_target, regression, run
+
 from tinytorch.core import losses
 from tinytorch.core.tensor import Tensor
-
 
 FD_NOISE = 1e-7  # rounding noise of a central difference with eps = 1e-6 on losses of order 1-1000
 

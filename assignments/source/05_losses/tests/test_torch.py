@@ -3,7 +3,6 @@ over hypothesis-generated shapes, reductions, weights, ignored targets and smoot
 import numpy as np
 from hypothesis import assume, given
 from hypothesis import strategies as st
-
 from loss_cases import REDUCTIONS, binary, class_probabilities, classification, close, regression, run, run_torch
 
 

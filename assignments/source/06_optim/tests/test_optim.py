@@ -7,14 +7,14 @@ every later gradient), computed in NumPy and written into `.grad` of both sides.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 
 import numpy as np
 import pytest
 
-from tinytorch.core.optim import (SGD, Adam, AdamW, CosineAnnealingLR, LambdaLR, StepLR,
-                                  clip_grad_norm_)
+from tinytorch.core.optim import SGD, Adam, AdamW, CosineAnnealingLR, LambdaLR, StepLR, clip_grad_norm_
 from tinytorch.core.tensor import Tensor
 
 # 100 steps; the quick profile of the test of the tests (the catalogue) runs 25
@@ -291,8 +291,8 @@ def test_param_groups_with_their_own_hyperparameters_match_pytorch(torch):
     cases = [(SGD, torch.optim.SGD, dict(lr=0.01, momentum=0.9)), (Adam, torch.optim.Adam, dict(lr=0.02)),
              (AdamW, torch.optim.AdamW, dict(lr=0.02, amsgrad=True))]
     for ours_cls, torch_cls, kwargs in cases:
-        ours, opt, _ = run_ours(lambda ps: ours_cls(ps, **kwargs), start(), groups=groups)
-        theirs = run_torch(torch, lambda ps: torch_cls(ps, **kwargs), start(), groups=groups)
+        ours, opt, _ = run_ours(functools.partial(ours_cls, **kwargs), start(), groups=groups)
+        theirs = run_torch(torch, functools.partial(torch_cls, **kwargs), start(), groups=groups)
         assert_same_path(ours, theirs, f"{ours_cls.__name__} with two groups")
         assert opt.param_groups[1]["lr"] == kwargs["lr"] and opt.param_groups[0]["lr"] == 0.05
 
@@ -301,8 +301,8 @@ def test_float32_trajectory_stays_close_to_pytorch(torch):
     for ours_cls, torch_cls, kwargs in [(SGD, torch.optim.SGD, dict(lr=0.02, momentum=0.9)),
                                         (Adam, torch.optim.Adam, dict(lr=0.01)),
                                         (AdamW, torch.optim.AdamW, dict(lr=0.01))]:
-        ours, _, _ = run_ours(lambda ps: ours_cls(ps, **kwargs), start(np.float32), steps=20)
-        theirs = run_torch(torch, lambda ps: torch_cls(ps, **kwargs), start(np.float32), steps=20)
+        ours, _, _ = run_ours(functools.partial(ours_cls, **kwargs), start(np.float32), steps=20)
+        theirs = run_torch(torch, functools.partial(torch_cls, **kwargs), start(np.float32), steps=20)
         assert_same_path(ours, theirs, f"{ours_cls.__name__} float32", rtol=1e-4)
 
 
@@ -335,7 +335,7 @@ def test_state_dict_resumes_exactly(make):
 def test_state_dict_has_pytorchs_layout(torch):
     for ours_cls, torch_cls, kwargs in [(SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9)),
                                         (Adam, torch.optim.Adam, dict(lr=0.1, amsgrad=True))]:
-        _, opt, _ = run_ours(lambda ps: ours_cls(ps, **kwargs), start(), steps=2)
+        _, opt, _ = run_ours(functools.partial(ours_cls, **kwargs), start(), steps=2)
         params = [torch.tensor(a, requires_grad=True) for a in start()]
         theirs = torch_cls(params, **kwargs)
         for p in params:
@@ -364,16 +364,32 @@ def lr_sequence(scheduler, optimizer, epochs):
 
 
 SCHEDULES = [
-    ("StepLR(3, 0.5)", lambda o: StepLR(o, step_size=3, gamma=0.5), lambda t, o: t.optim.lr_scheduler.StepLR(o, 3, 0.5)),
+    (
+        "StepLR(3, 0.5)",
+        lambda o: StepLR(o, step_size=3, gamma=0.5),
+        lambda t, o: t.optim.lr_scheduler.StepLR(o, 3, 0.5),
+    ),
     ("StepLR(10)", lambda o: StepLR(o, step_size=10), lambda t, o: t.optim.lr_scheduler.StepLR(o, 10)),
-    ("Cosine(10)", lambda o: CosineAnnealingLR(o, T_max=10),
-     lambda t, o: t.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10)),
-    ("Cosine(7, 0.01)", lambda o: CosineAnnealingLR(o, T_max=7, eta_min=0.01),
-     lambda t, o: t.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01)),
-    ("Lambda(0.9^t)", lambda o: LambdaLR(o, lambda e: 0.9 ** e),
-     lambda t, o: t.optim.lr_scheduler.LambdaLR(o, lambda e: 0.9 ** e)),
-    ("Lambda per group", lambda o: LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: min(1.0, (e + 1) / 5)]),
-     lambda t, o: t.optim.lr_scheduler.LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: min(1.0, (e + 1) / 5)])),
+    (
+        "Cosine(10)",
+        lambda o: CosineAnnealingLR(o, T_max=10),
+        lambda t, o: t.optim.lr_scheduler.CosineAnnealingLR(o, T_max=10),
+    ),
+    (
+        "Cosine(7, 0.01)",
+        lambda o: CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+        lambda t, o: t.optim.lr_scheduler.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+    ),
+    (
+        "Lambda(0.9^t)",
+        lambda o: LambdaLR(o, lambda e: 0.9**e),
+        lambda t, o: t.optim.lr_scheduler.LambdaLR(o, lambda e: 0.9**e),
+    ),
+    (
+        "Lambda per group",
+        lambda o: LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: min(1.0, (e + 1) / 5)]),
+        lambda t, o: t.optim.lr_scheduler.LambdaLR(o, [lambda e: 1 / (e + 1), lambda e: min(1.0, (e + 1) / 5)]),
+    ),
 ]
 
 

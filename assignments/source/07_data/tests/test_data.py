@@ -5,15 +5,12 @@ torch.utils.data for batch sizes and split lengths.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-
-import tinytorch
 from hypothesis import given
 from hypothesis import strategies as st
 
+import tinytorch
 from tinytorch.core.data import DataLoader, Dataset, TensorDataset, default_collate, random_split
 from tinytorch.core.tensor import Tensor
 

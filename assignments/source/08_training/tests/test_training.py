@@ -16,8 +16,16 @@ from tinytorch.core import autograd
 from tinytorch.core.data import DataLoader, TensorDataset
 from tinytorch.core.optim import SGD, Adam, StepLR
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.training import (NonFiniteLossError, accuracy, check_finite, confusion_matrix, evaluate,
-                                     fit, predict_labels, train_epoch)
+from tinytorch.core.training import (
+    NonFiniteLossError,
+    accuracy,
+    check_finite,
+    confusion_matrix,
+    evaluate,
+    fit,
+    predict_labels,
+    train_epoch,
+)
 from tinytorch.nn import Dropout, Linear, Module
 
 
@@ -161,7 +169,9 @@ def test_progress_is_told_every_batch():
     seen = []
     train_epoch(model, DataLoader(problem(n=25), batch_size=10), cross_entropy,
                 SGD(model.parameters(), lr=0.1), progress=lambda loss, acc: seen.append((loss, acc)))
-    assert len(seen) == 3, f"25 examples in batches of 10: progress(loss, accuracy) once per batch, 3 calls, not {len(seen)}"
+    assert len(seen) == 3, (
+        f"25 examples in batches of 10: progress(loss, accuracy) once per batch, 3 calls, not {len(seen)}"
+    )
     assert all(np.isfinite(loss) and 0 <= acc <= 1 for loss, acc in seen), f"progress was told {seen}"
 
 
@@ -276,7 +286,8 @@ def test_fit_learns_and_records_each_epoch(tmp_path):
     assert history[0]["steps"] == 7, f"50 examples in batches of 8 are 7 steps, not {history[0]['steps']}"
 
 
-# ---- one training run next to PyTorch (last: the other tests need no torch import) ---------------------------------------------------------------
+# ---- one training run next to PyTorch (last: the other tests need no torch import) -----------------------------------
+
 
 def torch_twin(torch, model):
     net = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()

@@ -43,12 +43,12 @@ def windows(x, kernel, stride, padding, dilation, fill=0.0):
 
 def loop_conv(x, w, b, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
     """The convolution by its definition: one output position at a time, kernel not flipped."""
-    O, Cg, kh, kw = w.shape
+    C_out, Cg, kh, kw = w.shape
     found, (oh, ow) = windows(x, (kh, kw), stride, padding, dilation)
-    out = np.zeros((x.shape[0], O, oh, ow))
-    per_group = O // groups
+    out = np.zeros((x.shape[0], C_out, oh, ow))
+    per_group = C_out // groups
     for (y, z), patch in found.items():
-        for o in range(O):
+        for o in range(C_out):
             g = o // per_group
             out[:, o, y, z] = np.sum(patch[:, g * Cg:(g + 1) * Cg] * w[o], axis=(1, 2, 3)) + (0 if b is None else b[o])
     return out
@@ -81,7 +81,7 @@ def central_differences(f, x, eps=1e-6):
 def conv_cases(draw, max_size=7):
     """Small convolutions over every option: (x shape, weight shape, stride, padding, dilation, groups)."""
     groups = draw(st.sampled_from([1, 1, 2, 3]))
-    C, O = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    C, C_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
@@ -89,7 +89,7 @@ def conv_cases(draw, max_size=7):
     spans = [d * (k - 1) + 1 - 2 * p for k, p, d in zip(kernel, padding, dilation)]
     H, W = (draw(st.integers(max(1, s), max(1, s) + max_size - 3)) for s in spans)
     N = draw(st.integers(1, 3))
-    return (N, C, H, W), (O, C // groups, *kernel), stride, padding, dilation, groups
+    return (N, C, H, W), (C_out, C // groups, *kernel), stride, padding, dilation, groups
 
 
 @st.composite
@@ -114,17 +114,17 @@ def data(shape, seed, ties=False):
 def loop_conv_backward(x, w, g, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):
     """The gradients of sum(g * conv(x, w)) by the definition, one position at a time:
     (d x, d w, d b)."""
-    O, Cg, kh, kw = w.shape
+    C_out, Cg, kh, kw = w.shape
     N, C, H, W = x.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     found, _ = windows(x, (kh, kw), stride, padding, dilation)
     dx = np.zeros((N, C, H + 2 * ph, W + 2 * pw))
     dwt = np.zeros(w.shape)
-    per_group = O // groups
+    per_group = C_out // groups
     for (y, z), patch in found.items():
         rows = slice(y * sh, y * sh + dh * (kh - 1) + 1, dh)
         cols = slice(z * sw, z * sw + dw * (kw - 1) + 1, dw)
-        for o in range(O):
+        for o in range(C_out):
             group = slice((o // per_group) * Cg, (o // per_group + 1) * Cg)
             weight = g[:, o, y, z][:, None, None, None]
             dx[:, group, rows, cols] += weight * w[o]

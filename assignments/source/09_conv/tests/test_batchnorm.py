@@ -115,7 +115,9 @@ def test_batch_norm_layers_track_their_statistics():
     assert int(layer.num_batches_tracked.data) == 3
     layer.eval()
     x = data((2, 3, 3, 3), 9)
-    close("BatchNorm2d in eval mode", layer(Tensor(x)).data, normalised(x, np.ones(3), np.zeros(3), want_mean, want_var))
+    close(
+        "BatchNorm2d in eval mode", layer(Tensor(x)).data, normalised(x, np.ones(3), np.zeros(3), want_mean, want_var)
+    )
     assert int(layer.num_batches_tracked.data) == 3, "eval does not count batches"
 
 

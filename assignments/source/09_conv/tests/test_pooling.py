@@ -85,8 +85,11 @@ def test_avg_pool_divides_each_window_by_its_divisor(case, count_include_pad, di
 
 def test_adaptive_avg_pool_is_avg_pool_when_the_sizes_divide():
     x = data((2, 3, 8, 6), 3)
-    close("adaptive_avg_pool2d(x of 8x6, (4, 2)) against avg_pool2d(x, (2, 3))", adaptive_avg_pool2d(Tensor(x), (4, 2)).data,
-          avg_pool2d(Tensor(x), (2, 3)).data)
+    close(
+        "adaptive_avg_pool2d(x of 8x6, (4, 2)) against avg_pool2d(x, (2, 3))",
+        adaptive_avg_pool2d(Tensor(x), (4, 2)).data,
+        avg_pool2d(Tensor(x), (2, 3)).data,
+    )
 
 
 @given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 5), st.one_of(st.none(), st.integers(1, 5)))

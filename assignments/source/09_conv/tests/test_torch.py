@@ -43,10 +43,13 @@ def test_convolution_matches_pytorch(torch, case, bias):
 def test_padding_same_matches_pytorch(torch, kernel, dilation):
     x, tx = both(torch, data((2, 2, 7, 6), 0))
     w, tw = both(torch, data((3, 2, *kernel), 1))
-    compare(f"conv2d(padding='same', kernel {kernel}, dilation {dilation})",
-            conv.conv2d(x, w, padding="same", dilation=dilation),
-            torch.nn.functional.conv2d(tx, tw, padding="same", dilation=dilation), {"input": (x, tx), "weight": (w, tw)},
-            2)
+    compare(
+        f"conv2d(padding='same', kernel {kernel}, dilation {dilation})",
+        conv.conv2d(x, w, padding="same", dilation=dilation),
+        torch.nn.functional.conv2d(tx, tw, padding="same", dilation=dilation),
+        {"input": (x, tx), "weight": (w, tw)},
+        2,
+    )
 
 
 @given(pool_cases(), st.booleans())
@@ -83,7 +86,10 @@ def test_adaptive_avg_pool_matches_pytorch(torch, size):
 @pytest.mark.parametrize("name, shape, momentum", [("BatchNorm2d", (4, 3, 5, 4), 0.1), ("BatchNorm1d", (8, 3), None),
                                                    ("BatchNorm1d", (4, 3, 6), 0.3)])
 def test_batch_normalization_layers_match_pytorch_over_training_then_eval(torch, name, shape, momentum):
-    ours, theirs = getattr(nn, name)(3, momentum=momentum).double(), getattr(torch.nn, name)(3, momentum=momentum).double()
+    ours, theirs = (
+        getattr(nn, name)(3, momentum=momentum).double(),
+        getattr(torch.nn, name)(3, momentum=momentum).double(),
+    )
     with torch.no_grad():
         theirs.weight.copy_(torch.from_numpy(data(3, 0)))
         theirs.bias.copy_(torch.from_numpy(data(3, 1)))
@@ -93,9 +99,13 @@ def test_batch_normalization_layers_match_pytorch_over_training_then_eval(torch,
             ours.eval(), theirs.eval()
         ours.zero_grad(), theirs.zero_grad()
         x, tx = both(torch, 2 * data(shape, 10 + step) + step)
-        compare(f"{name}(momentum={momentum}), step {step + 1} ({'eval' if step == 3 else 'train'})", ours(x),
-                theirs(tx), {"input": (x, tx), "weight": (ours.weight, theirs.weight), "bias": (ours.bias, theirs.bias)},
-                20 + step)
+        compare(
+            f"{name}(momentum={momentum}), step {step + 1} ({'eval' if step == 3 else 'train'})",
+            ours(x),
+            theirs(tx),
+            {"input": (x, tx), "weight": (ours.weight, theirs.weight), "bias": (ours.bias, theirs.bias)},
+            20 + step,
+        )
         for key, value in theirs.state_dict().items():
             close(f"{name}: {key} after step {step + 1}", ours.state_dict()[key], value.numpy())
 
@@ -134,12 +144,18 @@ def test_lenet_weights_move_both_ways_and_train_alike(torch):
 
 
 LAYERS = [
-    lambda m: m.Conv2d(1, 6, 5, padding=2), lambda m: m.Conv2d(3, 8, (3, 2), stride=2, dilation=2, groups=1, bias=False),
-    lambda m: m.Conv2d(4, 4, 3, padding="same", groups=4), lambda m: m.Conv2d(2, 4, 3, padding="valid"),
-    lambda m: m.MaxPool2d(2), lambda m: m.MaxPool2d(3, 2, 1, ceil_mode=True), lambda m: m.AvgPool2d(3, 2, 1),
+    lambda m: m.Conv2d(1, 6, 5, padding=2),
+    lambda m: m.Conv2d(3, 8, (3, 2), stride=2, dilation=2, groups=1, bias=False),
+    lambda m: m.Conv2d(4, 4, 3, padding="same", groups=4),
+    lambda m: m.Conv2d(2, 4, 3, padding="valid"),
+    lambda m: m.MaxPool2d(2),
+    lambda m: m.MaxPool2d(3, 2, 1, ceil_mode=True),
+    lambda m: m.AvgPool2d(3, 2, 1),
     lambda m: m.AvgPool2d((2, 3)),
-    lambda m: m.BatchNorm2d(16), lambda m: m.BatchNorm1d(8, eps=1e-3, momentum=None, affine=False),
-    lambda m: m.BatchNorm2d(4, bias=False, track_running_stats=False)]
+    lambda m: m.BatchNorm2d(16),
+    lambda m: m.BatchNorm1d(8, eps=1e-3, momentum=None, affine=False),
+    lambda m: m.BatchNorm2d(4, bias=False, track_running_stats=False),
+]
 
 
 @pytest.mark.parametrize("make", LAYERS)
@@ -162,6 +178,9 @@ def test_conv2d_init_spreads_as_pytorchs(torch):
         for name in ("weight", "bias"):
             mine, yours = getattr(ours, name).data, getattr(theirs, name).detach().numpy()
             assert mine.shape == yours.shape and mine.dtype == yours.dtype
-            assert abs(mine.std() / yours.std() - 1) < 0.15 and abs(np.abs(mine).max() / np.abs(yours).max() - 1) < 0.05, \
-                (f"Conv2d{args}.{name}: std {mine.std():.4g} and largest {np.abs(mine).max():.4g}, PyTorch's "
-                 f"{yours.std():.4g} and {np.abs(yours).max():.4g}")
+            assert (
+                abs(mine.std() / yours.std() - 1) < 0.15 and abs(np.abs(mine).max() / np.abs(yours).max() - 1) < 0.05
+            ), (
+                f"Conv2d{args}.{name}: std {mine.std():.4g} and largest {np.abs(mine).max():.4g}, PyTorch's "
+                f"{yours.std():.4g} and {np.abs(yours).max():.4g}"
+            )

@@ -74,7 +74,9 @@ def test_layer_init_is_standard_normal_with_a_zero_padding_row():
     assert w.shape == (2000, 50) and w.dtype == np.float32 and layer.weight.requires_grad
     assert np.all(w[7] == 0), "the padding row starts at zero"
     rest = np.delete(w, 7, axis=0)
-    assert abs(rest.mean()) < 0.01 and abs(rest.std() - 1) < 0.01, f"N(0, 1): mean {rest.mean():.4f}, std {rest.std():.4f}"
+    assert abs(rest.mean()) < 0.01 and abs(rest.std() - 1) < 0.01, (
+        f"N(0, 1): mean {rest.mean():.4f}, std {rest.std():.4f}"
+    )
     assert abs(np.mean(np.abs(rest) < 1) - 0.6827) < 0.01, "a normal distribution: 68% within one std"
     tinytorch.manual_seed(0)
     again = Embedding(2000, 50, padding_idx=7)

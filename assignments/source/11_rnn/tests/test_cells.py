@@ -178,4 +178,6 @@ def test_pytorch_cell_weights_load_into_tinytorch(torch):
     ours = LSTMCell(5, 7).double()
     ours.load_state_dict(theirs.state_dict())
     x = np.random.default_rng(9).normal(size=(2, 5))
-    close("LSTMCell with PyTorch's weights: h'", ours(Tensor(x))[0].data, theirs(torch.from_numpy(x))[0].detach().numpy())
+    close(
+        "LSTMCell with PyTorch's weights: h'", ours(Tensor(x))[0].data, theirs(torch.from_numpy(x))[0].detach().numpy()
+    )

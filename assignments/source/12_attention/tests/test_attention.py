@@ -123,7 +123,9 @@ def test_gradients_match_central_differences(case):
 def test_split_and_merge_heads():
     x = np.arange(2 * 3 * 12, dtype=np.float64).reshape(2, 3, 12)
     heads = A.split_heads(Tensor(x), 4)
-    assert heads.shape == (2, 4, 3, 3), f"split_heads(x of shape (2, 3, 12), 4) has shape {heads.shape}, not (2, 4, 3, 3)"
+    assert heads.shape == (2, 4, 3, 3), (
+        f"split_heads(x of shape (2, 3, 12), 4) has shape {heads.shape}, not (2, 4, 3, 3)"
+    )
     for h in range(4):
         assert np.array_equal(heads.data[:, h], x[:, :, 3 * h:3 * h + 3]), f"head {h} must hold features " \
             f"{3 * h}..{3 * h + 2} of every position"
@@ -279,7 +281,9 @@ def test_dtypes_and_inputs_unchanged():
 
 def test_clear_errors():
     x = Tensor(np.zeros((2, 3, 4)))
-    close("equal scores: the mean of the values", A.scaled_dot_product_attention(x, x, x + 1.0).data, np.ones((2, 3, 4)))
+    close(
+        "equal scores: the mean of the values", A.scaled_dot_product_attention(x, x, x + 1.0).data, np.ones((2, 3, 4))
+    )
     with pytest.raises(TypeError, match="same dtype"):
         A.scaled_dot_product_attention(x, Tensor(np.zeros((2, 3, 4), np.float32)), x)
     with pytest.raises(ValueError, match="features"):

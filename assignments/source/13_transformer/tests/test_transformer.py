@@ -102,7 +102,7 @@ def small_block(seed=0):
     tinytorch.manual_seed(seed)
     block = T.Block(8, 2).double()
     rng = np.random.default_rng(seed)
-    for name, p in block.named_parameters():  # LayerNorm and biases away from 1 and 0
+    for p in block.parameters():  # LayerNorm and biases away from 1 and 0
         p.data[...] = p.data + 0.3 * rng.normal(size=p.shape)
     return block
 

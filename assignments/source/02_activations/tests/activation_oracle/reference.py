@@ -20,8 +20,9 @@ from pathlib import Path
 import mpmath
 import numpy as np
 
-from . import specs
 from tito.testing import shared
+
+from . import specs
 
 PRECISION = 192  # bits of the mpmath working precision
 _VERSION = "2"  # bump when a formula below changes: invalidates the disk cache
@@ -132,7 +133,12 @@ _GRAD_DEFS = {
                  lambda beta, threshold: _sigmoid_limit(beta, -1)),
 }
 
-ELEMENTWISE, ROWWISE, FUNCTIONS, PARAMETER_SETS = specs.ELEMENTWISE, specs.ROWWISE, specs.FUNCTIONS, specs.PARAMETER_SETS
+ELEMENTWISE, ROWWISE, FUNCTIONS, PARAMETER_SETS = (
+    specs.ELEMENTWISE,
+    specs.ROWWISE,
+    specs.FUNCTIONS,
+    specs.PARAMETER_SETS,
+)
 assert set(ELEMENTWISE) == set(_ELEMENTWISE_DEFS), "a spec without an exact formula, or the reverse"
 
 
@@ -263,8 +269,8 @@ def _rowwise(name: str, x: np.ndarray, dim: int):
     lo = np.empty(rows.shape)
     with mpmath.workprec(PRECISION):
         for r, row in enumerate(rows.tolist()):
-            for c, (h, l) in enumerate(_softmax_row(row, log=(name == "log_softmax"))):
-                hi[r, c], lo[r, c] = h, l
+            for c, (h, low) in enumerate(_softmax_row(row, log=(name == "log_softmax"))):
+                hi[r, c], lo[r, c] = h, low
     hi = np.moveaxis(hi.reshape(moved.shape), -1, dim)
     lo = np.moveaxis(lo.reshape(moved.shape), -1, dim)
     return np.ascontiguousarray(hi), np.ascontiguousarray(lo)

@@ -8,8 +8,8 @@ in `activation_oracle.reference` (keyed by `name`), the accuracy contract in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 INF = math.inf
 
