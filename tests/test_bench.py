@@ -82,7 +82,7 @@ def bench_project(project):
 def test_smoke_benchmark_reports_every_activation_with_ratios_memory_and_stubs(bench_project):
     from tito.offers import feedback_module
 
-    CASES = importlib.import_module(feedback_module("activations").__name__ + ".bench").ACTIVATIONS
+    CASES = importlib.import_module(feedback_module("activations").__name__ + ".speed").ACTIVATIONS
 
     done = bench_project.tito("bench", "activations", "--sizes", "1e3", "--repeats", "1", "--json")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -16,6 +16,8 @@ if _TESTS not in sys.path:  # the oracle (`import activation_oracle`), as the te
 from .notebook import (  # noqa: E402
     NAMES, check_activation, plot_activation, plot_comparison, plot_gradient_flow, report_card,
 )
+# No file of this folder may be named after these (bench.py, ...): importing it would
+# replace the function on the package.
 from .provider import FIGURES, bench, check, figures  # noqa: E402
 
 __all__ = ["FIGURES", "NAMES", "bench", "check", "check_activation", "figures", "plot_activation",

@@ -102,7 +102,7 @@ def bench(ctx):
 
     from tito.bench import load_torch
 
-    from .bench import ACTIVATIONS, SCRATCH_BYTES, run_benchmarks
+    from .speed import ACTIVATIONS, SCRATCH_BYTES, run_benchmarks
 
     cases = _select(ACTIVATIONS, ctx.only)
     try:
