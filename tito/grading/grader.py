@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tito
-from tito.children import signal_group
+from tito.children import ONE_THREAD, signal_group
 from tito.console import TitoError
 from tito.export import Export, build_package, export_dev_file, export_modules
 from tito.grading import sandbox
@@ -249,8 +249,8 @@ class Grader:
         shared_tmp = folder / "tmp"
         tito_path = str(Path(tito.__file__).resolve().parents[1])
         common = {"MPLBACKEND": "Agg", "LANG": "C.UTF-8", "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1",
-                  "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                  "MKL_NUM_THREADS": "1", "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])}
+                  "PYTHONHASHSEED": "0", **ONE_THREAD,
+                  "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])}
         for name in ("CI", tito.HIDE_TORCH_ENV):   # as the tests would run here
             if name in os.environ:
                 common[name] = os.environ[name]

@@ -33,7 +33,7 @@ import weakref
 import numpy as np
 
 from tito.grading.peer import Peer
-from tito.grading.wire import Decoder, WireError
+from tito.grading.wire import Decoder, WireError, object_path
 
 JUDGE, WORKER = "j", "w"
 DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
@@ -451,7 +451,7 @@ class Judge(Peer):
             return self._handle(full, Handle)
         if "fn" in tag:
             if tag.get("path") is not None:
-                path = _path(tag["path"])
+                path = object_path(tag["path"])
                 if path is None:
                     raise WireError("bad path")
                 if path not in self.named:
@@ -503,7 +503,7 @@ class Judge(Peer):
             cls._tt_keys[self.generation] = full[1]
             self.classes[full] = cls
             return cls
-        path = _path(info.get("path"))
+        path = object_path(info.get("path"))
         cls = self.named.get(path) if path else None
         if cls is None:
             cls = self._mirror(info, path)
@@ -625,11 +625,6 @@ class Judge(Peer):
             reply = {"r": seq, "x": {"msg": str(exc)[:2000], "ref": self.lend(exc),
                                      "base": not isinstance(exc, Exception)}}
         self.message(reply, encoder)
-
-
-def _path(found) -> tuple[str, str] | None:
-    """A (module, qualname) path as the worker sends it, or None when it is not one."""
-    return tuple(found) if type(found) is list and len(found) == 2 and all(type(p) is str for p in found) else None
 
 
 class _Lent:
