@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tito.console import TitoError
-from tito.modules import Module
+from tito.modules import Module, shown_path
 
 _DIRECTIVE = re.compile(r"^\s*#\|\s*([A-Za-z_][\w-]*)\s*(.*?)\s*$")
 _MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
@@ -146,13 +146,6 @@ def _refuse_huge_cells(text: str, cells: list[str], shown: str) -> None:
                                  "nothing in the package was changed")
 
 
-def _display(path: Path, root: Path | None) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve())) if root else str(path)
-    except ValueError:
-        return str(path)
-
-
 def read_dev_file(dev_file: Path, shown: str) -> str:
     """The text of a dev file; a TitoError naming the file (and line) when it cannot be read."""
     try:
@@ -180,7 +173,7 @@ def read_dev_file(dev_file: Path, shown: str) -> str:
 
 def export_dev_file(dev_file: Path, root: Path | None = None) -> Export:
     """Read one dev file and make its package code; TitoError (file and line) if it is broken."""
-    shown = _display(dev_file, root)
+    shown = shown_path(dev_file, root) if root else str(dev_file)
     if not dev_file.exists():
         raise TitoError(f"{shown} does not exist", hint="restore it with git, or create the module first")
     text = read_dev_file(dev_file, shown)
@@ -505,7 +498,7 @@ def workspace_exports(root: Path, wanted: list[Module], warn=None) -> list[Expor
     for module in all_modules():
         if not module.dev_file.exists():
             if module in wanted:
-                raise TitoError(f"{_display(module.dev_file, root)} does not exist",
+                raise TitoError(f"{shown_path(module.dev_file, root)} does not exist",
                                 hint="restore it (git checkout, or tito release for a student edition)")
             continue
         try:
