@@ -338,9 +338,9 @@ class _Runner:
         failed = [r for r in self.reports if r.failed]
         return bool(failed), (_first_line(failed[0]) if failed else "")
 
-    def _emit(self, verdict: Verdict) -> None:
-        self.result.verdicts.append(verdict)
-        self.out.write(json.dumps(asdict(verdict)) + "\n")
+    def _emit(self, line: dict) -> None:
+        """One JSON line to `out`, at once: the parent reads what is known if this process is stopped."""
+        self.out.write(json.dumps(line) + "\n")
         self.out.flush()
 
     def _entry(self, entry: Entry, items, target: str, skip: set) -> None:
@@ -364,7 +364,8 @@ class _Runner:
                 verdict.message = ("leaves the reference failing this test afterwards (state shared between "
                                    f"tests?): {message}")
         verdict.seconds, verdict.cpu = time.perf_counter() - started, time.process_time() - cpu
-        self._emit(verdict)
+        self.result.verdicts.append(verdict)
+        self._emit(asdict(verdict))
 
     def _judge(self, entry: Entry, items, target: str, verdict: Verdict) -> None:
         try:
@@ -396,8 +397,7 @@ class _Runner:
         if session.testsfailed or not items:
             result.error = "the module's tests do not collect: " + ("; ".join(
                 _first_line(r) for r in self.reports if r.failed) or "no tests")
-            self.out.write(json.dumps({"error": result.error}) + "\n")
-            self.out.flush()
+            self._emit({"error": result.error})
             return True
         mistakes, variants, result.at_least = load_catalogue(self.module)
         target = f"tinytorch.core.{self.module.name}"
@@ -411,9 +411,8 @@ class _Runner:
             if failed:
                 result.reference.append((item.nodeid, message))
         result.tests, result.seconds, result.cpu = len(items), time.perf_counter() - started, time.process_time() - cpu
-        self.out.write(json.dumps({"reference": result.reference, "tests": result.tests, "seconds": result.seconds,
-                                   "cpu": result.cpu, "at_least": result.at_least}) + "\n")
-        self.out.flush()
+        self._emit({"reference": result.reference, "tests": result.tests, "seconds": result.seconds,
+                    "cpu": result.cpu, "at_least": result.at_least})
         if result.reference:
             return True
         for entry in variants:

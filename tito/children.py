@@ -45,11 +45,14 @@ def signals_as_interrupt():
             signal.signal(sig, handler)
 
 
+def signal_group(pid: int, sig: int = signal.SIGKILL) -> None:
+    """Send `sig` to the process group `pid`; a group already gone is no error."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
 def _end_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    signal_group(process.pid)
     with contextlib.suppress(Exception):
         process.wait(5)
 

@@ -227,14 +227,14 @@ class Module:
 
 
 
-def _read_meta(path: Path) -> dict:
-    meta_file = path / "module.yaml"
-    if not meta_file.exists():
+def read_yaml(file: Path) -> dict:
+    """The mapping a YAML file holds ({} when it is missing or holds none); TitoError when it is not YAML."""
+    if not file.exists():
         return {}
     try:
-        data = yaml.safe_load(meta_file.read_text(encoding="utf-8"))
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise TitoError(f"{meta_file} is not valid YAML: {exc}") from None
+        raise TitoError(f"{file} is not valid YAML: {exc}") from None
     return data if isinstance(data, dict) else {}
 
 
@@ -245,7 +245,7 @@ def all_modules(source_dir: Path | None = None) -> list[Module]:
     for path in sorted(source_dir.iterdir()) if source_dir.is_dir() else []:
         match = _MODULE_DIR.match(path.name)
         if match and path.is_dir():
-            found.append(Module(match[1], match[2], path, _read_meta(path)))
+            found.append(Module(match[1], match[2], path, read_yaml(path / "module.yaml")))
     return found
 
 

@@ -114,7 +114,7 @@ def offering(module: Module, what: str):
     found = judging_provider(module)
     if found is not None and hasattr(found, what):
         return found
-    others = [m.name for m in all_modules() if _offers(m, what)]
+    others = [m.name for m in offering_modules(what)]
     raise TitoError(f"module {module.number} {module.name} has no {WHAT[what]} ({COMMAND[what]})",
                     hint=f"modules with {WHAT[what]}: {', '.join(others) or 'none yet'}")
 

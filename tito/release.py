@@ -51,23 +51,32 @@ class Edition:
     hidden_blocks: int     # hidden-test blocks removed
 
 
+def _outside_blocks(text: str, begin: re.Pattern, end: re.Pattern, name: str, shown: str):
+    """(line number, line, the BEGIN match or None) for each line outside the `### BEGIN name` /
+    `### END name` blocks of `text`, and for each BEGIN line; a TitoError (file and line) for a
+    block inside another, an END without a BEGIN or a block never closed."""
+    start = None
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        opened = begin.match(line)
+        if opened:
+            if start is not None:
+                raise TitoError(f"{shown}:{number}: `### BEGIN {name}` inside the block opened at line {start}")
+            start = number
+            yield number, line, opened
+        elif end.match(line):
+            if start is None:
+                raise TitoError(f"{shown}:{number}: `### END {name}` without a BEGIN above it")
+            start = None
+        elif start is None:
+            yield number, line, None
+    if start is not None:
+        raise TitoError(f"{shown}:{start}: `### BEGIN {name}` is never closed by `### END {name}`")
+
+
 def strip_hidden_tests(text: str, shown: str) -> tuple[str, int]:
     """`text` without its hidden-test blocks (markers included), and how many there were."""
-    kept, start, blocks = [], None, 0
-    for number, line in enumerate(text.splitlines(keepends=True), 1):
-        if _HIDDEN_BEGIN.match(line):
-            if start is not None:
-                raise TitoError(f"{shown}:{number}: `### BEGIN HIDDEN TESTS` inside the block opened at line {start}")
-            start = number
-        elif _HIDDEN_END.match(line):
-            if start is None:
-                raise TitoError(f"{shown}:{number}: `### END HIDDEN TESTS` without a BEGIN above it")
-            start, blocks = None, blocks + 1
-        elif start is None:
-            kept.append(line)
-    if start is not None:
-        raise TitoError(f"{shown}:{start}: `### BEGIN HIDDEN TESTS` is never closed by `### END HIDDEN TESTS`")
-    return "".join(kept), blocks
+    lines = list(_outside_blocks(text, _HIDDEN_BEGIN, _HIDDEN_END, "HIDDEN TESTS", shown))
+    return "".join(line for _, line, opened in lines if not opened), sum(1 for *_, opened in lines if opened)
 
 
 def _scopes(tree: ast.AST) -> list[tuple[int, int, str]]:
@@ -109,15 +118,12 @@ def stub_solutions(text: str, shown: str) -> tuple[str, list[str]]:
         scopes = _scopes(ast.parse(text, shown))
     except SyntaxError as exc:
         raise TitoError(f"{shown}:{exc.lineno}: {exc.msg}", hint="fix the dev file first") from None
-    lines = text.splitlines(keepends=True)
-    exported = _exported_lines(lines)
-    out, stubs, start = [], [], None
-    for number, line in enumerate(lines, 1):
-        begin = _BEGIN.match(line)
-        if begin:
-            if start is not None:
-                raise TitoError(f"{shown}:{number}: `### BEGIN SOLUTION` inside the block opened at line {start}")
-            start = number
+    exported = _exported_lines(text.splitlines(keepends=True))
+    out, stubs = [], []
+    for number, line, begin in _outside_blocks(text, _BEGIN, _END, "SOLUTION", shown):
+        if not begin:
+            out.append(line)
+        else:
             what = _enclosing(scopes, number)
             if what is None and number in exported:
                 raise TitoError(
@@ -127,14 +133,6 @@ def stub_solutions(text: str, shown: str) -> tuple[str, list[str]]:
             stubs.append(what)
             message = STUB_MESSAGE.format(what=what)
             out.append(f'{begin[1]}raise NotImplementedError("{message}")\n')
-        elif _END.match(line):
-            if start is None:
-                raise TitoError(f"{shown}:{number}: `### END SOLUTION` without a BEGIN above it")
-            start = None
-        elif start is None:
-            out.append(line)
-    if start is not None:
-        raise TitoError(f"{shown}:{start}: `### BEGIN SOLUTION` is never closed by `### END SOLUTION`")
     stubbed = "".join(out)
     try:
         compile(stubbed, shown, "exec", dont_inherit=True)

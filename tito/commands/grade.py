@@ -1,6 +1,7 @@
 """tito grade: arguments and output; the grading itself is tito.grading."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -273,10 +274,8 @@ def _grade_all(grader: Grader, texts: list, results: list[Result], jobs: int, gr
                 done[0] += 1
                 status.update(f"graded {done[0]} of {len(texts)} ...")
                 if gradebook is not None:
-                    try:   # the gradebook so far: nothing is lost if tito grade itself is killed
-                        write_csv(gradebook, results)
-                    except OSError:
-                        pass
+                    with contextlib.suppress(OSError):   # the gradebook so far: nothing is lost
+                        write_csv(gradebook, results)     # if tito grade itself is killed
             return result
 
         pool = ThreadPoolExecutor(max_workers=jobs)

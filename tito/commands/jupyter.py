@@ -1,10 +1,10 @@
 """tito jupyter: JupyterLab at the project root, with the dev files opening as notebooks."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -107,12 +107,10 @@ def _wait_until_ready(server: subprocess.Popen, base: str, token: str) -> None:
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise TitoError(f"Jupyter stopped while starting (exit code {server.returncode}); see its messages above")
-        try:
+        with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
             with urllib.request.urlopen(request, timeout=2) as answer:
                 if answer.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
         time.sleep(0.25)
     _stop(server)
     raise TitoError(f"Jupyter did not answer within {START_TIMEOUT:.0f} s; see its messages above")
@@ -128,10 +126,6 @@ def _stop(server: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
-
-
-def _terminate_as_interrupt(signum, frame):
-    raise KeyboardInterrupt
 
 
 def run(args) -> int:
@@ -162,21 +156,15 @@ def run(args) -> int:
         (labconfig / "default_setting_overrides.json").write_text(json.dumps(LAB_DEFAULTS, indent=2))
         env = dict(os.environ, JUPYTER_TOKEN=token, TINYTORCH_ROOT=str(root))
         env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(filter(None, [config_dir, env.get("JUPYTER_CONFIG_PATH")]))
-        command = [
-            sys.executable, "-m", args.app,
-            f"--ServerApp.root_dir={serve_dir}",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-            "--ServerApp.open_browser=False",
-            f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}",
-            "--ServerApp.log_level=WARN",
-            *app_args,
-        ]
+        command = [sys.executable, "-m", args.app, f"--ServerApp.root_dir={serve_dir}", "--ServerApp.ip=127.0.0.1",
+                   f"--ServerApp.port={port}", "--ServerApp.port_retries=0", "--ServerApp.open_browser=False",
+                   f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}", "--ServerApp.log_level=WARN", *app_args]
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI often run as root
             command.append("--ServerApp.allow_root=True")
         console.print(f"starting {'JupyterLab' if args.app == 'jupyterlab' else 'Jupyter Notebook'} "
                       f"in {serve_dir} ...")
-        previous = {sig: signal.signal(sig, _terminate_as_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-        # Its own session: Ctrl-C reaches tito only, and tito shuts the server down in order.
+        # Its own session: Ctrl-C (and SIGTERM, see tito.main) reaches tito only, as KeyboardInterrupt,
+        # and tito shuts the server down in order.
         server = subprocess.Popen(command, cwd=serve_dir, env=env, stdin=subprocess.DEVNULL,
                                   start_new_session=True)
         try:
@@ -196,6 +184,4 @@ def run(args) -> int:
             console.print("stopped.")
         finally:
             _stop(server)
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
     return 0

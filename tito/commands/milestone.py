@@ -7,14 +7,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from rich.markup import escape
 from rich.table import Table
 
 from tito import children
 from tito.commands.test import positive_seconds
 from tito.console import TitoError, console
-from tito.modules import project_root
+from tito.modules import project_root, read_yaml
 
 NAME = "milestone"
 ORDER = 45
@@ -75,10 +74,7 @@ def all_milestones(root: Path) -> list[Milestone]:
         spec = path / "milestone.yaml"
         if not (path.is_dir() and spec.exists()):
             continue
-        try:
-            meta = yaml.safe_load(spec.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            raise TitoError(f"{spec} is not valid YAML: {error}") from None
+        meta = read_yaml(spec)
         missing = [key for key in ("name", "script", "result") if key not in meta]
         if missing:
             raise TitoError(f"{spec} lacks {', '.join(missing)}")
@@ -127,16 +123,10 @@ def package_origin(root: Path) -> str:
     from tito.export import edition_of, exported_from
     from tito.modules import describe_workspace
 
-    editions = []
-    for path in sorted((root / "tinytorch" / "core").glob("*.py")):
-        origin = exported_from(path)
-        if origin:
-            editions.append(edition_of(origin, root))
-    found = list(dict.fromkeys(editions))
+    origins = map(exported_from, sorted((root / "tinytorch" / "core").glob("*.py")))
+    found = list(dict.fromkeys(edition_of(origin, root) for origin in origins if origin))
     if not found:
         return "tinytorch/ (no module exported into it yet)"
-    if len(found) == 1:
-        return f"tinytorch/, exported from {describe_workspace(found[0], root, how=False)}"
     return "tinytorch/, exported from " + " and ".join(describe_workspace(e, root, how=False) for e in found)
 
 

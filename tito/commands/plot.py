@@ -1,6 +1,7 @@
 """tito plot: a module's figures as PNG files, drawn from its dev file as it is now."""
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import pickle
 from concurrent.futures import ProcessPoolExecutor
@@ -133,10 +134,8 @@ class _Renderer:
     def save(self, fig, path: Path) -> Path:
         data = None
         if self.pool is not None:
-            try:
+            with contextlib.suppress(Exception):  # an artist that does not pickle: this figure is drawn here
                 data = pickle.dumps(fig)
-            except Exception:  # an artist that does not pickle: this figure is drawn here
-                data = None
         if data is None:
             try:
                 _render(fig, str(path))

@@ -14,6 +14,7 @@ count and what each weighs), the grader:
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import importlib.util
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tito
+from tito.children import ONE_THREAD, signal_group
 from tito.console import TitoError
 from tito.export import Export, build_package, export_dev_file, export_modules
 from tito.grading import sandbox
@@ -247,8 +249,8 @@ class Grader:
         shared_tmp = folder / "tmp"
         tito_path = str(Path(tito.__file__).resolve().parents[1])
         common = {"MPLBACKEND": "Agg", "LANG": "C.UTF-8", "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1",
-                  "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                  "MKL_NUM_THREADS": "1", "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])}
+                  "PYTHONHASHSEED": "0", **ONE_THREAD,
+                  "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])}
         for name in ("CI", tito.HIDE_TORCH_ENV):   # as the tests would run here
             if name in os.environ:
                 common[name] = os.environ[name]
@@ -292,24 +294,17 @@ class Grader:
                 self._running.add(process)
             timed_out = False
             try:
-                try:
+                with contextlib.suppress(OSError):   # it ended before reading: its exit says why
                     process.stdin.write(given)
                     process.stdin.close()
-                except OSError:   # it ended before reading: its exit says why
-                    pass
                 process.wait(None if math.isinf(timeout) else timeout)
             except subprocess.TimeoutExpired:
                 timed_out = True
                 process.terminate()   # the judge ends its worker and everything it started
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(15)
-                except subprocess.TimeoutExpired:
-                    pass
             finally:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                signal_group(process.pid)
                 process.wait()
                 with self._lock:
                     self._running.discard(process)
@@ -324,10 +319,7 @@ class Grader:
             self.stopped = True
             running = list(self._running)
         for process in running:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                pass
+            signal_group(process.pid, signal.SIGTERM)
 
     def _reference_run(self, blind: bool) -> dict:
         folder = Path(tempfile.mkdtemp(prefix="reference-", dir=self.base))

@@ -23,6 +23,7 @@ again refreshes the copy.
 """
 from __future__ import annotations
 
+import contextlib
 import weakref
 
 import numpy as np
@@ -141,9 +142,7 @@ class Peer:
                 self.copies[theirs] = (ref, base.copy())
                 if self.blind is not None:   # what the tests wrote is theirs: it may come back as it went
                     self.blind.add(given_key(base))
-                encoder.buffers.append(memoryview(np.ascontiguousarray(base)).cast("B") if base.size else b"")
-                changed.append([theirs, {"a": len(encoder.buffers) - 1, "dt": base.dtype.str,
-                                         "sh": list(base.shape)}])
+                changed.append([theirs, encoder.array(np.ascontiguousarray(base))])
         for key, snapshot in list(self.lent_arrays.items()):   # my arrays they hold copies of
             entry = self.lent.get(key)
             mine = entry[0] if entry is not None else None
@@ -153,9 +152,7 @@ class Peer:
             if not _same_bytes(mine, snapshot):
                 base = mine.copy()
                 self.lent_arrays[key] = base.copy()
-                encoder.buffers.append(memoryview(np.ascontiguousarray(base)).cast("B") if base.size else b"")
-                changed.append([key, {"a": len(encoder.buffers) - 1, "dt": base.dtype.str,
-                                      "sh": list(base.shape), "own": 1}])
+                changed.append([key, dict(encoder.array(np.ascontiguousarray(base)), own=1)])
         return changed
 
     def _list_changes(self, encoder: Encoder) -> list:
@@ -275,7 +272,5 @@ def _same_bytes(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _update(original: np.ndarray, new: np.ndarray) -> None:
     if original.shape == new.shape and original.flags.writeable:
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             np.copyto(original, new, casting="unsafe")
-        except (TypeError, ValueError):
-            pass

@@ -20,6 +20,7 @@ Dunder attributes a handle does not forward (so NumPy here never reads a learner
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib.abc
 import importlib.machinery
 import inspect
@@ -32,7 +33,7 @@ import weakref
 import numpy as np
 
 from tito.grading.peer import Peer
-from tito.grading.wire import Decoder, WireError
+from tito.grading.wire import Decoder, WireError, object_path
 
 JUDGE, WORKER = "j", "w"
 DEFAULT_ERRSTATE = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
@@ -312,13 +313,9 @@ class Judge(Peer):
                              f"({'; '.join(dict.fromkeys(self.ended))}); it is not started again")
         self.starts += 1
         self.generation += 1
-        self.lent.clear()
-        self.releases.clear()
-        self.copies.clear()
-        self.copy_of.clear()
-        self.received.clear()
-        self.lists.clear()
-        self.lent_arrays.clear()
+        for table in (self.lent, self.releases, self.copies, self.copy_of, self.received, self.lists,
+                      self.lent_arrays):   # nothing of an ended worker's objects is kept
+            table.clear()
         self.process, self.rfd, self.wfd = self.start()
 
     def _gone(self, problem: str) -> WorkerGone:
@@ -330,10 +327,8 @@ class Judge(Peer):
 
     def _close_pipes(self) -> None:
         for fd in (self.rfd, self.wfd):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         self.rfd = self.wfd = -1
         self.reader = None   # a new worker's pipe may get the same number: nothing of the old one is kept
 
@@ -455,14 +450,13 @@ class Judge(Peer):
                 return importlib.import_module(name)
             return self._handle(full, Handle)
         if "fn" in tag:
-            path = tag.get("path")
-            if path is not None:
-                if type(path) is not list or len(path) != 2 or not all(type(p) is str for p in path):
+            if tag.get("path") is not None:
+                path = object_path(tag["path"])
+                if path is None:
                     raise WireError("bad path")
-                found = self.named.get(tuple(path))
-                if found is None:
-                    found = self.named[tuple(path)] = RemoteFunction(full, str(tag["fn"]), tuple(path))
-                return found
+                if path not in self.named:
+                    self.named[path] = RemoteFunction(full, str(tag["fn"]), path)
+                return self.named[path]
             return self._handle(full, RemoteFunction, str(tag["fn"]))
         if "c" in tag:
             cls = self.decode_object(tag["c"], decoder) if type(tag["c"]) is dict else None
@@ -486,8 +480,7 @@ class Judge(Peer):
         obj = object.__new__(cls) if cls is not RemoteFunction else RemoteFunction(full, name, None)
         object.__setattr__(obj, "_tt_key", full)
         self.handles[full] = obj
-        generation = self.generation
-        weakref.finalize(obj, self._handle_gone, generation, full[1])
+        weakref.finalize(obj, self._handle_gone, self.generation, full[1])
         return obj
 
     def _handle_gone(self, generation, key) -> None:
@@ -510,8 +503,7 @@ class Judge(Peer):
             cls._tt_keys[self.generation] = full[1]
             self.classes[full] = cls
             return cls
-        path = info.get("path")
-        path = tuple(path) if type(path) is list and len(path) == 2 and all(type(p) is str for p in path) else None
+        path = object_path(info.get("path"))
         cls = self.named.get(path) if path else None
         if cls is None:
             cls = self._mirror(info, path)
@@ -564,21 +556,17 @@ class Judge(Peer):
         if type(info) is not dict:
             return WorkerGone("the submission's process sent a broken error")
         if info.get("ref") is not None:   # the tests' own exception, back through learner code
-            try:
+            with contextlib.suppress(WireError):
                 original = self.lent_object(info["ref"])
-            except WireError:
-                original = None
-            if isinstance(original, BaseException):
-                return original
+                if isinstance(original, BaseException):
+                    return original
         message = str(info.get("msg", ""))[:4000]
         cls = None
         if info.get("cls") is not None:
-            try:
+            with contextlib.suppress(WireError):
                 cls = decoder.value(info["cls"])
-            except WireError:
-                cls = None
-            cls = cls if isinstance(cls, type) and issubclass(cls, BaseException) else None
-        cls = cls or _trusted_class(info.get("types")) or RuntimeError
+        if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+            cls = _trusted_class(info.get("types")) or RuntimeError
         if cls in _NOT_RAISED_AS_IS or not issubclass(cls, Exception):
             error = RuntimeError(f"the submission raised {cls.__name__}({message})")
         else:
@@ -599,11 +587,9 @@ class Judge(Peer):
             described = self.request("signature", [obj])
         finally:
             self.blind = blind
-        parameters = []
-        for name, kind, has_default, default in described:
-            parameters.append(inspect.Parameter(str(name), inspect._ParameterKind(int(kind)),
-                                                default=default if has_default else _EMPTY))
-        return inspect.Signature(parameters)
+        return inspect.Signature([inspect.Parameter(str(name), inspect._ParameterKind(int(kind)),
+                                                    default=default if has_default else _EMPTY)
+                                  for name, kind, has_default, default in described])
 
     # -- what the worker may ask: call or iterate what the tests lent it ----------------------------
     def serve(self, header: dict, buffers: list) -> None:

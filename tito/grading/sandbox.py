@@ -37,6 +37,7 @@ change whatever you can.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import math
@@ -173,10 +174,8 @@ class Running:
             code = self.process.wait(2) if expect_exit else self.process.poll()
         except subprocess.TimeoutExpired:
             code = None
-        try:  # the whole session: in isolated mode the PID namespace dies with its first process
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        with contextlib.suppress(ProcessLookupError, PermissionError):   # the whole session: in isolated
+            os.killpg(self.process.pid, signal.SIGKILL)   # mode the PID namespace dies with its first process
         self.process.wait()
         sweep()
         self.how = describe_exit(code if code is not None else None)
@@ -216,16 +215,12 @@ def sweep(rounds: int = 200) -> None:
         if not children:
             break
         for child in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 1
         for child in children:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(child, 0 if time.monotonic() < deadline else os.WNOHANG)
-            except ChildProcessError:
-                pass
 
 
 def guard_judge(grader: int) -> None:

@@ -27,6 +27,7 @@ import base64
 import builtins
 import hashlib
 import json
+import math
 import os
 import pathlib
 import struct
@@ -68,6 +69,11 @@ def numpy_type(name: str):
     raise WireError(f"unknown type {name!r}")
 
 
+def object_path(found) -> tuple[str, str] | None:
+    """A function or class named by [module, qualname], as a tuple; None when `found` is not one."""
+    return tuple(found) if type(found) is list and len(found) == 2 and all(type(p) is str for p in found) else None
+
+
 def given_key(array: np.ndarray) -> tuple:
     """How an array is known again: by dtype, shape and bytes."""
     return array.dtype.str, array.shape, hashlib.blake2b(np.ascontiguousarray(array).tobytes(), digest_size=16).digest()
@@ -89,6 +95,11 @@ class Encoder:
         finally:
             self.depth -= 1
 
+    def array(self, base: np.ndarray) -> dict:
+        """The tag of `base` (a C-contiguous base ndarray), its bytes the next buffer."""
+        self.buffers.append(memoryview(base).cast("B") if base.size else b"")
+        return {"a": len(self.buffers) - 1, "dt": base.dtype.str, "sh": list(base.shape)}
+
     def value(self, v):
         t = type(v)
         if v is None or t is bool or t is int or t is float or t is str:
@@ -98,8 +109,7 @@ class Encoder:
             base = np.ascontiguousarray(v.view(np.ndarray)) if v.ndim else np.asarray(v.view(np.ndarray)).copy()
             if self.given is not None and base.ndim:
                 self.given.add(given_key(base))
-            self.buffers.append(memoryview(base).cast("B") if base.size else b"")
-            out = {"a": len(self.buffers) - 1, "dt": base.dtype.str, "sh": list(base.shape)}
+            out = self.array(base)
             if self.array_id is not None:
                 out.update(self.array_id(v))
             return out
@@ -111,14 +121,9 @@ class Encoder:
             return {"rng": type(v.bit_generator).__name__, "st": self.value(v.bit_generator.state)}
         if isinstance(v, pathlib.PurePath):
             return {"pa": str(v)}
-        if isinstance(v, bool):   # subclasses of the scalars become the scalars
-            return bool(v)
-        if isinstance(v, int):
-            return int(v)
-        if isinstance(v, float):
-            return float(v)
-        if isinstance(v, str):
-            return str(v)
+        for scalar in (bool, int, float, str):   # subclasses of the scalars become the scalars
+            if isinstance(v, scalar):
+                return scalar(v)
         if isinstance(v, (tuple, list, dict, set, frozenset)) and self.depth >= MAX_NESTING:
             return self.other(v, self)   # a list nested 1000 deep: what JSON cannot nest, by reference
         if isinstance(v, tuple) and not hasattr(v, "_fields"):
@@ -186,9 +191,7 @@ class Decoder:
             if type(shape) is not list or len(shape) > 64 or not all(type(n) is int and n >= 0 for n in shape):
                 raise WireError("bad shape")
             data = self._buffer(v["a"])
-            count = 1
-            for n in shape:
-                count *= n
+            count = math.prod(shape)
             if count * dtype.itemsize != len(data):
                 raise WireError("buffer does not match its shape")
             array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape).copy() if count else \
@@ -291,13 +294,9 @@ def send(fd: int, header: dict, buffers=()) -> None:
     for buffer in buffers:
         parts.append(struct.pack("<Q", len(buffer) if not isinstance(buffer, memoryview) else buffer.nbytes))
         parts.append(buffer)
-    header_bytes = struct.pack("<I", len(buffers))
-    data = b"".join([header_bytes, *parts]) if sum(len(p) if not isinstance(p, memoryview) else p.nbytes
-                                                   for p in parts) < (1 << 20) else None
-    if data is not None:
-        _write_all(fd, data)
-        return
-    _write_all(fd, header_bytes)
+    parts.insert(0, struct.pack("<I", len(buffers)))
+    if sum(p.nbytes if isinstance(p, memoryview) else len(p) for p in parts) < (1 << 20):
+        parts = [b"".join(parts)]   # a small message: one write
     for part in parts:
         _write_all(fd, part)
 

@@ -22,7 +22,7 @@ import weakref
 import numpy as np
 
 from tito.grading.peer import Peer
-from tito.grading.wire import WireError
+from tito.grading.wire import WireError, object_path
 
 JUDGE, WORKER = "j", "w"
 ERRSTATE_KEYS = {"divide", "over", "under", "invalid"}
@@ -141,7 +141,8 @@ def _named(obj) -> list | None:
 
 
 def _resolve(path) -> object:
-    if type(path) is not list or len(path) != 2 or not all(type(p) is str for p in path):
+    path = object_path(path)
+    if path is None:
         raise WireError("bad path")
     found = importlib.import_module(path[0])
     for part in path[1].split("."):
