@@ -147,7 +147,7 @@ def test_the_set_up_installs_the_cpu_build_of_torch_and_everything_the_tests_nee
     else:
         assert cpu_index in calls[1] and "torch==2.13.0" in calls[1]
     assert "--no-deps" in calls[1], "only torch from the CPU index; its dependencies from the usual index"
-    assert calls[2].endswith(f"-e {root}[torch,grading]"), calls[2]
+    assert calls[2].endswith(f"-e {root}[torch,grading,lint]"), calls[2]
     log.unlink()
     again = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "ACTIVE=fake" in again.stdout and not log.exists(), "nothing to install"

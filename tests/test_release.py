@@ -305,7 +305,8 @@ def test_untouched_edition_fails_every_test_with_not_implemented(tmp_path, modul
                     "-p", "tito.progress", "-q",
                     "--tb=line", f"--junitxml={junit}", "-o", "junit_family=xunit1"],
                    cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    cases = ElementTree.parse(junit).getroot().iter("testcase")
+    cases = [c for c in ElementTree.parse(junit).getroot().iter("testcase")
+             if c.find("skipped") is None]  # the PyTorch cross-checks skip where PyTorch is hidden
     outcomes = {f"{c.get('classname')}::{c.get('name')}": c.find("failure") if c.find("failure") is not None
                 else c.find("error") for c in cases}
     assert outcomes, f"{module.folder}: no test ran"

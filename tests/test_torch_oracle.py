@@ -17,12 +17,14 @@ def no_torch(monkeypatch):
 
 def test_without_torch_a_learner_skips(no_torch, monkeypatch):
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("TINYTORCH_HIDE_TORCH", raising=False)  # absent, not hidden (even in a hidden run)
     with pytest.raises(pytest.skip.Exception, match="PyTorch is not installed"):
         testing.torch_oracle()
 
 
 def test_without_torch_ci_fails(no_torch, monkeypatch):
     monkeypatch.setenv("CI", "true")
+    monkeypatch.delenv("TINYTORCH_HIDE_TORCH", raising=False)
     with pytest.raises(pytest.fail.Exception, match="CI must cross-check"):
         testing.torch_oracle()
 
@@ -70,5 +72,5 @@ def test_hidden_torch_skips_the_cross_checks_even_in_ci_and_nothing_else(project
     hidden = project.tito_env({"CI": "true", "TINYTORCH_HIDE_TORCH": "1"}, "test", "demo")
     assert hidden.returncode == 0, hidden.stdout + hidden.stderr
     assert "2 passed, 0 failed, 1 skipped" in hidden.stdout and "TINYTORCH_HIDE_TORCH=1" in hidden.stdout
-    shown = project.tito_env({"CI": "true"}, "test", "demo")
+    shown = project.tito_env({"CI": "true", "TINYTORCH_HIDE_TORCH": "0"}, "test", "demo")
     assert shown.returncode == 0 and "3 passed, 0 failed, 0 skipped" in shown.stdout, shown.stdout

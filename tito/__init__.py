@@ -1,10 +1,9 @@
 # First of all (the `tito` program imports this package before anything else of tito):
 # Ctrl-C now ends tito quietly. Only modules Python has already loaded are used here
 # (`_signal` is the builtin under `signal`, whose own import takes milliseconds).
+import _signal
 import os
 import sys
-
-import _signal
 
 
 def _interrupted_while_starting(signum, frame):
@@ -49,16 +48,40 @@ def torch_is_hidden() -> bool:
     return os.environ.get(HIDE_TORCH_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
+class _WithoutTorch:
+    """One of Python's module finders with torch left out: it finds every other module as before."""
+
+    def __init__(self, finder):
+        self.finder = finder
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            return None
+        find = getattr(self.finder, "find_spec", None)
+        return find(name, path, target) if find is not None else None
+
+    def __getattr__(self, name):  # invalidate_caches, find_distributions (importlib.metadata), ...
+        return getattr(self.finder, name)
+
+
 def hide_torch() -> dict:
-    """Make torch absent here, Python's own way (`sys.modules["torch"] = None`): `import torch`
-    raises ModuleNotFoundError and importlib.util.find_spec("torch") is None. Returns the
-    torch modules imported before, set aside (tito.testing.torch_hidden brings them back)."""
+    """Make torch absent here, as on a machine without it: `import torch` raises
+    ModuleNotFoundError, importlib.util.find_spec("torch") is None, and "torch" is not in
+    sys.modules at all (a None there, Python's other way, breaks libraries such as SciPy
+    that look torch up in sys.modules to recognise its tensors). Returns the torch
+    modules imported before, set aside (show_torch brings them back)."""
     saved = {name: module for name, module in sys.modules.items()
              if (name == "torch" or name.startswith("torch.")) and module is not None}
     for name in saved:
         del sys.modules[name]
-    sys.modules["torch"] = None
+    sys.meta_path[:] = [f if isinstance(f, _WithoutTorch) else _WithoutTorch(f) for f in sys.meta_path]
     return saved
+
+
+def show_torch(saved: dict) -> None:
+    """Undo hide_torch: torch is found again, and the modules it set aside come back."""
+    sys.meta_path[:] = [f.finder if isinstance(f, _WithoutTorch) else f for f in sys.meta_path]
+    sys.modules.update(saved)
 
 
 if torch_is_hidden():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from tito import HIDE_TORCH_ENV, TORCH_INSTALL, torch_is_hidden
 

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from tito import watchdog
 
-
 # The environment of a child whose NumPy computes on one thread: on a busy machine a BLAS that
 # spreads each small matrix product over every core is several times slower, not faster.
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def cores() -> int:
-    """The cores this process may run on (a CPU affinity mask, as in a container, can leave fewer than the machine has)."""
+    """The cores this process may run on (a CPU affinity mask, as in a container, can leave fewer than the
+    machine has)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 

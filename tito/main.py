@@ -18,6 +18,7 @@ import sys
 
 from tito import quiet_while_starting
 
+
 def _commands() -> list:
     import importlib
     import pkgutil

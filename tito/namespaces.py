@@ -141,7 +141,9 @@ def _code(namespace: str, names: list[Name], children: list[str], version: str |
     lines.append("")
     by_source: dict[str, list[str]] = {}
     for name in names:  # in module order, as declared
-        spelled = name.source if name.source == name.public else f"{name.source} as {name.public}"
+        # a private name stays out of __all__ (as in PyTorch); `x as x` marks it re-exported, not unused
+        plain = name.source == name.public and not name.public.startswith("_")
+        spelled = name.source if plain else f"{name.source} as {name.public}"
         by_source.setdefault(name.package_module, []).append(spelled)
     for source, spelled in by_source.items():
         lines += _import_lines(source, spelled)

@@ -26,9 +26,9 @@ import importlib.util
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from tito.console import TitoError
 from tito.modules import Module, all_modules, find_module, project_root

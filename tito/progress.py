@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib.machinery
+import importlib.util
 import json
 import os
 import re
-import importlib.machinery
-import importlib.util
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +41,8 @@ import pytest
 ENV = "TITO_NOT_STARTED"  # comma-separated names the plugin deselects tests for
 TRACE_ENV = "TITO_TRACE"  # the package file of the module under test, whose exercises say when they run
 # (and TITO_TRACE_NAMES: which ones, comma-separated)
-RAN_ENV = "TITO_RAN"  # where the plugin writes what ran: {"passing": {name: tests}, "reached": ..., "failing": {test: [names]}}
+# where the plugin writes what ran: {"passing": {name: tests}, "reached": ..., "failing": {test: [names]}}
+RAN_ENV = "TITO_RAN"
 STUB_SUFFIX = "not implemented yet"  # the end of every stub `tito release` writes
 _TODO = re.compile(r"^\s*(# TODO\b|### BEGIN SOLUTION)")
 
@@ -58,7 +59,8 @@ class Exercise:
     ran: int = 0  # passing tests that ran its code (the trace)
     reached: int = 0  # tests, passing or failing, that ran its code
     stopped_at: list[str] = field(default_factory=list)  # stubs at which failing tests that ran it stopped
-    owners: dict[str, str] = field(default_factory=dict)  # stub name -> its module ("module 02 activations"), if another
+    # stub name -> its module ("module 02 activations"), if another
+    owners: dict[str, str] = field(default_factory=dict)
     traced: bool = False  # `ran` and `reached` come from a trace (else only test names tell)
 
     @property

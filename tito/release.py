@@ -27,7 +27,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from tito import PYTEST_PLUGINS
 from tito.console import TitoError
 from tito.export import EXPORT_DIRECTIVES, split_directives
@@ -178,7 +177,8 @@ def solution_reach(text: str) -> dict[str, set[str]]:
     except SyntaxError:
         return {}
     begins = [n for n, line in enumerate(text.splitlines(), 1) if _BEGIN.match(line)]
-    tops = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    tops = {node.name: node for node in tree.body if isinstance(node, kinds)}
     reach = {name: {name} for name, node in tops.items() if any(node.lineno <= b <= node.end_lineno for b in begins)}
     uses = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} - {name} for name, node in tops.items()}
     changed = True
@@ -200,7 +200,8 @@ def grading_weights(tests_dir: Path, text: str, root: Path | None = None) -> dic
     if not tests_dir.is_dir() or not names:
         return weights
     try:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in [str(root or ""), os.environ.get("PYTHONPATH", "")] if p))
+        path = os.pathsep.join(p for p in [str(root or ""), os.environ.get("PYTHONPATH", "")] if p)
+        env = dict(os.environ, PYTHONPATH=path)
         done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", *PYTEST_PLUGINS,
                                str(tests_dir)], capture_output=True, text=True, timeout=600,
                               cwd=root or tests_dir, env=env)

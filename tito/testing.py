@@ -12,12 +12,12 @@ import contextlib
 import functools
 import importlib.util
 import os
-import sys
 
 import numpy as np
 import pytest
 
-from tito import HIDE_TORCH_ENV, TORCH_INSTALL, hide_torch, torch_is_hidden
+from tito import HIDE_TORCH_ENV, TORCH_INSTALL, hide_torch, show_torch, torch_is_hidden
+
 
 @contextlib.contextmanager
 def torch_hidden():
@@ -36,8 +36,7 @@ def torch_hidden():
         else:
             os.environ[HIDE_TORCH_ENV] = before
         if not torch_is_hidden():
-            sys.modules.pop("torch", None)
-            sys.modules.update(saved)
+            show_torch(saved)
 
 
 def torch_oracle():

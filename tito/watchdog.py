@@ -40,7 +40,7 @@ _child_limit: float | None = None
 class TimeLimit(BaseException):
     """The code ran longer than `seconds`; `where` says where it was (see `place`)."""
 
-    def __init__(self, seconds: float, clock: "_Clock"):
+    def __init__(self, seconds: float, clock: _Clock):
         super().__init__(f"did not finish within {seconds:g} s")
         self.seconds = seconds
         self.clock = clock

@@ -14,7 +14,7 @@ from tinytorch.core.nn import (
     xavier_normal_,
     xavier_uniform_,
     zeros_,
-    _calculate_fan_in_and_fan_out,
+    _calculate_fan_in_and_fan_out as _calculate_fan_in_and_fan_out,
 )
 
 __all__ = [

@@ -56,7 +56,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="element type of the inputs (default float32)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these benchmarks, e.g. sigmoid gelu")
-    parser.add_argument("--repeats", type=_positive, default=5, help="repeats per timing; the median counts (default 5)")
+    parser.add_argument("--repeats", type=_positive, default=5,
+                        help="repeats per timing; the median counts (default 5)")
     parser.add_argument("--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                         help=f"longest one step (one benchmark at one size) may run (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -79,7 +80,8 @@ def run(args) -> int:
                       timeout=args.timeout)
         with limited(ctx, "tito bench"), current_package(module), \
                 err_console.status(f"benchmarking {module.name} ...") as status:
-            ctx.step = lambda what, m=module.name, step=ctx.step: (step(what), status.update(f"benchmarking {m}: {what}"))
+            ctx.step = lambda what, m=module.name, step=ctx.step: (
+                step(what), status.update(f"benchmarking {m}: {what}"))
             reports.append(offering(module, "bench").bench(ctx))
     if args.json:
         data = [r.to_json() for r in reports]

@@ -10,8 +10,15 @@ from tito.card import FAIL, MISSING, PASS, UNTESTED, Card, Check, Row
 from tito.commands.test import DEFAULT_TIMEOUT as TEST_TIMEOUT
 from tito.commands.test import Outcome, positive_seconds, run_groups
 from tito.console import TitoError, console
-from tito.modules import (Module, add_workspace_argument, announce, find_module, project_root, use_workspace,
-                          workspace_flag)
+from tito.modules import (
+    Module,
+    add_workspace_argument,
+    announce,
+    find_module,
+    project_root,
+    use_workspace,
+    workspace_flag,
+)
 from tito.offers import DEFAULT_TIMEOUT, Context, current_package, limited, offering
 from tito.offers import provider as provider_of
 from tito.progress import STUB_SUFFIX, attribute

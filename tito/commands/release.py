@@ -11,7 +11,7 @@ from rich.table import Table
 from tito.console import TitoError, console
 from tito.export import read_dev_file
 from tito.modules import Module, project_root, select_modules
-from tito.release import make_edition, notebook_text, strip_hidden_tests, grading_weights
+from tito.release import grading_weights, make_edition, notebook_text, strip_hidden_tests
 
 NAME = "release"
 ORDER = 70

@@ -4,8 +4,15 @@ from __future__ import annotations
 from rich.markup import escape
 
 from tito.console import TitoError, console
-from tito.modules import (WORKSPACE_FILE, all_modules, describe_workspace, project_root, record_workspace,
-                          recorded_workspace, resolve_workspace)
+from tito.modules import (
+    WORKSPACE_FILE,
+    all_modules,
+    describe_workspace,
+    project_root,
+    record_workspace,
+    recorded_workspace,
+    resolve_workspace,
+)
 
 NAME = "start"
 ORDER = 5

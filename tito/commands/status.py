@@ -9,8 +9,15 @@ from rich.text import Text
 
 from tito.console import TitoError, console
 from tito.export import export_dev_file, foreign_exports, stale_exports
-from tito.modules import (add_workspace_argument, announce, describe_workspace, project_root, select_modules,
-                          use_workspace, workspace_flag)
+from tito.modules import (
+    add_workspace_argument,
+    announce,
+    describe_workspace,
+    project_root,
+    select_modules,
+    use_workspace,
+    workspace_flag,
+)
 
 NAME = "status"
 ORDER = 50

@@ -7,10 +7,28 @@ from pathlib import Path
 from rich.markup import escape
 
 from tito.console import TitoError, console
-from tito.export import (Export, export_modules, exported_from, foreign_exports, missing_package_files,
-                         restore_package_files, stale_exports, write_exports)
-from tito.modules import (Module, add_workspace_argument, all_modules, announce, describe_workspace, project_root,
-                          select_modules, shown_path, use_workspace, workspace_flag)
+from tito.export import (
+    Export,
+    export_modules,
+    exported_from,
+    foreign_exports,
+    missing_package_files,
+    restore_package_files,
+    stale_exports,
+    write_exports,
+)
+from tito.modules import (
+    Module,
+    add_workspace_argument,
+    all_modules,
+    announce,
+    describe_workspace,
+    project_root,
+    select_modules,
+    shown_path,
+    use_workspace,
+    workspace_flag,
+)
 from tito.namespaces import is_namespace, namespace_exports, stale_namespaces
 
 NAME = "sync"
@@ -52,7 +70,7 @@ def add_arguments(parser) -> None:
 def _sync_advice(root: Path, edition: Path, module: str | None = None) -> str:
     """The sync command that exports `edition` (a flag only when it is not this clone's default)."""
     name = next((n for n in ("source", "release") if edition == (root / "assignments" / n).resolve()), str(edition))
-    from tito.modules import recorded_workspace, resolve_workspace, _default_workspace
+    from tito.modules import _default_workspace, recorded_workspace, resolve_workspace
 
     recorded = recorded_workspace(root)
     default = resolve_workspace(recorded, root) if recorded else _default_workspace(root).resolve()

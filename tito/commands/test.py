@@ -19,8 +19,18 @@ from rich.table import Table
 from tito import PYTEST_PLUGINS, children
 from tito.console import TitoError, console
 from tito.export import build_package, workspace_exports
-from tito.modules import (Module, add_workspace_argument, all_modules, announce, find_module, is_reference,
-                          project_root, use_workspace, workspace_dir, workspace_flag)
+from tito.modules import (
+    Module,
+    add_workspace_argument,
+    all_modules,
+    announce,
+    find_module,
+    is_reference,
+    project_root,
+    use_workspace,
+    workspace_dir,
+    workspace_flag,
+)
 from tito.progress import ENV as NOT_STARTED_ENV
 from tito.progress import RAN_ENV, STUB_SUFFIX, TRACE_ENV, Exercise, attribute, exercises, ran, waits
 
@@ -324,7 +334,8 @@ def _progress(o: Outcome) -> list[tuple[str, str]]:
     for e in o.exercises:
         style = _STATUS_STYLE[e.status]
         if e.status == "not started":
-            detail = (f"  ({e.tests} tests wait for it)" if e.tests > 1 else "  (1 test waits for it)") if e.tests else ""
+            waiting = f"{e.tests} tests wait" if e.tests > 1 else "1 test waits"
+            detail = f"  ({waiting} for it)" if e.tests else ""
         elif e.status == "broken":
             detail = f"  ({len(e.failures)} failing test(s), below)"
         elif e.status == "untested":

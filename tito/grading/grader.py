@@ -180,7 +180,8 @@ def read_submission(path: Path) -> str:
         try:
             return jupytext.writes(jupytext.reads(text, fmt="ipynb"), fmt="py:percent")
         except Exception as exc:  # nbformat and json report broken notebooks in many ways
-            raise ValueError(f"not a readable notebook: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
+            why = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise ValueError(f"not a readable notebook: {why}") from None
     return text
 
 

@@ -44,14 +44,14 @@ _TRUSTED_MODULES = {"builtins": builtins, "numpy": np, "numpy.exceptions": getat
 _NOT_RAISED_AS_IS = {SystemExit, KeyboardInterrupt, GeneratorExit}
 _EMPTY = inspect.Parameter.empty
 
-JUDGE_PEER: "Judge | None" = None
+JUDGE_PEER: Judge | None = None
 
 
 class WorkerGone(RuntimeError):
     """The submission's process ended (it exited, was killed, or broke the protocol)."""
 
 
-def _judge() -> "Judge":
+def _judge() -> Judge:
     if JUDGE_PEER is None:
         raise RuntimeError("no submission is connected")
     return JUDGE_PEER
@@ -277,7 +277,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
 
-def install(judge: "Judge") -> None:
+def install(judge: Judge) -> None:
     """Make `import tinytorch` in this process mean the submission's package, via `judge`."""
     global JUDGE_PEER
     JUDGE_PEER = judge
@@ -533,7 +533,7 @@ class Judge(Peer):
         methods = set(info.get("methods", [])) if type(info.get("methods")) is list else set()
         for attr in info.get("names", []) if type(info.get("names")) is list else []:
             if type(attr) is str and attr.isidentifier() and attr not in namespace and not attr.startswith("_tt_") \
-                    and (attr == "__init__" or not attr.startswith("__")):   # no dunder: `__class__` would fool isinstance
+                    and (attr == "__init__" or not attr.startswith("__")):  # `__class__` would fool isinstance
                 namespace[attr] = _Attribute(attr, method=attr in methods and attr != "__init__")
         info = dict(info, path=list(path) if path else None)
         try:
@@ -547,7 +547,8 @@ class Judge(Peer):
         for item in header.get("w", []) if type(header.get("w")) is list else []:
             if type(item) is list and len(item) == 4:
                 category = _trusted_class(item[0], Warning) or UserWarning
-                warnings.warn_explicit(str(item[1]), category, str(item[2]), int(item[3]) if type(item[3]) is int else 0)
+                line = int(item[3]) if type(item[3]) is int else 0
+                warnings.warn_explicit(str(item[1]), category, str(item[2]), line)
         if "x" in header:
             raise self._exception(header["x"], decoder)
         return decoder.value(header.get("v"))

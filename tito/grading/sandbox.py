@@ -123,8 +123,10 @@ def probe() -> Sandbox:
         return Sandbox(False, f"`unshare` failed: {exc}")
     if done.returncode != 0:
         why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no reason given"]
-        return Sandbox(False, ("this machine gives no user namespaces to a user who is not root (run tito grade "
-                               f"as root for isolation): {why[0]}") if as_user else f"`unshare` refused namespaces: {why[0]}")
+        if as_user:
+            return Sandbox(False, "this machine gives no user namespaces to a user who is not root (run tito grade "
+                                  f"as root for isolation): {why[0]}")
+        return Sandbox(False, f"`unshare` refused namespaces: {why[0]}")
     return Sandbox(True, as_user=as_user)
 
 
@@ -243,7 +245,8 @@ def start(job: Job, sandbox: Sandbox | None = None) -> Running:
         for path in (job.work, job.work / "tmp"):
             os.chown(path, uid, uid)
     spec = {"argv": job.argv, "env": job.env, "cwd": str(job.work), "uid": uid,
-            "limits": {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in asdict(job.limits).items()},
+            "limits": {k: (None if isinstance(v, float) and math.isinf(v) else v)
+                       for k, v in asdict(job.limits).items()},
             "hide": job.hide if sandbox.isolated else [], "as_user": sandbox.isolated and sandbox.as_user,
             "keep": job.keep + [str(job.folder)], "folder": str(job.folder), "work": str(job.work)}
     command = [sys.executable, "-m", "tito.grading.sandbox", json.dumps(spec)]

@@ -8,7 +8,6 @@ can change all of this file's behaviour; the judge trusts none of it (see tito.g
 """
 from __future__ import annotations
 
-import builtins
 import importlib
 import inspect
 import operator
