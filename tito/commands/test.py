@@ -312,7 +312,7 @@ def remember_seconds(target: str, seconds: float) -> None:
         pass  # a read-only home: no memory of durations, nothing else changes
 
 
-ALL_MINUTES = 30  # tito test --all on CI's two cores, measured (tito's own group is most of it)
+ALL_MINUTES = 10  # tito test --all on two cores, measured on a fresh clone (tito's own group is most of it)
 
 
 def _duration(seconds: float) -> str:
