@@ -64,3 +64,48 @@ def load_torch():
     watchdog.progress()  # nor in a child process under a limit
     torch.set_num_threads(1)
     return torch, None
+
+
+def run_in_child(command: list[str], module: str, ctx) -> object:
+    """A module's measurement run as `command` in a child process on one BLAS thread, under the
+    command's time limit: the JSON its last printed line holds. A clear TitoError when it
+    stops or fails."""
+    import json
+    import os
+
+    from tito import children
+    from tito.console import TitoError
+    from tito.offers import stopped
+
+    done = children.run(command, env=dict(os.environ, **children.ONE_THREAD), capture=True, timeout=ctx.timeout)
+    if done.timed_out:
+        raise stopped("tito bench", module, ctx.timeout, done.stuck_at)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0:
+        raise TitoError(f"the {module} benchmark failed: {lines[-1] if lines else 'no output'}",
+                        hint=f"run `tito test {module}` first")
+    return json.loads(lines[-1])
+
+
+def measure_in_child(module: str, ctx) -> object:
+    """`measure(dtype, repeats)` of the module's feedback, run by run_in_child."""
+    import sys
+
+    code = ("import sys, json; sys.path.pop(0); import tito.watchdog; tito.watchdog.arm(); "
+            "from tito.offers import feedback_module; "
+            f"print(json.dumps(feedback_module({module!r}).measure({ctx.dtype!r}, {int(ctx.repeats)})))")
+    return run_in_child([sys.executable, "-c", code], module, ctx)
+
+
+def ratio_check(name: str, ours: float, theirs: float | None, target: float, missing: str,
+                unit: str = "ms", digits: int = 0):
+    """A card's check of TinyTorch's seconds against PyTorch's (None: not there, `missing` says why)."""
+    from tito.card import INFO, PASS, WARN, Check
+
+    scale = {"ms": 1e3, "us": 1e6}[unit]
+    mine = f"{ours * scale:.{digits}f} {unit}"
+    if theirs is None:
+        return Check(name, INFO, f"{mine}; {missing}")
+    ratio = ours / theirs
+    return Check(name, PASS if ratio <= target else WARN,
+                 f"{mine}, PyTorch {theirs * scale:.{digits}f} {unit}: {ratio:.2f}x (target <= {target:g}x)")

@@ -190,38 +190,15 @@ def bench(ctx):
     measurement in a child process with OPENBLAS_NUM_THREADS=1 (on a busy machine a
     multi-threaded BLAS can be 5-40 times slower than one thread).
     """
-    import json
-    import os
-    import sys
     import time
 
-    from tito import children
-    from tito.card import INFO, PASS, WARN, Card, Check, Row
-    from tito.console import TitoError
-    from tito.offers import stopped
+    from tito.bench import measure_in_child, ratio_check
+    from tito.card import Card, Row
 
     start = time.perf_counter()
     ctx.step("Linear(784, 256) and the MLP, forward+backward")
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    code = ("import sys, json; sys.path.pop(0); import tito.watchdog; tito.watchdog.arm(); "
-            "from tito.offers import feedback_module; "
-            f"print(json.dumps(feedback_module('nn').measure({ctx.dtype!r}, {int(ctx.repeats)})))")
-    done = children.run([sys.executable, "-c", code], env=env, capture=True, timeout=ctx.timeout)
-    if done.timed_out:
-        raise stopped("tito bench", "nn", ctx.timeout, done.stuck_at)
-    if done.returncode != 0:
-        lines = done.stdout.strip().splitlines()
-        raise TitoError(f"the nn benchmark failed: {lines[-1] if lines else 'no output'}",
-                        hint="run `tito test nn` first")
-    rows = []
-    for case in json.loads(done.stdout.strip().splitlines()[-1]):
-        mine, reference = case["ours"], case["torch"]
-        if reference is None:
-            rows.append(Row(case["name"], [Check("forward+backward", INFO, f"{mine * 1e6:.0f} us; {case['missing']}")]))
-            continue
-        ratio = mine / reference
-        rows.append(Row(case["name"], [Check("forward+backward", PASS if ratio <= BENCH_TARGET else WARN,
-                                             f"{mine * 1e6:.0f} us, PyTorch {reference * 1e6:.0f} us: "
-                                             f"{ratio:.2f}x (target <= {BENCH_TARGET}x)")]))
+    rows = [Row(case["name"], [ratio_check("forward+backward", case["ours"], case["torch"], BENCH_TARGET,
+                                           case.get("missing", ""), unit="us")])
+            for case in measure_in_child("nn", ctx)]
     return Card("nn", rows, title=f"TinyTorch nn speed: batch 64, {ctx.dtype}, both on one thread",
                 seconds=time.perf_counter() - start, done="nothing: within the target")

@@ -393,21 +393,15 @@ def bench(ctx):
     import json
     import time
 
-    from tito.card import INFO, PASS, WARN, Card, Check, Row
+    from tito.bench import ratio_check
+    from tito.card import Card, Row
 
     start = time.perf_counter()
     ctx.step("Conv2d, pooling, BatchNorm2d and a LeNet step, forward+backward")
     done = _child(["bench", ctx.dtype, str(ctx.repeats)], "tito bench", "the conv benchmark", ctx.timeout)
-    rows = []
-    for case in json.loads(done.stdout.strip().splitlines()[-1]):
-        mine, reference = case["ours"], case["torch"]
-        if reference is None:
-            rows.append(Row(case["name"], [Check("forward+backward", INFO, f"{mine * 1e3:.2f} ms; {case['missing']}")]))
-            continue
-        ratio = mine / reference
-        rows.append(Row(case["name"], [Check("forward+backward", PASS if ratio <= BENCH_TARGET else WARN,
-                                             f"{mine * 1e3:.2f} ms, PyTorch {reference * 1e3:.2f} ms: "
-                                             f"{ratio:.2f}x (target <= {BENCH_TARGET}x)")]))
+    rows = [Row(case["name"], [ratio_check("forward+backward", case["ours"], case["torch"], BENCH_TARGET,
+                                           case.get("missing", ""), digits=2)])
+            for case in json.loads(done.stdout.strip().splitlines()[-1])]
     return Card("conv", rows, title=f"TinyTorch conv speed: {ctx.dtype}, both on one thread",
                 seconds=time.perf_counter() - start, done="nothing: within the target")
 

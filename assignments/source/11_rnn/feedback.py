@@ -156,38 +156,17 @@ def measure(dtype="float32", repeats=5):
 def bench(ctx):
     """nn.LSTM(256, 256), forward and backward on a batch of 32 sequences of 64 steps, against
     PyTorch: both on one thread (PyTorch by set_num_threads(1), NumPy by the child's environment)."""
-    import json
-    import sys
     import time
 
-    from tito import children
-    from tito.card import INFO, PASS, WARN, Card, Check, Row
-    from tito.console import TitoError
-    from tito.offers import stopped
+    from tito.bench import measure_in_child, ratio_check
+    from tito.card import Card, Row
 
     start = time.perf_counter()
     ctx.step("nn.LSTM(256, 256) on (64, 32, 256), forward+backward")
-    code = ("import sys, json; sys.path.pop(0); import tito.watchdog; tito.watchdog.arm(); "
-            "from tito.offers import feedback_module; "
-            f"print(json.dumps(feedback_module('rnn').measure({ctx.dtype!r}, {int(ctx.repeats)})))")
-    done = children.run([sys.executable, "-c", code], env={**__import__("os").environ, **children.ONE_THREAD},
-                        capture=True, timeout=ctx.timeout)
-    if done.timed_out:
-        raise stopped("tito bench", "rnn", ctx.timeout, done.stuck_at)
-    if done.returncode != 0:
-        lines = done.stdout.strip().splitlines()
-        raise TitoError(f"the rnn benchmark failed: {lines[-1] if lines else 'no output'}",
-                        hint="run `tito test rnn` first")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    mine, reference = result["ours"], result["torch"]
+    result = measure_in_child("rnn", ctx)
     name = "LSTM layer, batch {batch}, {steps} steps, {inputs} -> {hidden}".format(**SHAPE)
-    if reference is None:
-        row = Row(name, [Check("forward+backward", INFO, f"{mine * 1e3:.0f} ms; {result['missing']}")])
-    else:
-        ratio = mine / reference
-        row = Row(name, [Check("forward+backward", PASS if ratio <= BENCH_TARGET else WARN,
-                               f"{mine * 1e3:.0f} ms, PyTorch {reference * 1e3:.0f} ms: {ratio:.2f}x "
-                               f"(target <= {BENCH_TARGET}x)")])
+    row = Row(name, [ratio_check("forward+backward", result["ours"], result["torch"], BENCH_TARGET,
+                                 result.get("missing", ""))])
     card = Card("rnn", [row], title=f"TinyTorch rnn speed: {ctx.dtype}, both on one thread, best of {ctx.repeats}",
                 seconds=time.perf_counter() - start, done="nothing: within the target")
     card.results = result

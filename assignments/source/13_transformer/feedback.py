@@ -164,35 +164,17 @@ def measure(repeats=5):
 def bench(ctx):
     """A training step of the milestone's GPT against PyTorch's, and generation with and without
     the cache, in a child process where NumPy's BLAS and PyTorch each use one thread."""
-    import json
-    import os
     import sys
     import time
 
-    from tito import children
-    from tito.card import FAIL, INFO, PASS, WARN, Card, Check, Row
-    from tito.console import TitoError
-    from tito.offers import stopped
+    from tito.bench import ratio_check, run_in_child
+    from tito.card import FAIL, PASS, WARN, Card, Check, Row
 
     start = time.perf_counter()
     ctx.step("a training step of the GPT, then 256 tokens with and without the cache")
-    env = dict(os.environ, **children.ONE_THREAD)
-    done = children.run([sys.executable, "-m", "tito.watchdog", __file__, str(ctx.repeats)], env=env, capture=True,
-                        timeout=ctx.timeout)
-    if done.timed_out:
-        raise stopped("tito bench", "transformer", ctx.timeout, done.stuck_at)
-    if done.returncode != 0:
-        lines = done.stdout.strip().splitlines()
-        raise TitoError(f"the transformer benchmark failed: {lines[-1] if lines else 'no output'}",
-                        hint="run `tito test transformer` first")
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = run_in_child([sys.executable, "-m", "tito.watchdog", __file__, str(ctx.repeats)], "transformer", ctx)
     ours, theirs = found["step"]
-    if theirs is None:
-        step = Check("forward+backward+AdamW", INFO, f"{ours * 1e3:.0f} ms; PyTorch is not installed")
-    else:
-        ratio = ours / theirs
-        step = Check("forward+backward+AdamW", PASS if ratio <= STEP_TARGET else WARN,
-                     f"{ours * 1e3:.0f} ms, PyTorch {theirs * 1e3:.0f} ms: {ratio:.2f}x (target <= {STEP_TARGET:g}x)")
+    step = ratio_check("forward+backward+AdamW", ours, theirs, STEP_TARGET, "PyTorch is not installed")
     cached, uncached, same = found["cache"]
     speedup = uncached / cached
     rows = [Row("training step: GPT 4x4x128, batch 12x64", [step]),
