@@ -5,7 +5,6 @@ import importlib.util
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -14,6 +13,7 @@ import nbformat
 import pytest
 
 from tito import PYTEST_PLUGINS
+from tito.commands.test import pytest_command
 from tito.console import TitoError
 from tito.export import build_package, export_dev_file
 from tito.modules import all_modules
@@ -296,12 +296,11 @@ def test_untouched_edition_fails_every_test_with_not_implemented(tmp_path, modul
     exports = [export_dev_file(m.dev_file) for m in REAL_MODULES if m != module] + [export_dev_file(dev)]
     package = build_package(tmp_path / "package", exports, ROOT)
     junit = tmp_path / "junit.xml"
-    bootstrap = "import sys; sys.path.pop(0); import pytest; sys.exit(pytest.main())"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TITO_")}  # tito.progress deselects nothing
     # the "fast" profile does not shrink (a stub fails alike on every example), and tito.progress ends a
     # Hypothesis test at its first stub
     env.update(PYTHONPATH=str(package), TINYTORCH_ROOT=str(ROOT), TINYTORCH_HYPOTHESIS_PROFILE="fast")
-    subprocess.run([sys.executable, "-c", bootstrap, str(module.path / "tests"), *PYTEST_PLUGINS,
+    subprocess.run([*pytest_command(), str(module.path / "tests"), *PYTEST_PLUGINS,
                     "-p", "tito.progress", "-q",
                     "--tb=line", f"--junitxml={junit}", "-o", "junit_family=xunit1"],
                    cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
